@@ -1,0 +1,108 @@
+package config
+
+import "time"
+
+// Config is the whole gateway configuration. It is built by Load or
+// LoadFile (or Default) and then split up: each package receives only the
+// fields it uses.
+//
+// The mapstructure tags are the config keys (nested keys are joined with
+// "."); the environment variable for a key is UWLR_ followed by the key in
+// upper case with "." replaced by "_", e.g. las.timeout -> UWLR_LAS_TIMEOUT.
+type Config struct {
+	// DataDir is the directory for the embedded store and other local files.
+	DataDir string       `mapstructure:"data_dir" yaml:"data_dir" json:"data_dir"`
+	Log     LogConfig    `mapstructure:"log" yaml:"log" json:"log"`
+	LAS     LASConfig    `mapstructure:"las" yaml:"las" json:"las"`
+	Server  ServerConfig `mapstructure:"server" yaml:"server" json:"server"`
+	Store   StoreConfig  `mapstructure:"store" yaml:"store" json:"store"`
+	Vault   VaultConfig  `mapstructure:"vault" yaml:"vault" json:"vault"`
+}
+
+// LogConfig configures the process logger.
+type LogConfig struct {
+	// Level is one of debug, info, warn, error.
+	Level string `mapstructure:"level" yaml:"level" json:"level"`
+	// Format is json or text.
+	Format string `mapstructure:"format" yaml:"format" json:"format"`
+}
+
+// LASConfig configures the UWLR SOAP client that talks to the school
+// administration systems (LAS).
+type LASConfig struct {
+	// Timeout bounds one whole LAS call: connect, request and response body.
+	Timeout time.Duration `mapstructure:"timeout" yaml:"timeout" json:"timeout"`
+	// ConnectTimeout bounds the TCP connect plus TLS handshake.
+	ConnectTimeout time.Duration `mapstructure:"connect_timeout" yaml:"connect_timeout" json:"connect_timeout"`
+	// MaxResponseBytes is the largest response body accepted, in bytes.
+	MaxResponseBytes int64 `mapstructure:"max_response_bytes" yaml:"max_response_bytes" json:"max_response_bytes"`
+	// XSDVersie is the UWLR schema version sent in requests: 2.1, 2.2 or 2.3.
+	XSDVersie string `mapstructure:"xsdversie" yaml:"xsdversie" json:"xsdversie"`
+	// SOAPActionQuoted sends the SOAPAction header as "X" instead of X.
+	SOAPActionQuoted bool `mapstructure:"soapaction_quoted" yaml:"soapaction_quoted" json:"soapaction_quoted"`
+	// AcceptGzip asks the LAS for gzip-compressed responses.
+	AcceptGzip bool `mapstructure:"accept_gzip" yaml:"accept_gzip" json:"accept_gzip"`
+	// UserAgent is the HTTP User-Agent header.
+	UserAgent string `mapstructure:"user_agent" yaml:"user_agent" json:"user_agent"`
+	// Klantcode is the supplier (EA) code the LAS vendor assigned to us.
+	Klantcode string `mapstructure:"klantcode" yaml:"klantcode" json:"klantcode"`
+	// Klantnaam is the supplier (EA) name the LAS vendor assigned to us.
+	Klantnaam string `mapstructure:"klantnaam" yaml:"klantnaam" json:"klantnaam"`
+}
+
+// ServerConfig configures the HTTP server of the serve command.
+type ServerConfig struct {
+	// Addr is the host:port to listen on.
+	Addr string `mapstructure:"addr" yaml:"addr" json:"addr"`
+}
+
+// StoreConfig selects and configures the state store.
+type StoreConfig struct {
+	// Driver is bolt (embedded, under DataDir) or redis.
+	Driver string `mapstructure:"driver" yaml:"driver" json:"driver"`
+	// RedisURL is the Redis connection URL; it may contain a password.
+	RedisURL Secret `mapstructure:"redis_url" yaml:"redis_url" json:"redis_url"`
+	// KeyPrefix is prepended to every Redis key.
+	KeyPrefix string `mapstructure:"key_prefix" yaml:"key_prefix" json:"key_prefix"`
+}
+
+// VaultConfig configures the vault that encrypts credentials at rest.
+type VaultConfig struct {
+	// KeysFile is the path to the key file. The keys themselves never go in
+	// the config.
+	KeysFile string `mapstructure:"keys_file" yaml:"keys_file" json:"keys_file"`
+}
+
+// Default returns the configuration used for every key that is not set in
+// the file or the environment. It is the only place defaults are defined.
+func Default() Config {
+	return Config{
+		DataDir: "./data",
+		Log: LogConfig{
+			Level:  "info",
+			Format: "json",
+		},
+		LAS: LASConfig{
+			Timeout:          2 * time.Minute,
+			ConnectTimeout:   15 * time.Second,
+			MaxResponseBytes: 512 << 20, // 512 MiB
+			XSDVersie:        "2.2",
+			SOAPActionQuoted: false,
+			AcceptGzip:       true,
+			UserAgent:        "uwlr-gateway",
+			Klantcode:        "",
+			Klantnaam:        "",
+		},
+		Server: ServerConfig{
+			Addr: "127.0.0.1:8080",
+		},
+		Store: StoreConfig{
+			Driver:    "bolt",
+			RedisURL:  NewSecret("redis://127.0.0.1:6379/0"),
+			KeyPrefix: "uwlr:",
+		},
+		Vault: VaultConfig{
+			KeysFile: "",
+		},
+	}
+}

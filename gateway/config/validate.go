@@ -1,0 +1,84 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Allowed values of the enumerated keys.
+var (
+	logLevels    = []string{"debug", "info", "warn", "error"}
+	logFormats   = []string{"json", "text"}
+	xsdVersies   = []string{"2.1", "2.2", "2.3"}
+	storeDrivers = []string{"bolt", "redis"}
+	redisSchemes = []string{"redis", "rediss", "unix"}
+)
+
+// Validate checks every value and returns all problems found, joined; each
+// one starts with the key it is about, e.g.
+// "las.max_response_bytes: must be > 0". It never includes the value of a
+// secret. Load and LoadFile call it; call it again after changing a Config
+// by hand.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	oneOf := func(key, got string, allowed []string) {
+		if !slices.Contains(allowed, got) {
+			bad(key, "must be one of %s, got %q", strings.Join(allowed, ", "), got)
+		}
+	}
+
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+
+	oneOf("log.level", c.Log.Level, logLevels)
+	oneOf("log.format", c.Log.Format, logFormats)
+
+	if c.LAS.Timeout <= 0 {
+		bad("las.timeout", "must be > 0, got %s", c.LAS.Timeout)
+	}
+	if c.LAS.ConnectTimeout <= 0 {
+		bad("las.connect_timeout", "must be > 0, got %s", c.LAS.ConnectTimeout)
+	}
+	if c.LAS.MaxResponseBytes <= 0 {
+		bad("las.max_response_bytes", "must be > 0, got %d", c.LAS.MaxResponseBytes)
+	}
+	oneOf("las.xsdversie", c.LAS.XSDVersie, xsdVersies)
+	if c.LAS.UserAgent == "" {
+		bad("las.user_agent", "must not be empty")
+	} else if strings.ContainsAny(c.LAS.UserAgent, "\r\n") {
+		bad("las.user_agent", "must not contain line breaks")
+	}
+	if strings.ContainsAny(c.LAS.Klantcode, "\r\n") {
+		bad("las.klantcode", "must not contain line breaks")
+	}
+	if strings.ContainsAny(c.LAS.Klantnaam, "\r\n") {
+		bad("las.klantnaam", "must not contain line breaks")
+	}
+
+	if c.Server.Addr == "" {
+		bad("server.addr", "must not be empty")
+	} else if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
+		bad("server.addr", "must be host:port, got %q", c.Server.Addr)
+	}
+
+	oneOf("store.driver", c.Store.Driver, storeDrivers)
+	if c.Store.Driver == "redis" {
+		// Never put the URL (or url.Parse's error, which quotes it) in the
+		// message: it may contain a password.
+		if c.Store.RedisURL.IsZero() {
+			bad("store.redis_url", "must be set when store.driver is redis")
+		} else if u, err := url.Parse(c.Store.RedisURL.Reveal()); err != nil || !slices.Contains(redisSchemes, u.Scheme) {
+			bad("store.redis_url", "must be a URL starting with redis://, rediss:// or unix:// (value not shown: it may contain a password)")
+		}
+	}
+
+	return errors.Join(errs...)
+}

@@ -1,0 +1,20 @@
+package gateway
+
+import "errors"
+
+// Error kinds. Adapters wrap their errors so that errors.Is(err, kind) holds;
+// each edge (CLI, HTTP API) translates kinds once, in one table.
+var (
+	// ErrNotFound: the thing asked for does not exist (or is outside the caller's scope).
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: the input is malformed or violates a rule; retrying the same input fails again.
+	ErrInvalid = errors.New("invalid input")
+	// ErrConsentRequired: the school has not opted in to the processing this act needs.
+	ErrConsentRequired = errors.New("consent required")
+	// ErrForbidden: the credentials are missing, wrong, or do not grant this act.
+	ErrForbidden = errors.New("forbidden")
+	// ErrConflict: the act collides with the current state (a lock, a held sync).
+	ErrConflict = errors.New("conflict")
+	// ErrTransient: a temporary failure; the same act may succeed later.
+	ErrTransient = errors.New("temporary failure")
+)

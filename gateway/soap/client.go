@@ -1,0 +1,490 @@
+package soap
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
+)
+
+// DefaultMaxResponseBytes caps a response body (after decompression).
+const DefaultMaxResponseBytes int64 = 512 << 20
+
+// Connection is everything needed to talk to one LAS for one school. It is
+// a value: every call builds its own request from it, so concurrent calls for
+// different schools can never share header state.
+type Connection struct {
+	Endpoint string // the LAS SOAP endpoint URL
+
+	// Credentials for the autorisatie header.
+	Autorisatiesleutel string
+	Klantcode          string
+	Klantnaam          string
+
+	// School identification: Brincode (+ Dependancecode), or Schoolkey.
+	Brincode       string
+	Dependancecode string
+	Schoolkey      string
+
+	Xsdversie     string // "2.2" (default) or "2.3"
+	Gegevenssetid string // omitted when empty
+
+	QuoteSOAPAction  bool        // send SOAPAction: "X" instead of X
+	Header           http.Header // extra HTTP headers, e.g. IddinkHub-Subscription-Key
+	MaxResponseBytes int64       // 0 means DefaultMaxResponseBytes
+	DisableGzip      bool        // do not send Accept-Encoding: gzip
+	UserAgent        string
+}
+
+// Validate checks the connection before any call, so a bad configuration
+// is reported as such and not as a LAS fault.
+func (c Connection) Validate() error {
+	var problems []string
+	if c.Endpoint == "" {
+		problems = append(problems, "endpoint is empty")
+	} else if !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
+		problems = append(problems, "endpoint must start with http:// or https://")
+	}
+	if c.Autorisatiesleutel == "" {
+		problems = append(problems, "autorisatiesleutel is empty")
+	}
+	if c.Klantcode == "" {
+		problems = append(problems, "klantcode is empty")
+	}
+	if c.Klantnaam == "" {
+		problems = append(problems, "klantnaam is empty")
+	}
+	switch {
+	case c.Brincode != "" && c.Schoolkey != "":
+		problems = append(problems, "give brincode or schoolkey, not both")
+	case c.Brincode == "" && c.Schoolkey == "":
+		problems = append(problems, "give brincode (with dependancecode) or schoolkey")
+	case c.Brincode != "" && !ValidBrincode(c.Brincode):
+		problems = append(problems, fmt.Sprintf("brincode %q is not 2 digits + 2 capitals (e.g. 12AB)", c.Brincode))
+	}
+	if c.Dependancecode != "" && !ValidDependancecode(c.Dependancecode) {
+		problems = append(problems, fmt.Sprintf("dependancecode %q is not 2 digits", c.Dependancecode))
+	}
+	if c.Dependancecode != "" && c.Brincode == "" {
+		problems = append(problems, "dependancecode needs a brincode")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("LAS connection: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// ValidBrincode reports whether s is a BRIN code: 2 digits and 2 capitals.
+func ValidBrincode(s string) bool {
+	return len(s) == 4 && isDigit(s[0]) && isDigit(s[1]) && isUpper(s[2]) && isUpper(s[3])
+}
+
+// ValidDependancecode reports whether s is 2 digits.
+func ValidDependancecode(s string) bool { return len(s) == 2 && isDigit(s[0]) && isDigit(s[1]) }
+
+// ValidSchooljaar reports whether s matches the request pattern [1-2]ddd-[1-2]ddd.
+func ValidSchooljaar(s string) bool {
+	return len(s) == 9 && (s[0] == '1' || s[0] == '2') && isDigit(s[1]) && isDigit(s[2]) && isDigit(s[3]) &&
+		s[4] == '-' && (s[5] == '1' || s[5] == '2') && isDigit(s[6]) && isDigit(s[7]) && isDigit(s[8])
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
+
+// TransportOptions configure the HTTP client for one LAS connection.
+type TransportOptions struct {
+	ClientCertFile string // PEM client certificate for mTLS (ESIS)
+	ClientKeyFile  string // PEM private key for ClientCertFile
+	CAFile         string // extra PEM CA bundle to trust (private vendor CA)
+	Timeout        time.Duration
+	ConnectTimeout time.Duration
+}
+
+// NewHTTPClient builds an *http.Client for a LAS: keep-alive connections
+// (one TLS handshake, many calls), optional client certificate and CA.
+func NewHTTPClient(o TransportOptions) (*http.Client, error) {
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.ClientCertFile != "" || o.ClientKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.ClientCertFile, o.ClientKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load client certificate: %w", err)
+		}
+		tlsConf.Certificates = []tls.Certificate{cert}
+	}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read CA file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", o.CAFile)
+		}
+		tlsConf.RootCAs = pool
+	}
+	connect := o.ConnectTimeout
+	if connect == 0 {
+		connect = 15 * time.Second
+	}
+	tr := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConf,
+		TLSHandshakeTimeout: connect,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+		// We ask for gzip ourselves and decode it, so the byte cap applies to
+		// what we parse and Connection.DisableGzip works per connection.
+		DisableCompression: true,
+		ForceAttemptHTTP2:  true,
+	}
+	return &http.Client{Transport: tr, Timeout: o.Timeout}, nil
+}
+
+// Client calls one LAS for one school.
+type Client struct {
+	hc   *http.Client
+	conn Connection
+	now  func() time.Time
+}
+
+// NewClient returns a client for conn over hc (nil means http.DefaultClient).
+func NewClient(hc *http.Client, conn Connection) *Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	if conn.Xsdversie == "" {
+		conn.Xsdversie = "2.2"
+	}
+	if conn.MaxResponseBytes <= 0 {
+		conn.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	conn.Header = conn.Header.Clone()
+	return &Client{hc: hc, conn: conn, now: time.Now}
+}
+
+// Request are the per-call parameters of a leerlinggegevens request.
+type Request struct {
+	Schooljaar string    // e.g. "2025-2026"; use gateway.SchoolYearAt
+	Since      time.Time // laatstontvangengegevens; zero means "send everything"
+}
+
+func (c *Client) basis(r Request) uwlr.VerzoekBasis {
+	b := uwlr.VerzoekBasis{
+		Schooljaar:     r.Schooljaar,
+		Brincode:       c.conn.Brincode,
+		Dependancecode: c.conn.Dependancecode,
+		Schoolkey:      c.conn.Schoolkey,
+		Xsdversie:      c.conn.Xsdversie,
+		Gegevenssetid:  c.conn.Gegevenssetid,
+	}
+	if !r.Since.IsZero() {
+		b.Laatstontvangengegevens = r.Since.UTC().Format(time.RFC3339)
+	}
+	return b
+}
+
+func (c *Client) auth() *uwlr.Autorisatie {
+	return &uwlr.Autorisatie{Autorisatiesleutel: c.conn.Autorisatiesleutel, Klantcode: c.conn.Klantcode, Klantnaam: c.conn.Klantnaam}
+}
+
+// RequestBody builds the body element of a leerlinggegevens operation.
+func (c *Client) RequestBody(op uwlr.Operation, r Request, groups *uwlr.GroepenSelectie) (any, error) {
+	b := c.basis(r)
+	switch op.Name {
+	case uwlr.OpHaalLeerlinggegevens.Name:
+		return &uwlr.LeerlinggegevensVerzoek{VerzoekBasis: b}, nil
+	case uwlr.OpHaalStructuur.Name:
+		return &uwlr.StructuurVerzoek{VerzoekBasis: b}, nil
+	case uwlr.OpHaalLeerlingen.Name, uwlr.OpHaalLeerkrachten.Name:
+		if groups == nil || len(groups.Groep)+len(groups.SamengesteldeGroep) == 0 {
+			return nil, fmt.Errorf("%s needs at least one group", op.Name)
+		}
+		if op.Name == uwlr.OpHaalLeerlingen.Name {
+			return &uwlr.LeerlingenVerzoek{VerzoekBasis: b, Groepen: *groups}, nil
+		}
+		return &uwlr.LeerkrachtenVerzoek{VerzoekBasis: b, Groepen: *groups}, nil
+	}
+	return nil, fmt.Errorf("operation %s has no leerlinggegevens request", op.Name)
+}
+
+// HaalLeerlinggegevens pulls the whole school and streams it into h.
+func (c *Client) HaalLeerlinggegevens(ctx context.Context, r Request, h Handler) (*Summary, error) {
+	return c.pull(ctx, uwlr.OpHaalLeerlinggegevens, r, nil, h)
+}
+
+// HaalStructuur pulls the school, its branches and its groups.
+func (c *Client) HaalStructuur(ctx context.Context, r Request, h Handler) (*Summary, error) {
+	return c.pull(ctx, uwlr.OpHaalStructuur, r, nil, h)
+}
+
+// HaalLeerlingen pulls the pupils of the given groups.
+func (c *Client) HaalLeerlingen(ctx context.Context, r Request, groups uwlr.GroepenSelectie, h Handler) (*Summary, error) {
+	return c.pull(ctx, uwlr.OpHaalLeerlingen, r, &groups, h)
+}
+
+// HaalLeerkrachten pulls the teachers of the given groups.
+func (c *Client) HaalLeerkrachten(ctx context.Context, r Request, groups uwlr.GroepenSelectie, h Handler) (*Summary, error) {
+	return c.pull(ctx, uwlr.OpHaalLeerkrachten, r, &groups, h)
+}
+
+func (c *Client) pull(ctx context.Context, op uwlr.Operation, r Request, groups *uwlr.GroepenSelectie, h Handler) (*Summary, error) {
+	body, err := c.RequestBody(op, r, groups)
+	if err != nil {
+		return nil, err
+	}
+	var sum *Summary
+	err = c.call(ctx, op, body, func(rd io.Reader) error {
+		s, err := ReadLeerlinggegevens(rd, h)
+		if err != nil {
+			return err
+		}
+		sum = s
+		return nil
+	})
+	return sum, err
+}
+
+// Fetch sends a leerlinggegevens request and copies the raw response body to w
+// (for vendor fixtures). A SOAP fault is still returned as *Error, and w then
+// holds the fault envelope.
+func (c *Client) Fetch(ctx context.Context, op uwlr.Operation, r Request, groups *uwlr.GroepenSelectie, w io.Writer) (int64, error) {
+	body, err := c.RequestBody(op, r, groups)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = c.call(ctx, op, body, func(rd io.Reader) error {
+		br := bufio.NewReaderSize(rd, 64<<10)
+		peek, _ := br.Peek(64 << 10)
+		fe := peekFault(peek)
+		m, err := io.Copy(w, br)
+		n = m
+		if fe != nil {
+			return fe
+		}
+		return err
+	})
+	return n, err
+}
+
+// BrengLeerresultaten sends results; nil means the LAS confirmed them with
+// leerresultaten_bevestiging.
+func (c *Client) BrengLeerresultaten(ctx context.Context, msg *uwlr.LeerresultatenVerzoek) error {
+	return c.call(ctx, uwlr.OpBrengLeerresultaten, msg, func(rd io.Reader) error {
+		d := xml.NewDecoder(rd)
+		se, err := firstElement(d)
+		if err != nil {
+			return err
+		}
+		if se.Name.Local == "Envelope" {
+			if se, err = bodyStartAfterEnvelope(d); err != nil {
+				return err
+			}
+		}
+		switch se.Name.Local {
+		case "Fault":
+			var f uwlr.Fault
+			if err := d.DecodeElement(&f, &se); err != nil {
+				return fmt.Errorf("decode SOAP fault: %w", err)
+			}
+			return faultError("", 0, f.Code, f.String, "")
+		case uwlr.OpBrengLeerresultaten.Response:
+			return nil
+		}
+		return fmt.Errorf("unexpected answer <%s>, want <%s>", se.Name.Local, uwlr.OpBrengLeerresultaten.Response)
+	})
+}
+
+// MarshalRequest renders the full envelope a call would send (for tests and
+// `las fetch --dry-run`-style inspection).
+func (c *Client) MarshalRequest(body any) ([]byte, error) { return MarshalEnvelope(c.auth(), body) }
+
+// call posts one envelope and hands the (decompressed, size-capped) body to
+// read. Every failure comes back as *Error with the operation filled in.
+func (c *Client) call(ctx context.Context, op uwlr.Operation, body any, read func(io.Reader) error) error {
+	if err := c.conn.Validate(); err != nil {
+		return &Error{Op: op.Name, Class: ClassRequest, Message: err.Error(), Err: err,
+			Hint: "Fix the connection settings of this school."}
+	}
+	payload, err := MarshalEnvelope(c.auth(), body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.conn.Endpoint, bytes.NewReader(payload))
+	if err != nil {
+		return &Error{Op: op.Name, Class: ClassRequest, Message: "bad endpoint URL", Err: err,
+			Hint: "Check the endpoint URL of this connection."}
+	}
+	for k, vs := range c.conn.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	action := op.SOAPAction
+	if c.conn.QuoteSOAPAction {
+		action = `"` + action + `"`
+	}
+	req.Header.Set("SOAPAction", action)
+	if !c.conn.DisableGzip {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	ua := c.conn.UserAgent
+	if ua == "" {
+		ua = "uwlr-gateway"
+	}
+	req.Header.Set("User-Agent", ua)
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w: %w", ctxErr, err)
+		}
+		return transportError(op.Name, err)
+	}
+	defer resp.Body.Close()
+
+	var rd io.Reader = resp.Body
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		gz, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return &Error{Op: op.Name, HTTPStatus: resp.StatusCode, Class: ClassTemporary, Err: err,
+				Message: "response claims gzip but is not", Hint: "The LAS sent a damaged response; the gateway retries automatically."}
+		}
+		defer gz.Close()
+		rd = gz
+	}
+	limited := &capReader{r: rd, left: c.conn.MaxResponseBytes}
+	rd = limited
+
+	isXML := isXMLContentType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode != http.StatusOK {
+		// A SOAP fault comes with HTTP 500; anything else is the transport's.
+		br := bufio.NewReader(rd)
+		peek, _ := br.Peek(64 << 10)
+		if fe := peekFault(peek); fe != nil {
+			fe.Op, fe.HTTPStatus = op.Name, resp.StatusCode
+			fe.Message = redact(fe.Message, c.conn.Autorisatiesleutel)
+			return fe
+		}
+		snippet := ""
+		if !isXML {
+			snippet = firstLine(peek)
+		}
+		return statusError(op.Name, resp.StatusCode, snippet)
+	}
+	if err := read(rd); err != nil {
+		var fe *Error
+		if errors.As(err, &fe) {
+			fe.Op = op.Name
+			if fe.HTTPStatus == 0 {
+				fe.HTTPStatus = resp.StatusCode
+			}
+			fe.Message = redact(fe.Message, c.conn.Autorisatiesleutel)
+			return fe
+		}
+		if limited.exceeded {
+			return &Error{Op: op.Name, HTTPStatus: resp.StatusCode, Class: ClassRequest, Err: err,
+				Message: fmt.Sprintf("response larger than %d bytes", c.conn.MaxResponseBytes),
+				Hint:    "The LAS response exceeds las.max_response_bytes: raise the limit for this school, or use the stepwise operations."}
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return transportError(op.Name, fmt.Errorf("read response: %w", ctxErr))
+		}
+		var netErr net.Error
+		if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return transportError(op.Name, fmt.Errorf("read response: %w", err))
+		}
+		return &Error{Op: op.Name, HTTPStatus: resp.StatusCode, Class: ClassRequest, Err: err,
+			Message: "unreadable response: " + err.Error(),
+			Hint:    "The LAS answered with something that is not a UWLR response: check the endpoint and vendor profile; save it with `las fetch` for support."}
+	}
+	return nil
+}
+
+// peekFault recognises a SOAP Fault at the start of a body.
+func peekFault(b []byte) *Error {
+	if !bytes.Contains(b, []byte("Fault")) {
+		return nil
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	se, err := firstElement(d)
+	if err != nil {
+		return nil
+	}
+	if se.Name.Local == "Envelope" {
+		if se, err = bodyStartAfterEnvelope(d); err != nil {
+			return nil
+		}
+	}
+	if se.Name.Local != "Fault" {
+		return nil
+	}
+	var f uwlr.Fault
+	if err := d.DecodeElement(&f, &se); err != nil {
+		return nil
+	}
+	return faultError("", 0, f.Code, f.String, "")
+}
+
+func isXMLContentType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml"))
+}
+
+func firstLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// capReader fails once more than left bytes were read.
+type capReader struct {
+	r        io.Reader
+	left     int64
+	exceeded bool
+}
+
+var errTooLarge = errors.New("response too large")
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// Probe for one more byte: exactly-at-limit is fine.
+		var one [1]byte
+		n, err := c.r.Read(one[:])
+		if n > 0 {
+			c.exceeded = true
+			return 0, errTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}

@@ -1,0 +1,11 @@
+// Package soap speaks UWLR over SOAP 1.1: the client the gateway uses to pull
+// pupil data and push results (over a caller-supplied *http.Client, so mTLS,
+// vendor headers and fault injection are transports, not flags), the streaming
+// reader that hands pupils and teachers over one at a time, the fault
+// classification that turns every failure into a typed error with a fix hint,
+// and the server side as an http.Handler (used by las-sim).
+//
+// It never logs, and no error it returns contains an autorisatiesleutel,
+// an ECK iD, a name or a birth date: errors carry codes, HTTP statuses,
+// LAS keys of records and the LAS's own fault text with our key redacted.
+package soap

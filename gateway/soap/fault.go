@@ -1,0 +1,270 @@
+package soap
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+)
+
+// Class says what kind of action a failure needs.
+type Class string
+
+const (
+	// ClassCredential: key, klant identification, certificate or trust is wrong; a person must fix it.
+	ClassCredential Class = "credential"
+	// ClassRequest: the request, endpoint or configuration is wrong; retrying the same call fails again.
+	ClassRequest Class = "request"
+	// ClassVersion: the LAS does not speak the UWLR version we sent.
+	ClassVersion Class = "version"
+	// ClassTemporary: the LAS or the network failed for now; retry with backoff.
+	ClassTemporary Class = "temporary"
+)
+
+// Kind maps the class onto the domain error kind.
+func (c Class) Kind() error {
+	switch c {
+	case ClassCredential:
+		return gateway.ErrForbidden
+	case ClassTemporary:
+		return gateway.ErrTransient
+	default:
+		return gateway.ErrInvalid
+	}
+}
+
+// Retryable reports whether the same call may succeed later.
+func (c Class) Retryable() bool { return c == ClassTemporary }
+
+// UWLR fault codes (the part after the envelope prefix).
+const (
+	CodeAutorisatieOngeldig         = "Client.AutorisatieOngeldig"
+	CodeOngeldigeKlantIdentificatie = "Client.OngeldigeKlantIdentificatie"
+	CodeOngeldigBericht             = "Client.OngeldigBericht"
+	CodeXsdVersieOngeldig           = "Client.XsdVersieOngeldig"
+	CodeVocabulaireTermOngeldig     = "Client.VocabulaireTermOngeldig"
+	CodeLeerlingOngeldig            = "Client.LeerlingOngeldig"
+	CodeToetsNormeringOngeldig      = "Client.ToetsNormeringOngeldig"
+	CodeScoreOngeldig               = "Client.ScoreOngeldig"
+	CodeEldResultaatOngeldig        = "Client.EldResultaatOngeldig"
+	CodeInterneFout                 = "Server.InterneFout"
+	CodeTijdelijkNietBeschikbaar    = "Server.TijdelijkNietBeschikbaar"
+)
+
+type faultInfo struct {
+	class Class
+	hint  string
+	text  string // the default Dutch faultstring
+}
+
+var faultTable = map[string]faultInfo{
+	CodeAutorisatieOngeldig: {ClassCredential,
+		"The LAS rejected the autorisatiesleutel for this school: ask the school to issue a new key in its LAS for exactly this BRIN and dependancecode (or schoolkey) and enter it again.",
+		"Autorisatie ongeldig"},
+	CodeOngeldigeKlantIdentificatie: {ClassCredential,
+		"The LAS does not recognise our klantcode/klantnaam: check them against the values this LAS vendor issued (they differ per vendor).",
+		"Klantidentificatie ongeldig"},
+	CodeOngeldigBericht: {ClassRequest,
+		"The LAS could not accept our request: check the schooljaar, BRIN, dependancecode or schoolkey of this connection; if they are right, send this fault to support.",
+		"Ongeldig bericht"},
+	CodeXsdVersieOngeldig: {ClassVersion,
+		"The LAS does not support the UWLR version we sent: set xsdversie for this connection to the version the vendor supports (usually 2.2, or 2.3 for Magister).",
+		"XSD versie ongeldig"},
+	CodeVocabulaireTermOngeldig: {ClassRequest,
+		"The LAS does not know a vocabulary term in the results (test code, subject or norm): check the test definitions with the LAS vendor.",
+		"Vocabulaireterm ongeldig"},
+	CodeLeerlingOngeldig: {ClassRequest,
+		"The LAS does not know a pupil in the results: run a fresh sync so results use the pupils the LAS has now.",
+		"Leerling ongeldig"},
+	CodeToetsNormeringOngeldig: {ClassRequest,
+		"The LAS rejected the norms of a test: check the test definitions (normering) with the LAS vendor.",
+		"Toetsnormering ongeldig"},
+	CodeScoreOngeldig: {ClassRequest,
+		"The LAS rejected a score: check that scores fit this receiver (whole numbers, within the norm range).",
+		"Score ongeldig"},
+	CodeEldResultaatOngeldig: {ClassRequest,
+		"The LAS rejected a result in an agreed own format: check the receiver profile with the LAS vendor.",
+		"Eigen resultaat ongeldig"},
+	CodeInterneFout: {ClassTemporary,
+		"The LAS had an internal error; the gateway retries automatically. If it keeps happening, report it to the LAS vendor.",
+		"Interne fout"},
+	CodeTijdelijkNietBeschikbaar: {ClassTemporary,
+		"The LAS is temporarily unavailable (maintenance or load); the gateway retries automatically.",
+		"Tijdelijk niet beschikbaar"},
+}
+
+// DefaultFaultString is the generic Dutch faultstring for a UWLR code.
+func DefaultFaultString(code string) string {
+	if fi, ok := faultTable[code]; ok {
+		return fi.text
+	}
+	return code
+}
+
+// FaultCodes lists every UWLR fault code this package knows.
+func FaultCodes() []string {
+	codes := make([]string, 0, len(faultTable))
+	for c := range faultTable {
+		codes = append(codes, c)
+	}
+	return codes
+}
+
+// ClassifyFaultCode classifies a faultcode as sent (any prefix) and returns
+// its class and fix hint. Unknown codes fall back on their Client/Server part.
+func ClassifyFaultCode(code string) (Class, string) {
+	local := FaultCodeLocal(code)
+	if fi, ok := faultTable[local]; ok {
+		return fi.class, fi.hint
+	}
+	switch {
+	case strings.HasPrefix(local, "Server"):
+		return ClassTemporary, "The LAS reported a server-side problem; the gateway retries automatically."
+	case local == "VersionMismatch":
+		return ClassVersion, "The LAS does not accept SOAP 1.1 envelopes: check the endpoint is the UWLR 2.x SOAP endpoint."
+	default:
+		return ClassRequest, "The LAS rejected the request with an unknown fault code; send this fault to support."
+	}
+}
+
+// FaultCodeLocal strips the namespace prefix: "soap:Client.X" -> "Client.X".
+func FaultCodeLocal(code string) string {
+	code = strings.TrimSpace(code)
+	if i := strings.LastIndex(code, ":"); i >= 0 {
+		return code[i+1:]
+	}
+	return code
+}
+
+// Error is a classified failure of one UWLR call: a SOAP Fault from the LAS
+// (Code set) or a transport failure (HTTP status, TLS, network, timeout).
+// errors.Is(err, gateway.ErrTransient) etc. hold according to Class.
+type Error struct {
+	Op         string // the UWLR operation, e.g. "HaalLeerlinggegevens"
+	Code       string // the UWLR fault code without prefix; empty for transport failures
+	Message    string // the LAS's faultstring, or a description of the transport failure
+	HTTPStatus int    // 0 when no HTTP response was received
+	Class      Class
+	Hint       string // one line for a school admin
+	Err        error  // the underlying transport error, if any
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Op)
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": SOAP fault %s", e.Code)
+	}
+	if e.HTTPStatus != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	fmt.Fprintf(&b, " [%s]", e.Class)
+	return b.String()
+}
+
+// Unwrap exposes the domain kind and the underlying error.
+func (e *Error) Unwrap() []error {
+	errs := []error{e.Class.Kind()}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// Retryable reports whether the call may succeed later.
+func (e *Error) Retryable() bool { return e.Class.Retryable() }
+
+func faultError(op string, status int, code, text, secret string) *Error {
+	class, hint := ClassifyFaultCode(code)
+	return &Error{Op: op, Code: FaultCodeLocal(code), Message: redact(strings.TrimSpace(text), secret),
+		HTTPStatus: status, Class: class, Hint: hint}
+}
+
+// redact removes our own autorisatiesleutel if a LAS echoes it in a fault.
+func redact(s, secret string) string {
+	if secret != "" && len(secret) >= 4 {
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+	}
+	if len(s) > 500 {
+		s = s[:500] + "…"
+	}
+	return s
+}
+
+// statusError classifies a non-SOAP HTTP error response.
+func statusError(op string, status int, snippet string) *Error {
+	e := &Error{Op: op, HTTPStatus: status, Message: http.StatusText(status)}
+	if snippet != "" {
+		e.Message += ": " + snippet
+	}
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		e.Class = ClassCredential
+		e.Hint = "The LAS endpoint refused access before reading the request: check the client certificate and any vendor subscription key (e.g. IddinkHub-Subscription-Key) for this connection."
+	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
+		e.Class = ClassRequest
+		e.Hint = "The LAS endpoint URL is wrong (nothing answers there): check the endpoint the vendor gave for this school."
+	case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500:
+		e.Class = ClassTemporary
+		e.Hint = "The LAS or a gateway in front of it failed for now; the gateway retries automatically."
+	default:
+		e.Class = ClassRequest
+		e.Hint = "The LAS endpoint did not accept the request: check the endpoint URL and vendor profile of this connection."
+	}
+	return e
+}
+
+// transportError classifies a failure before any HTTP response arrived.
+func transportError(op string, err error) *Error {
+	e := &Error{Op: op, Err: err, Message: err.Error()}
+	var (
+		unknownAuth x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		certInvalid x509.CertificateInvalidError
+		recordErr   tls.RecordHeaderError
+		alert       tls.AlertError
+		dnsErr      *net.DNSError
+		netErr      net.Error
+		verifyErr   *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &unknownAuth), errors.As(err, &verifyErr), errors.As(err, &certInvalid):
+		e.Class = ClassCredential
+		e.Hint = "The LAS's TLS certificate is not trusted: if the vendor uses a private CA, configure its CA file for this connection."
+	case errors.As(err, &hostErr):
+		e.Class = ClassCredential
+		e.Hint = "The LAS's TLS certificate is for another host name: check the endpoint URL."
+	case errors.As(err, &alert), isTLSAlert(err):
+		e.Class = ClassCredential
+		e.Hint = "The LAS refused the TLS handshake: it probably requires a client certificate (mTLS, e.g. ESIS); configure a valid certificate and key for this connection."
+	case errors.As(err, &recordErr):
+		e.Class = ClassRequest
+		e.Hint = "The endpoint does not speak TLS: use http:// or the right port."
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		e.Class = ClassTemporary
+		e.Hint = "The LAS did not answer in time; the gateway retries automatically. Large schools may need a longer las.timeout."
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		e.Class = ClassRequest
+		e.Hint = "The LAS host name does not exist: check the endpoint URL."
+	default:
+		e.Class = ClassTemporary
+		e.Hint = "The LAS could not be reached; the gateway retries automatically. If it persists, check the endpoint and the network."
+	}
+	return e
+}
+
+// isTLSAlert catches handshake alerts that crypto/tls reports only as text
+// (e.g. "remote error: tls: certificate required").
+func isTLSAlert(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "remote error: tls:")
+}
