@@ -1,0 +1,83 @@
+package lassim
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
+	"github.com/uwlr-gateway/uwlr-gateway/wsdl"
+)
+
+func asSOAPError(err error, target **soap.Error) bool { return errors.As(err, target) }
+
+// Handler serves the simulator: the SOAP endpoint at the profile's path
+// (both services), the official WSDLs at <path>?wsdl and <path>?wsdl=leerresultaten
+// with the address set to this endpoint, and the XSDs they import.
+func (s *Sim) Handler(endpoint string) http.Handler {
+	mux := http.NewServeMux()
+	srv := &soap.Server{Backend: s, Gzip: true}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if i := strings.Index(r.URL.Path, "/Schemas/"); i >= 0 && r.Method == http.MethodGet {
+			serveSchema(w, r, r.URL.Path[i+len("/Schemas/"):])
+			return
+		}
+		if r.URL.Path != s.Profile.Path {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method == http.MethodGet && r.URL.Query().Has("wsdl") {
+			serveWSDL(w, r, r.URL.Query().Get("wsdl"), endpoint)
+			return
+		}
+		if h := s.Profile.SubscriptionHeader; h != "" && !s.subscriptionOK(r.Header.Get(h)) {
+			// What an API gateway in front of the LAS answers: not SOAP.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"statusCode":401,"message":"Access denied due to missing or invalid subscription key."}`))
+			return
+		}
+		srv.ServeHTTP(w, r)
+	})
+	return mux
+}
+
+func (s *Sim) subscriptionOK(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, sch := range s.World.Schools {
+		if sch.Creds.SubscriptionKey == v {
+			return true
+		}
+	}
+	return false
+}
+
+func serveSchema(w http.ResponseWriter, r *http.Request, name string) {
+	name = path.Clean("/" + name)[1:]
+	b, err := fs.ReadFile(wsdl.Files, "Schemas/"+name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Write(b)
+}
+
+func serveWSDL(w http.ResponseWriter, r *http.Request, which, endpoint string) {
+	file := "wsdl/UWLR_Leerlinggegevens_v2p2.wsdl"
+	if which == "leerresultaten" {
+		file = "wsdl/UWLR_Leerresultaten_v2p2.wsdl"
+	}
+	b, err := fs.ReadFile(wsdl.Files, file)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	doc := strings.ReplaceAll(string(b), "http://localhost:8080/NOTDEFINEDYET", endpoint)
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Write([]byte(doc))
+}
