@@ -1,0 +1,117 @@
+package archtest_test
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/uwlr-gateway/uwlr-gateway"
+
+// rule says which of our packages and which outside modules a package may import
+// directly. The standard library is always allowed.
+type rule struct {
+	ours    []string // package paths relative to the module ("gateway", "wsdl/uwlr")
+	outside []string // module path prefixes
+}
+
+// rooms mirrors the table in docs/ARCHITECTURE.md. A package that is not
+// listed fails the test, so a new room must be added here on purpose.
+var rooms = map[string]rule{
+	"gateway":             {},
+	"wsdl":                {},
+	"wsdl/uwlr":           {outside: []string{"github.com/hooklift/gowsdl/soap"}},
+	"gateway/soap":        {ours: []string{"gateway", "wsdl/uwlr"}},
+	"gateway/config":      {outside: []string{"github.com/spf13/viper", "github.com/go-viper/mapstructure/v2"}},
+	"gateway/lassim":      {ours: []string{"gateway", "gateway/soap", "wsdl", "wsdl/uwlr"}},
+	"gateway/conformance": {ours: []string{"gateway/soap", "wsdl/uwlr"}},
+	"cmd/las-sim":         {ours: []string{"gateway", "gateway/lassim"}},
+	"cmd/uwlr-gateway":    {ours: []string{"*"}, outside: []string{"github.com/spf13/cobra"}},
+	"interop":             {},
+	"internal/archtest":   {},
+}
+
+// outsideOwners: each outside library has exactly one room that may import it.
+var outsideOwners = map[string]string{
+	"github.com/spf13/viper":              "gateway/config",
+	"github.com/spf13/cobra":              "cmd/uwlr-gateway",
+	"github.com/redis/go-redis":           "gateway/store/redisstore",
+	"go.etcd.io/bbolt":                    "gateway/store/boltstore",
+	"github.com/russellhaering/goxmldsig": "gateway/evidence",
+	"github.com/beevik/etree":             "gateway/evidence",
+	"github.com/prometheus/client_golang": "gateway/httpapi",
+	"github.com/hooklift/gowsdl/soap":     "wsdl/uwlr",
+}
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Standard   bool
+}
+
+func TestImportsFollowTheRooms(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json", mod+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, mod), "/")
+		r, ok := rooms[rel]
+		if !ok {
+			t.Errorf("package %s has no room in archtest (add it, and to docs/ARCHITECTURE.md)", rel)
+			continue
+		}
+		for _, imp := range p.Imports {
+			if !strings.Contains(strings.Split(imp, "/")[0], ".") {
+				continue // standard library
+			}
+			if strings.HasPrefix(imp, mod+"/") {
+				dep := strings.TrimPrefix(imp, mod+"/")
+				if !allowed(r.ours, dep) {
+					t.Errorf("%s imports %s: not allowed for this room", rel, dep)
+				}
+				continue
+			}
+			if !hasPrefixIn(r.outside, imp) {
+				t.Errorf("%s imports outside package %s: not allowed for this room", rel, imp)
+			}
+			for lib, owner := range outsideOwners {
+				if strings.HasPrefix(imp, lib) && owner != rel {
+					t.Errorf("%s imports %s, which only %s may import", rel, imp, owner)
+				}
+			}
+		}
+	}
+	if seen < 5 {
+		t.Fatalf("go list found only %d packages", seen)
+	}
+}
+
+func allowed(list []string, dep string) bool {
+	for _, a := range list {
+		if a == "*" || a == dep {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixIn(list []string, imp string) bool {
+	for _, p := range list {
+		if imp == p || strings.HasPrefix(imp, p+"/") {
+			return true
+		}
+	}
+	return false
+}
