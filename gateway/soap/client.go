@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -289,7 +288,7 @@ func (c *Client) Fetch(ctx context.Context, op uwlr.Operation, r Request, groups
 // leerresultaten_bevestiging.
 func (c *Client) BrengLeerresultaten(ctx context.Context, msg *uwlr.LeerresultatenVerzoek) error {
 	return c.call(ctx, uwlr.OpBrengLeerresultaten, msg, func(rd io.Reader) error {
-		d := xml.NewDecoder(rd)
+		d := newDecoder(rd)
 		se, err := firstElement(d)
 		if err != nil {
 			return err
@@ -425,7 +424,7 @@ func peekFault(b []byte) *Error {
 	if !bytes.Contains(b, []byte("Fault")) {
 		return nil
 	}
-	d := xml.NewDecoder(bytes.NewReader(b))
+	d := newDecoder(bytes.NewReader(b))
 	se, err := firstElement(d)
 	if err != nil {
 		return nil

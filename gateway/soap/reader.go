@@ -74,7 +74,7 @@ var answers = map[string]bool{
 // element order, any prefixes, unknown elements skipped, empty optional
 // fields accepted. A SOAP Fault in the body is returned as *Error.
 func ReadLeerlinggegevens(r io.Reader, h Handler) (*Summary, error) {
-	d := xml.NewDecoder(r)
+	d := newDecoder(r)
 	root, err := firstElement(d)
 	if err != nil {
 		return nil, err

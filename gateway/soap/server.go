@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -117,7 +116,7 @@ func (h *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // must agree with the body element. Problems come back as a Client.OngeldigBericht
 // fault; a missing header is not a problem here (the backend decides).
 func DecodeCall(raw []byte, soapAction string) (*Call, *Fault) {
-	d := xml.NewDecoder(bytes.NewReader(raw))
+	d := newDecoder(bytes.NewReader(raw))
 	var auth uwlr.Autorisatie
 	var found bool
 	se, err := bodyStart(d, &auth, &found)
