@@ -386,7 +386,8 @@ func (c *Client) call(ctx context.Context, op uwlr.Operation, body any, read fun
 		}
 		snippet := ""
 		if !isXML {
-			snippet = firstLine(peek)
+			// Redact before firstLine shortens it, like a fault's text.
+			snippet = firstLine([]byte(redact(string(peek), c.conn.Autorisatiesleutel)))
 		}
 		return statusError(op.Name, resp.StatusCode, snippet)
 	}
@@ -470,6 +471,11 @@ type capReader struct {
 var errTooLarge = errors.New("response too large")
 
 func (c *capReader) Read(p []byte) (int, error) {
+	if c.exceeded {
+		// Sticky: the probe consumed a byte, so the source would now say EOF
+		// (bufio.Reader.WriteTo in Fetch reads the source again after an error).
+		return 0, errTooLarge
+	}
 	if c.left <= 0 {
 		// Probe for one more byte: exactly-at-limit is fine.
 		var one [1]byte

@@ -185,9 +185,21 @@ func (e *Error) Retryable() bool { return e.Class.Retryable() }
 
 func faultError(op string, status int, code, text, secret string) *Error {
 	class, hint := ClassifyFaultCode(code)
-	return &Error{Op: op, Code: FaultCodeLocal(code), Message: redact(strings.TrimSpace(text), secret),
+	msg := strings.TrimSpace(text)
+	if secret != "" {
+		msg = redact(msg, secret)
+	} else if len(msg) > maxUnredactedFault {
+		// Not shortened to redact's 500 yet: a cut through an echoed key would
+		// keep part of it out of reach of the redaction Client.call does later.
+		msg = msg[:maxUnredactedFault]
+	}
+	return &Error{Op: op, Code: FaultCodeLocal(code), Message: msg,
 		HTTPStatus: status, Class: class, Hint: hint}
 }
+
+// maxUnredactedFault bounds a faultstring kept before our key is known; it is
+// far above redact's 500, so any key cut here is cut away again there.
+const maxUnredactedFault = 4096
 
 // redact removes our own autorisatiesleutel if a LAS echoes it in a fault.
 func redact(s, secret string) string {
@@ -237,16 +249,18 @@ func transportError(op string, err error) *Error {
 		verifyErr   *tls.CertificateVerificationError
 	)
 	switch {
+	case errors.As(err, &hostErr):
+		// Before verifyErr: crypto/tls wraps the HostnameError in a CertificateVerificationError.
+		e.Class = ClassCredential
+		e.Hint = "The LAS's TLS certificate is for another host name: check the endpoint URL."
 	case errors.As(err, &unknownAuth), errors.As(err, &verifyErr), errors.As(err, &certInvalid):
 		e.Class = ClassCredential
 		e.Hint = "The LAS's TLS certificate is not trusted: if the vendor uses a private CA, configure its CA file for this connection."
-	case errors.As(err, &hostErr):
-		e.Class = ClassCredential
-		e.Hint = "The LAS's TLS certificate is for another host name: check the endpoint URL."
 	case errors.As(err, &alert), isTLSAlert(err):
 		e.Class = ClassCredential
 		e.Hint = "The LAS refused the TLS handshake: it probably requires a client certificate (mTLS, e.g. ESIS); configure a valid certificate and key for this connection."
-	case errors.As(err, &recordErr):
+	case errors.As(err, &recordErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		// net/http replaces the RecordHeaderError of https:// to a plain HTTP port by that text.
 		e.Class = ClassRequest
 		e.Hint = "The endpoint does not speak TLS: use http:// or the right port."
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():

@@ -355,7 +355,7 @@ func (r *refReader) samengesteldeGroep(d *xml.Decoder, se *xml.StartElement) err
 func (r *refReader) leerlingElem(d *xml.Decoder, se *xml.StartElement) error {
 	l := &r.leerling
 	*l = uwlr.Leerling{}
-	if err := d.DecodeElement(l, se); err != nil {
+	if err := decodeLeerling(d, se, l); err != nil {
 		return fmt.Errorf("read leerling #%d: %w", r.sum.Leerlingen+1, err)
 	}
 	r.sum.Leerlingen++
@@ -393,7 +393,7 @@ func (r *refReader) leerlingElem(d *xml.Decoder, se *xml.StartElement) error {
 func (r *refReader) leerkrachtElem(d *xml.Decoder, se *xml.StartElement) error {
 	t := &r.leerkracht
 	*t = uwlr.Leerkracht{}
-	if err := d.DecodeElement(t, se); err != nil {
+	if err := decodeLeerkracht(d, se, t); err != nil {
 		return fmt.Errorf("read leerkracht #%d: %w", r.sum.Leerkrachten+1, err)
 	}
 	r.sum.Leerkrachten++

@@ -3,6 +3,7 @@ package soap
 import (
 	"bytes"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -81,7 +82,30 @@ func (h *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "UWLR SOAP endpoint: POST a SOAP 1.1 envelope", http.StatusMethodNotAllowed)
 		return
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+	// Clients may compress the request (PHP's SoapClient does with its
+	// compression option); the size cap applies to the decompressed bytes.
+	var body io.Reader = r.Body
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip", "deflate":
+		var zr io.ReadCloser
+		var err error
+		if enc == "deflate" {
+			zr, err = zlib.NewReader(r.Body)
+		} else {
+			zr, err = gzip.NewReader(r.Body)
+		}
+		if err != nil {
+			h.fault(w, r, NewFault(CodeOngeldigBericht, "request body is not valid "+enc))
+			return
+		}
+		defer zr.Close()
+		body = zr
+	default:
+		h.fault(w, r, NewFault(CodeOngeldigBericht, "unsupported request Content-Encoding "+enc))
+		return
+	}
+	raw, err := io.ReadAll(io.LimitReader(body, MaxRequestBytes+1))
 	if err != nil {
 		h.fault(w, r, NewFault(CodeOngeldigBericht, "request body could not be read"))
 		return
