@@ -192,7 +192,7 @@ func (s *Sim) answer(sch *School, op uwlr.Operation, req any, id schoolID) (any,
 		ans.selection = &r.Groepen
 	}
 	if op == uwlr.OpHaalLeerlinggegevens && s.ChurnPerCall > 0 {
-		ans.after = func() { sch.Churn(s.ChurnPerCall, s.Now()) }
+		ans.churn = func() { sch.Churn(s.ChurnPerCall, s.Now()) }
 	}
 	return ans, nil
 }

@@ -100,15 +100,19 @@ type dataAnswer struct {
 	profile   Profile
 	xsdversie string
 	selection *uwlr.GroepenSelectie
-	after     func()
+	// churn, when set, changes the school's data. It runs before the answer
+	// is written (which is written from a copy taken first), so a request that
+	// follows this answer always sees the change.
+	churn    func()
+	snapshot []uwlr.Leerling
 }
 
 func (a *dataAnswer) WriteBody(w io.Writer) error {
-	err := a.write(w)
-	if err == nil && a.after != nil {
-		a.after()
+	if a.churn != nil {
+		a.snapshot = a.school.Pupils()
+		a.churn()
 	}
-	return err
+	return a.write(w)
 }
 
 func (a *dataAnswer) write(w io.Writer) error {
@@ -122,6 +126,9 @@ func (a *dataAnswer) write(w io.Writer) error {
 	withStructure := op == uwlr.OpHaalLeerlinggegevens.Name || op == uwlr.OpHaalStructuur.Name
 
 	pupils := s.leerlingen
+	if a.snapshot != nil {
+		pupils = a.snapshot
+	}
 	if op == uwlr.OpHaalLeerlingen.Name {
 		pupils = nil
 		for i := range s.leerlingen {

@@ -167,7 +167,9 @@ type Client struct {
 // NewClient returns a client for conn over hc (nil means http.DefaultClient).
 func NewClient(hc *http.Client, conn Connection) *Client {
 	if hc == nil {
-		hc = http.DefaultClient
+		// Not http.DefaultClient: its transport adds and strips gzip itself,
+		// which would defeat DisableGzip and the size cap on what we parse.
+		hc, _ = NewHTTPClient(TransportOptions{}) // cannot fail without files
 	}
 	if conn.Xsdversie == "" {
 		conn.Xsdversie = "2.2"
@@ -269,18 +271,28 @@ func (c *Client) Fetch(ctx context.Context, op uwlr.Operation, r Request, groups
 	if err != nil {
 		return 0, err
 	}
-	var n int64
-	err = c.call(ctx, op, body, func(rd io.Reader) error {
+	cw := &countWriter{w: w}
+	err = c.do(ctx, op, body, cw, func(rd io.Reader) error {
 		br := bufio.NewReaderSize(rd, 64<<10)
 		peek, _ := br.Peek(64 << 10)
 		fe := peekFault(peek)
-		m, err := io.Copy(w, br)
-		n = m
+		_, err := io.Copy(cw, br)
 		if fe != nil {
 			return fe
 		}
 		return err
 	})
+	return cw.n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
 	return n, err
 }
 
@@ -319,6 +331,12 @@ func (c *Client) MarshalRequest(body any) ([]byte, error) { return MarshalEnvelo
 // call posts one envelope and hands the (decompressed, size-capped) body to
 // read. Every failure comes back as *Error with the operation filled in.
 func (c *Client) call(ctx context.Context, op uwlr.Operation, body any, read func(io.Reader) error) error {
+	return c.do(ctx, op, body, nil, read)
+}
+
+// do is call with faultSink: when set, the body of a fault answered with an
+// HTTP error status is copied there too (las fetch keeps it for support).
+func (c *Client) do(ctx context.Context, op uwlr.Operation, body any, faultSink io.Writer, read func(io.Reader) error) error {
 	if err := c.conn.Validate(); err != nil {
 		return &Error{Op: op.Name, Class: ClassRequest, Message: err.Error(), Err: err,
 			Hint: "Fix the connection settings of this school."}
@@ -382,6 +400,9 @@ func (c *Client) call(ctx context.Context, op uwlr.Operation, body any, read fun
 		if fe := peekFault(peek); fe != nil {
 			fe.Op, fe.HTTPStatus = op.Name, resp.StatusCode
 			fe.Message = redact(fe.Message, c.conn.Autorisatiesleutel)
+			if faultSink != nil {
+				io.Copy(faultSink, br)
+			}
 			return fe
 		}
 		snippet := ""
@@ -392,6 +413,11 @@ func (c *Client) call(ctx context.Context, op uwlr.Operation, body any, read fun
 		return statusError(op.Name, resp.StatusCode, snippet)
 	}
 	if err := read(rd); err != nil {
+		var ce *CallerError
+		if errors.As(err, &ce) {
+			// The caller's own handler failed: not the LAS's doing.
+			return fmt.Errorf("%s: %w", op.Name, ce.Err)
+		}
 		var fe *Error
 		if errors.As(err, &fe) {
 			fe.Op = op.Name

@@ -1120,6 +1120,23 @@ func TestFetchWritesRawBytes(t *testing.T) {
 		})
 	}
 
+	t.Run("fault with HTTP 500 is written and returned", func(t *testing.T) {
+		fault := faultEnvelope("soap", "soap:Client.AutorisatieOngeldig", "nee")
+		las := rawLAS(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, fault)
+		})
+		var out bytes.Buffer
+		n, err := soap.NewClient(nil, testConn(las.URL)).Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, testRequest, nil, &out)
+		if se := asSOAPError(t, err); se.Code != soap.CodeAutorisatieOngeldig || se.HTTPStatus != 500 {
+			t.Errorf("error = %+v", se)
+		}
+		if out.String() != fault || n != int64(len(fault)) {
+			t.Errorf("Fetch wrote %d bytes %q, want the fault envelope", n, out.String())
+		}
+	})
+
 	t.Run("fault with HTTP 200 is written and returned", func(t *testing.T) {
 		fault := faultEnvelope("soap", "soap:Client.AutorisatieOngeldig", "nee")
 		las := rawLAS(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, fault) })
@@ -1158,6 +1175,22 @@ func TestMarshalRequestMatchesWire(t *testing.T) {
 	}
 }
 
+func TestNilHTTPClientHonoursDisableGzip(t *testing.T) {
+	got := make(chan string, 1)
+	las := rawLAS(t, func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Accept-Encoding")
+		io.WriteString(w, answerFor("HaalLeerlinggegevens"))
+	})
+	conn := testConn(las.URL)
+	conn.DisableGzip = true
+	if _, err := soap.NewClient(nil, conn).HaalLeerlinggegevens(context.Background(), testRequest, soap.Handler{}); err != nil {
+		t.Fatal(err)
+	}
+	if ae := <-got; strings.Contains(ae, "gzip") {
+		t.Errorf("Accept-Encoding = %q with DisableGzip and a nil *http.Client", ae)
+	}
+}
+
 func TestClientHandlerErrorStopsPull(t *testing.T) {
 	las := newLAS(t, sampleLAS())
 	stop := errors.New("pupil store unavailable")
@@ -1173,6 +1206,11 @@ func TestClientHandlerErrorStopsPull(t *testing.T) {
 	})
 	if !errors.Is(err, stop) || sum != nil {
 		t.Fatalf("HaalLeerlinggegevens = %+v, %v; want nil and the handler's error", sum, err)
+	}
+	// The caller's failure is not the LAS's: no class, no domain kind.
+	var se *soap.Error
+	if errors.As(err, &se) || errors.Is(err, gateway.ErrInvalid) || errors.Is(err, gateway.ErrTransient) {
+		t.Errorf("handler error was classified as a LAS failure: %v", err)
 	}
 	if seen != 2 {
 		t.Errorf("handler called %d times, want 2", seen)

@@ -51,6 +51,21 @@ type Summary struct {
 // even when every pupil of a 50,000-pupil school has a broken reference.
 const MaxWarnings = 1000
 
+// CallerError marks an error returned by a Handler func (the caller's own
+// failure, e.g. its store), so that the client passes it through unclassified
+// instead of blaming the LAS.
+type CallerError struct{ Err error }
+
+func (e *CallerError) Error() string { return e.Err.Error() }
+func (e *CallerError) Unwrap() error { return e.Err }
+
+func callerErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &CallerError{Err: err}
+}
+
 // ErrNotLeerlinggegevens reports a body whose root is not a leerlinggegevens answer.
 var ErrNotLeerlinggegevens = errors.New("body is not a UWLR leerlinggegevens answer")
 
@@ -255,7 +270,7 @@ func (r *refReader) school(d *xml.Decoder, se *xml.StartElement) error {
 	}
 	r.sum.School = s
 	if r.h.School != nil {
-		return r.h.School(&s)
+		return callerErr(r.h.School(&s))
 	}
 	return nil
 }
@@ -303,7 +318,7 @@ func (r *refReader) vestiging(d *xml.Decoder, se *xml.StartElement) error {
 	}
 	r.vests[v.Key] = true
 	if r.h.Vestiging != nil {
-		return r.h.Vestiging(&v)
+		return callerErr(r.h.Vestiging(&v))
 	}
 	return nil
 }
@@ -328,7 +343,7 @@ func (r *refReader) groep(d *xml.Decoder, se *xml.StartElement) error {
 	}
 	r.groups[g.Key] = true
 	if r.h.Groep != nil {
-		return r.h.Groep(&g)
+		return callerErr(r.h.Groep(&g))
 	}
 	return nil
 }
@@ -347,7 +362,7 @@ func (r *refReader) samengesteldeGroep(d *xml.Decoder, se *xml.StartElement) err
 	}
 	r.comps[g.Key] = true
 	if r.h.SamengesteldeGroep != nil {
-		return r.h.SamengesteldeGroep(&g)
+		return callerErr(r.h.SamengesteldeGroep(&g))
 	}
 	return nil
 }
@@ -385,7 +400,7 @@ func (r *refReader) leerlingElem(d *xml.Decoder, se *xml.StartElement) error {
 		r.ref("vestiging", l.Vestiging.Key, owner)
 	}
 	if r.h.Leerling != nil {
-		return r.h.Leerling(l)
+		return callerErr(r.h.Leerling(l))
 	}
 	return nil
 }
@@ -410,7 +425,7 @@ func (r *refReader) leerkrachtElem(d *xml.Decoder, se *xml.StartElement) error {
 		}
 	}
 	if r.h.Leerkracht != nil {
-		return r.h.Leerkracht(t)
+		return callerErr(r.h.Leerkracht(t))
 	}
 	return nil
 }

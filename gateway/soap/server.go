@@ -243,8 +243,12 @@ func (h *Server) answer(w http.ResponseWriter, r *http.Request, op uwlr.Operatio
 	if err == nil {
 		err = done()
 	}
-	if err != nil && h.OnError != nil {
-		// Headers are gone; the client sees a truncated body and reports it.
-		h.OnError(op.Name, err)
+	if err != nil {
+		if h.OnError != nil {
+			h.OnError(op.Name, err)
+		}
+		// Headers and part of the body are gone. Abort the connection so the
+		// client sees a broken transfer (retryable), not a short document.
+		panic(http.ErrAbortHandler)
 	}
 }
