@@ -168,21 +168,31 @@ func (a *app) printFault(fj *faultJSON) {
 	fmt.Fprintf(a.stdout, "  fix:     %s\n", fj.Hint)
 }
 
+// answerCounts is what both check and parse report about an answer.
+type answerCounts struct {
+	Pupils          int      `json:"pupils"`
+	Groups          int      `json:"groups"`
+	CompositeGroups int      `json:"composite_groups"`
+	Teachers        int      `json:"teachers"`
+	Vestigingen     int      `json:"vestigingen"`
+	Warnings        []string `json:"warnings"`
+}
+
+func countsOf(s *soap.Summary) answerCounts {
+	return answerCounts{Pupils: s.Leerlingen, Groups: s.Groepen, CompositeGroups: s.SamengesteldeGroepen,
+		Teachers: s.Leerkrachten, Vestigingen: s.Vestigingen, Warnings: s.Warnings}
+}
+
 type checkJSON struct {
-	OK              bool       `json:"ok"`
-	Endpoint        string     `json:"endpoint"`
-	Operation       string     `json:"operation"`
-	Schooljaar      string     `json:"schooljaar"`
-	Xsdversie       string     `json:"xsdversie"`
-	Outcome         string     `json:"outcome,omitempty"`
-	Pupils          int        `json:"pupils"`
-	Groups          int        `json:"groups"`
-	CompositeGroups int        `json:"composite_groups"`
-	Teachers        int        `json:"teachers"`
-	Vestigingen     int        `json:"vestigingen"`
-	Warnings        []string   `json:"warnings"`
-	ElapsedMS       int64      `json:"elapsed_ms"`
-	Fault           *faultJSON `json:"fault,omitempty"`
+	OK         bool   `json:"ok"`
+	Endpoint   string `json:"endpoint"`
+	Operation  string `json:"operation"`
+	Schooljaar string `json:"schooljaar"`
+	Xsdversie  string `json:"xsdversie"`
+	Outcome    string `json:"outcome,omitempty"`
+	answerCounts
+	ElapsedMS int64      `json:"elapsed_ms"`
+	Fault     *faultJSON `json:"fault,omitempty"`
 }
 
 func (a *app) lasCheckCommand() *cobra.Command {
@@ -217,14 +227,13 @@ func (a *app) lasCheckCommand() *cobra.Command {
 				fmt.Fprintln(a.stderr)
 			}
 			out := checkJSON{Endpoint: conn.Endpoint, Operation: uwlr.OpHaalLeerlinggegevens.Name, Schooljaar: jaar,
-				Xsdversie: conn.Xsdversie, ElapsedMS: time.Since(start).Milliseconds(), Warnings: []string{}}
+				Xsdversie: conn.Xsdversie, ElapsedMS: time.Since(start).Milliseconds(), answerCounts: answerCounts{Warnings: []string{}}}
 			if err != nil {
 				out.Fault = toFault(err)
 			} else {
 				out.OK = true
 				out.Outcome = string(sum.Outcome)
-				out.Pupils, out.Groups, out.CompositeGroups = sum.Leerlingen, sum.Groepen, sum.SamengesteldeGroepen
-				out.Teachers, out.Vestigingen, out.Warnings = sum.Leerkrachten, sum.Vestigingen, sum.Warnings
+				out.answerCounts = countsOf(sum)
 			}
 			if f.asJSON {
 				if err := writeJSON(a.stdout, out); err != nil {
@@ -364,25 +373,20 @@ func (a *app) lasParseCommand() *cobra.Command {
 			defer fh.Close()
 			sum, err := soap.ReadLeerlinggegevens(bufio.NewReaderSize(fh, 1<<20), soap.Handler{})
 			type parseJSON struct {
-				OK              bool       `json:"ok"`
-				File            string     `json:"file"`
-				Outcome         string     `json:"outcome,omitempty"`
-				Schooljaar      string     `json:"schooljaar,omitempty"`
-				Brincode        string     `json:"brincode,omitempty"`
-				Dependancecode  string     `json:"dependancecode,omitempty"`
-				Schoolkey       string     `json:"schoolkey,omitempty"`
-				Xsdversie       string     `json:"xsdversie,omitempty"`
-				Pupils          int        `json:"pupils"`
-				Groups          int        `json:"groups"`
-				CompositeGroups int        `json:"composite_groups"`
-				Teachers        int        `json:"teachers"`
-				Vestigingen     int        `json:"vestigingen"`
-				Warnings        []string   `json:"warnings"`
+				OK             bool   `json:"ok"`
+				File           string `json:"file"`
+				Outcome        string `json:"outcome,omitempty"`
+				Schooljaar     string `json:"schooljaar,omitempty"`
+				Brincode       string `json:"brincode,omitempty"`
+				Dependancecode string `json:"dependancecode,omitempty"`
+				Schoolkey      string `json:"schoolkey,omitempty"`
+				Xsdversie      string `json:"xsdversie,omitempty"`
+				answerCounts
 				DroppedWarnings int        `json:"dropped_warnings,omitempty"`
 				Fault           *faultJSON `json:"fault,omitempty"`
 				Error           string     `json:"error,omitempty"`
 			}
-			res := parseJSON{File: file, Warnings: []string{}}
+			res := parseJSON{File: file, answerCounts: answerCounts{Warnings: []string{}}}
 			var se *soap.Error
 			switch {
 			case err == nil:
@@ -390,9 +394,7 @@ func (a *app) lasParseCommand() *cobra.Command {
 				res.Outcome = string(sum.Outcome)
 				res.Schooljaar, res.Brincode, res.Dependancecode = sum.School.Schooljaar, sum.School.Brincode, sum.School.Dependancecode
 				res.Schoolkey, res.Xsdversie = sum.School.Schoolkey, sum.School.Xsdversie
-				res.Pupils, res.Groups, res.CompositeGroups = sum.Leerlingen, sum.Groepen, sum.SamengesteldeGroepen
-				res.Teachers, res.Vestigingen = sum.Leerkrachten, sum.Vestigingen
-				res.Warnings, res.DroppedWarnings = sum.Warnings, sum.DroppedWarnings
+				res.answerCounts, res.DroppedWarnings = countsOf(sum), sum.DroppedWarnings
 			case errors.As(err, &se):
 				res.Fault = toFault(err)
 			default:

@@ -7,8 +7,6 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"sync"
 	"syscall"
@@ -78,23 +76,8 @@ func benchResponse(b *testing.B, pupils int) []byte {
 // fetchBenchResponse serves a deterministic one-school world from the
 // simulator and fetches its whole-school answer, raw, with soap.Client.Fetch.
 func fetchBenchResponse(pupils int) ([]byte, error) {
-	prof := lassim.Profiles["standard"]
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	defer srv.Close()
-	endpoint := srv.URL + prof.Path
-	w := lassim.NewWorld(lassim.Options{Seed: 1, Schools: 1, Pupils: pupils, Profile: prof, Schooljaar: benchSchooljaar,
-		Now: time.Date(2024, 10, 1, 8, 0, 0, 0, time.UTC), Endpoint: endpoint})
-	h = lassim.NewSim(w, prof, 1).Handler(endpoint)
-	c := w.Credentials()[0]
-	cl := soap.NewClient(srv.Client(), soap.Connection{Endpoint: endpoint, Autorisatiesleutel: c.Autorisatiesleutel,
-		Klantcode: c.Klantcode, Klantnaam: c.Klantnaam, Brincode: c.Brin, Dependancecode: c.Dependancecode,
-		Xsdversie: c.Xsdversie})
-	var buf bytes.Buffer
-	if _, err := cl.Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, soap.Request{Schooljaar: benchSchooljaar}, nil, &buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return lassim.RecordAnswer(context.Background(), lassim.Options{Seed: 1, Pupils: pupils, Schooljaar: benchSchooljaar,
+		Now: time.Date(2024, 10, 1, 8, 0, 0, 0, time.UTC)})
 }
 
 // benchOffHeap copies b into anonymous memory the GC neither counts nor scans.

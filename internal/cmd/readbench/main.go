@@ -44,8 +44,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"runtime"
 	"syscall"
@@ -103,23 +101,8 @@ func gen(args []string) error {
 // fetch serves a deterministic one-school world from the simulator and
 // fetches its whole-school answer, raw, the way the gateway does.
 func fetch(pupils int) ([]byte, error) {
-	prof := lassim.Profiles["standard"]
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	defer srv.Close()
-	endpoint := srv.URL + prof.Path
-	w := lassim.NewWorld(lassim.Options{Seed: 1, Schools: 1, Pupils: pupils, Profile: prof, Schooljaar: schooljaar,
-		Now: time.Date(2024, 10, 1, 8, 0, 0, 0, time.UTC), Endpoint: endpoint})
-	h = lassim.NewSim(w, prof, 1).Handler(endpoint)
-	c := w.Credentials()[0]
-	cl := soap.NewClient(srv.Client(), soap.Connection{Endpoint: endpoint, Autorisatiesleutel: c.Autorisatiesleutel,
-		Klantcode: c.Klantcode, Klantnaam: c.Klantnaam, Brincode: c.Brin, Dependancecode: c.Dependancecode,
-		Xsdversie: c.Xsdversie})
-	var buf bytes.Buffer
-	if _, err := cl.Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, soap.Request{Schooljaar: schooljaar}, nil, &buf); err != nil {
-		return nil, fmt.Errorf("fetch %d-pupil answer from the simulator: %w", pupils, err)
-	}
-	return buf.Bytes(), nil
+	return lassim.RecordAnswer(context.Background(), lassim.Options{Seed: 1, Pupils: pupils, Schooljaar: schooljaar,
+		Now: time.Date(2024, 10, 1, 8, 0, 0, 0, time.UTC)})
 }
 
 // result is the JSON line; scripts/bench.php prints the same fields.
