@@ -1,0 +1,108 @@
+package gateway
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+)
+
+// SchoolID identifies a school: BRIN + dependancecode ("12AB00"), or the
+// LAS's schoolkey for schools without a BRIN.
+type SchoolID string
+
+var brinDep = regexp.MustCompile(`^\d{2}[A-Z]{2}\d{2}$`)
+
+// SchoolIDFor returns the id of a school: brin+dependancecode ("00" when
+// empty), or the schoolkey when there is no BRIN.
+func SchoolIDFor(brin, dependancecode, schoolkey string) SchoolID {
+	if brin == "" {
+		return SchoolID(schoolkey)
+	}
+	if dependancecode == "" {
+		dependancecode = "00"
+	}
+	return SchoolID(brin + dependancecode)
+}
+
+// IsBrin reports whether the id has the BRIN+dependancecode form.
+func (id SchoolID) IsBrin() bool { return brinDep.MatchString(string(id)) }
+
+// School is one enrolled school and how to reach its LAS. Secrets are held
+// sealed by the vault; this type never carries them in plain text.
+type School struct {
+	ID             SchoolID
+	Brin           string
+	Dependancecode string
+	Schoolkey      string
+	Vendor         string // vendor profile name, e.g. "magister"
+	Endpoint       string
+	Klantcode      string
+	Klantnaam      string
+	Xsdversie      string
+	Gegevenssetid  string
+	// SealedKey is the autorisatiesleutel, sealed by the vault.
+	SealedKey []byte
+	// ClientCertFile/ClientKeyFile: optional mTLS credentials on disk;
+	// SealedKeyPassphrase is the sealed passphrase of an encrypted key file.
+	ClientCertFile      string
+	ClientKeyFile       string
+	SealedKeyPassphrase []byte
+	CreatedAt           time.Time
+	// LastPulledAt is the start of the last applied or unchanged sync, used
+	// as laatstontvangengegevens when the vendor profile allows it.
+	LastPulledAt time.Time
+}
+
+// LogValue logs the school by id only.
+func (s School) LogValue() slog.Value { return slog.StringValue(string(s.ID)) }
+
+// Validate checks the identity and connection fields of a school.
+func (s School) Validate() error {
+	switch {
+	case s.ID == "":
+		return fmt.Errorf("%w: school id is empty", ErrInvalid)
+	case s.Brin != "" && s.ID != SchoolIDFor(s.Brin, s.Dependancecode, ""):
+		return fmt.Errorf("%w: school id %s does not match BRIN %s dependancecode %s", ErrInvalid, s.ID, s.Brin, s.Dependancecode)
+	case s.Endpoint == "":
+		return fmt.Errorf("%w: school %s: endpoint is empty", ErrInvalid, s.ID)
+	case len(s.SealedKey) == 0:
+		return fmt.Errorf("%w: school %s: no autorisatiesleutel", ErrInvalid, s.ID)
+	}
+	return nil
+}
+
+// Processing is one optional processing a school must opt in to.
+type Processing string
+
+const (
+	ProcessingLASExchange Processing = "las_exchange" // pupil data and results with its LAS
+	ProcessingDashboards  Processing = "dashboards"   // results to the school's dashboards
+	ProcessingLegal       Processing = "legal"        // data needed for legal requirements
+	ProcessingResearch    Processing = "research"     // pseudonymised data for research/statistics
+)
+
+// Processings lists every processing, in a fixed order.
+var Processings = []Processing{ProcessingLASExchange, ProcessingDashboards, ProcessingLegal, ProcessingResearch}
+
+// Valid reports whether p is a known processing.
+func (p Processing) Valid() bool {
+	for _, q := range Processings {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// ConsentChange is one recorded change of one processing for one school.
+type ConsentChange struct {
+	School     SchoolID
+	Processing Processing
+	Old, New   bool
+	By         string
+	At         time.Time
+}
+
+// Consent is a school's current opt-ins. Absent means not granted.
+type Consent map[Processing]bool

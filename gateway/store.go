@@ -1,0 +1,100 @@
+package gateway
+
+import (
+	"context"
+	"time"
+)
+
+// SyncStatus is how a sync run ended.
+type SyncStatus string
+
+const (
+	SyncApplied   SyncStatus = "applied"
+	SyncHeld      SyncStatus = "held"
+	SyncUnchanged SyncStatus = "unchanged"
+	SyncRefused   SyncStatus = "refused"
+	SyncFailed    SyncStatus = "failed"
+)
+
+// SyncRun records one sync of one school (counts only, never personal data).
+type SyncRun struct {
+	ID         string
+	School     SchoolID
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Status     SyncStatus
+	DryRun     bool
+	Pupils     int
+	Added      int
+	Changed    int
+	Left       int
+	Teachers   int
+	Groups     int
+	Warnings   []string
+	ErrorClass string // credential, request, version, temporary; empty on success
+	Error      string
+}
+
+// Store keeps schools, consent, the current snapshot of each school's data
+// and sync runs. Every method returns ErrNotFound for an unknown school or
+// record, and wraps other failures with context. Implementations:
+// gateway/store/boltstore and gateway/store/redisstore; behaviour is specified
+// once, by gateway/store/storetest.
+type Store interface {
+	// PutSchool creates or replaces a school.
+	PutSchool(ctx context.Context, s School) error
+	// School returns one school, or ErrNotFound.
+	School(ctx context.Context, id SchoolID) (School, error)
+	// Schools lists every school, ordered by id.
+	Schools(ctx context.Context) ([]School, error)
+	// DeleteSchool removes the school and every record of it (snapshot,
+	// staged data, consent, runs). ErrNotFound when it does not exist.
+	DeleteSchool(ctx context.Context, id SchoolID) error
+
+	// SetConsent applies one change and appends it to the history, atomically.
+	SetConsent(ctx context.Context, c ConsentChange) error
+	// Consent returns the current opt-ins (empty when none were ever given).
+	Consent(ctx context.Context, id SchoolID) (Consent, error)
+	// ConsentHistory returns every change, oldest first.
+	ConsentHistory(ctx context.Context, id SchoolID) ([]ConsentChange, error)
+
+	// Stage starts a new staging area for a school's next snapshot, replacing
+	// any earlier staging area of that school. Readers keep seeing the
+	// current snapshot until Stage.Commit.
+	Stage(ctx context.Context, id SchoolID, runID string) (Stage, error)
+	// StagedRun returns the run id of a kept (held) staging area, or ErrNotFound.
+	StagedRun(ctx context.Context, id SchoolID) (string, error)
+	// OpenStage reopens a kept staging area (to read it for a diff, or to
+	// commit it on approval). ErrNotFound when runID is not the kept one.
+	OpenStage(ctx context.Context, id SchoolID, runID string) (Stage, error)
+
+	// Pupils calls fn for every pupil of the current snapshot, ordered by PupilID.
+	Pupils(ctx context.Context, id SchoolID, fn func(Pupil) error) error
+	// Teachers returns the current teachers, ordered by key.
+	Teachers(ctx context.Context, id SchoolID) ([]Teacher, error)
+	// Groups returns the current home groups and composite groups, ordered by key.
+	Groups(ctx context.Context, id SchoolID) ([]Group, []CompositeGroup, error)
+
+	// AddSyncRun records a run; SyncRuns returns the newest first, at most limit.
+	AddSyncRun(ctx context.Context, r SyncRun) error
+	SyncRuns(ctx context.Context, id SchoolID, limit int) ([]SyncRun, error)
+
+	Close() error
+}
+
+// Stage is a school's next snapshot being written. Pupils, teachers and
+// groups are added in batches; Commit swaps it in atomically (readers see
+// either the old or the new snapshot, never a mix); Keep leaves it for a later
+// OpenStage (a held sync); Discard drops it. After Commit or Discard the stage
+// cannot be used again.
+type Stage interface {
+	RunID() string
+	PutPupils(ctx context.Context, ps []Pupil) error
+	PutTeachers(ctx context.Context, ts []Teacher) error
+	PutGroups(ctx context.Context, gs []Group, cs []CompositeGroup) error
+	// Pupils calls fn for every staged pupil, ordered by PupilID.
+	Pupils(ctx context.Context, fn func(Pupil) error) error
+	Commit(ctx context.Context) error
+	Keep(ctx context.Context) error
+	Discard(ctx context.Context) error
+}
