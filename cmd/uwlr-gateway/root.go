@@ -41,6 +41,7 @@ type app struct {
 	stdout, stderr io.Writer
 	configFile     string
 	cfg            config.Config
+	sf             storeFlags
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -64,7 +65,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(a.lasCommand(), a.conformanceCommand())
+	a.registerStoreFlags(root)
+	root.AddCommand(a.lasCommand(), a.conformanceCommand(), a.keysCommand(), a.schoolCommand(), a.consentCommand(),
+		a.syncCommand(), a.pupilsCommand())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -251,3 +251,13 @@ func (s *School) Pupils() []uwlr.Leerling {
 	defer s.mu.RUnlock()
 	return append([]uwlr.Leerling(nil), s.leerlingen...)
 }
+
+// EditPupils replaces the school's pupils with edit's result and marks the
+// data changed at now (for tests and demos: a pupil leaves, gains an ECK iD,
+// changes key).
+func (s *School) EditPupils(now time.Time, edit func([]uwlr.Leerling) []uwlr.Leerling) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.leerlingen = edit(append([]uwlr.Leerling(nil), s.leerlingen...))
+	s.changedAt = now
+}

@@ -1,0 +1,141 @@
+package pull
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+)
+
+// Change is one pupil difference between the current snapshot and a held
+// stage. It names the pupil by internal id and LAS key, and the changed
+// fields by name only: never a value.
+type Change struct {
+	Pupil  gateway.PupilID `json:"pupil"`
+	LASKey string          `json:"las_key,omitempty"`
+	Kind   string          `json:"kind"` // added, changed, left, returned
+	Fields []string        `json:"fields,omitempty"`
+}
+
+// Diff is what applying the held stage of a school would change.
+type Diff struct {
+	School  gateway.SchoolID `json:"school"`
+	Run     string           `json:"run"`
+	Added   int              `json:"added"`
+	Changed int              `json:"changed"`
+	Left    int              `json:"left"`
+	Changes []Change         `json:"changes"`
+}
+
+// ErrNothingHeld: the school has no held sync.
+var ErrNothingHeld = fmt.Errorf("%w: no held sync", gateway.ErrNotFound)
+
+// HeldDiff compares the held stage of a school with its current snapshot.
+// Memory holds one side's pupils (the current snapshot, without ECK iDs).
+func HeldDiff(ctx context.Context, st gateway.Store, school gateway.SchoolID) (*Diff, error) {
+	runID, err := st.StagedRun(ctx, school)
+	if errors.Is(err, gateway.ErrNotFound) {
+		return nil, ErrNothingHeld
+	} else if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", school, err)
+	}
+	stage, err := st.OpenStage(ctx, school, runID)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", school, err)
+	}
+	current := map[gateway.PupilID]gateway.Pupil{}
+	if err := st.Pupils(ctx, school, func(p gateway.Pupil) error {
+		p.SealedEckID = nil
+		current[p.ID] = p
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("diff %s: %w", school, err)
+	}
+	d := &Diff{School: school, Run: runID, Changes: []Change{}}
+	err = stage.Pupils(ctx, func(p gateway.Pupil) error {
+		old, ok := current[p.ID]
+		delete(current, p.ID)
+		switch {
+		case !ok:
+			d.Added++
+			d.Changes = append(d.Changes, Change{Pupil: p.ID, LASKey: p.LASKey, Kind: "added"})
+		case old.LeftOn == "" && p.LeftOn != "":
+			d.Left++
+			d.Changes = append(d.Changes, Change{Pupil: p.ID, LASKey: p.LASKey, Kind: "left"})
+		case old.LeftOn != "" && p.LeftOn == "":
+			d.Changed++
+			d.Changes = append(d.Changes, Change{Pupil: p.ID, LASKey: p.LASKey, Kind: "returned", Fields: changedFields(&old, &p)})
+		default:
+			if f := changedFields(&old, &p); len(f) > 0 {
+				d.Changed++
+				d.Changes = append(d.Changes, Change{Pupil: p.ID, LASKey: p.LASKey, Kind: "changed", Fields: f})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", school, err)
+	}
+	// Pupils in the snapshot but not in the stage would be dropped; the
+	// sync never does that, so report them as left to be safe.
+	for id, p := range current {
+		d.Left++
+		d.Changes = append(d.Changes, Change{Pupil: id, LASKey: p.LASKey, Kind: "left"})
+	}
+	sort.SliceStable(d.Changes, func(i, j int) bool { return d.Changes[i].Pupil < d.Changes[j].Pupil })
+	return d, nil
+}
+
+func changedFields(a, b *gateway.Pupil) []string {
+	var f []string
+	add := func(name string, x, y string) {
+		if x != y {
+			f = append(f, name)
+		}
+	}
+	add("las_key", a.LASKey, b.LASKey)
+	add("last_name", a.LastName, b.LastName)
+	add("prefix", a.Prefix, b.Prefix)
+	add("first_name", a.FirstName, b.FirstName)
+	add("given_names", a.GivenNames, b.GivenNames)
+	add("initials", a.Initials, b.Initials)
+	add("gender", a.Gender, b.Gender)
+	add("birth_date", a.BirthDate, b.BirthDate)
+	add("year_group", a.YearGroup, b.YearGroup)
+	add("group", a.GroupKey, b.GroupKey)
+	add("composite_groups", fmt.Sprint(a.CompositeGroupKeys), fmt.Sprint(b.CompositeGroupKeys))
+	add("eckid", string(a.EckIndex), string(b.EckIndex))
+	return f
+}
+
+// Approve applies the held stage of a school and records the run.
+func (s *Syncer) Approve(ctx context.Context, school gateway.School, by string) (gateway.SyncRun, error) {
+	d, err := HeldDiff(ctx, s.Store, school.ID)
+	if err != nil {
+		return gateway.SyncRun{}, err
+	}
+	// Consent is checked at the moment of the act: applying LAS data is one.
+	if err := s.Consent.Require(ctx, school.ID, gateway.ProcessingLASExchange); err != nil {
+		return gateway.SyncRun{}, err
+	}
+	stage, err := s.Store.OpenStage(ctx, school.ID, d.Run)
+	if err != nil {
+		return gateway.SyncRun{}, fmt.Errorf("approve %s: %w", school.ID, err)
+	}
+	start := s.now().UTC()
+	if err := stage.Commit(ctx); err != nil {
+		return gateway.SyncRun{}, fmt.Errorf("approve %s: commit: %w", school.ID, err)
+	}
+	run := gateway.SyncRun{ID: d.Run + "_approved", School: school.ID, StartedAt: start, FinishedAt: s.now().UTC(),
+		Status: gateway.SyncApplied, Added: d.Added, Changed: d.Changed, Left: d.Left,
+		Warnings: []string{"approved by " + by}}
+	// LastPulledAt stays at the last sync that was applied in full: the next
+	// incremental pull then asks for everything since before the held data,
+	// which may repeat changes but never loses one.
+	if err := s.Store.AddSyncRun(ctx, run); err != nil {
+		return run, fmt.Errorf("approve %s: record run: %w", school.ID, err)
+	}
+	return run, nil
+}

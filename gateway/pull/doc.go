@@ -1,0 +1,10 @@
+// Package pull runs one school's sync: consent check -> fetch (streamed) ->
+// map (data minimisation) -> seal ECK iDs -> stage -> diff -> thresholds ->
+// atomic swap. Until the swap readers see the old snapshot; a LAS failure
+// or crash mid-sync leaves it intact. Pupils missing from the LAS are marked
+// left, never deleted. Identity is the ECK iD (through its blind index)
+// first and the LAS key second, so a pupil who gains an ECK iD is merged,
+// not duplicated.
+//
+// It holds a Sealer, never an Opener: nothing here can decrypt an ECK iD.
+package pull

@@ -1,0 +1,515 @@
+package pull
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
+	"github.com/uwlr-gateway/uwlr-gateway/mapping"
+	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
+)
+
+// sealer seals ECK iDs and computes their blind index. The vault's Sealer
+// satisfies it; no Opener is ever given to this package.
+type sealer interface {
+	Seal(place vault.Place, plaintext []byte) ([]byte, error)
+	Index(school gateway.SchoolID, value string) []byte
+}
+
+// fetcher streams one school's data from its LAS (a *soap.Client).
+type fetcher interface {
+	HaalLeerlinggegevens(ctx context.Context, r soap.Request, h soap.Handler) (*soap.Summary, error)
+}
+
+// gate is the consent check.
+type gate interface {
+	Require(ctx context.Context, school gateway.SchoolID, p gateway.Processing) error
+}
+
+// Thresholds hold a sync whose share of left or changed pupils is too large.
+type Thresholds struct {
+	Left    float64 // share of current pupils marked left
+	Changed float64 // share of current pupils changed
+	// Rollover thresholds apply from 1 August to 1 October, when whole
+	// year groups move on and leave.
+	RolloverLeft    float64
+	RolloverChanged float64
+}
+
+// DefaultThresholds: 10% left, 50% changed; relaxed to 40% / 95% during the rollover.
+var DefaultThresholds = Thresholds{Left: 0.10, Changed: 0.50, RolloverLeft: 0.40, RolloverChanged: 0.95}
+
+// Syncer syncs schools into a store.
+type Syncer struct {
+	Store      gateway.Store
+	Sealer     sealer
+	Consent    gate
+	Thresholds Thresholds
+	Now        func() time.Time
+	// BatchSize is the number of pupils written per stage batch.
+	BatchSize int
+}
+
+// Options for one run.
+type Options struct {
+	DryRun     bool
+	Schooljaar string // default: gateway.SchoolYearAt(now)
+	// UseSince sends laatstontvangengegevens (the start of the last
+	// successful pull) when the vendor profile allows it.
+	UseSince bool
+	// Progress, when set, is told the number of pupils read so far.
+	Progress func(pupils int)
+}
+
+// Result is the outcome of one run (counts only).
+type Result struct {
+	Run     gateway.SyncRun
+	Reasons []string // why a sync was held
+}
+
+func (s *Syncer) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func newID(prefix string) string {
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// entry is what the sync keeps of a current pupil to match and diff: no names.
+type entry struct {
+	id     gateway.PupilID
+	hash   [32]byte
+	index  []byte
+	sealed []byte
+	leftOn string
+	seen   bool
+}
+
+// Sync runs one school. A refusal (no las_exchange) is returned as an error
+// wrapping gateway.ErrConsentRequired together with a run of status refused.
+func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o Options) (Result, error) {
+	start := s.now()
+	run := gateway.SyncRun{ID: newID("run_"), School: school.ID, StartedAt: start.UTC(), DryRun: o.DryRun}
+	res := Result{}
+	finish := func(status gateway.SyncStatus, err error) (Result, error) {
+		run.Status, run.FinishedAt = status, s.now().UTC()
+		if err != nil {
+			run.Error = err.Error()
+			var se *soap.Error
+			if errors.As(err, &se) {
+				run.ErrorClass = string(se.Class)
+			}
+		}
+		res.Run = run
+		if aerr := s.Store.AddSyncRun(ctx, run); aerr != nil && err == nil {
+			err = fmt.Errorf("sync %s: record run: %w", school.ID, aerr)
+		}
+		return res, err
+	}
+	if err := s.Consent.Require(ctx, school.ID, gateway.ProcessingLASExchange); err != nil {
+		if errors.Is(err, gateway.ErrConsentRequired) {
+			return finish(gateway.SyncRefused, err)
+		}
+		return finish(gateway.SyncFailed, err)
+	}
+
+	current, byIndex, byKey, active, err := s.loadCurrent(ctx, school.ID)
+	if err != nil {
+		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: read current snapshot: %w", school.ID, err))
+	}
+
+	stage, err := s.Store.Stage(ctx, school.ID, run.ID)
+	if err != nil {
+		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: stage: %w", school.ID, err))
+	}
+	discard := func() { _ = stage.Discard(context.WithoutCancel(ctx)) }
+
+	jaar := o.Schooljaar
+	if jaar == "" {
+		jaar = gateway.SchoolYearAt(start)
+	}
+	req := soap.Request{Schooljaar: jaar}
+	if o.UseSince && !school.LastPulledAt.IsZero() {
+		req.Since = school.LastPulledAt
+	}
+	today := start.In(amsterdam()).Format("2006-01-02")
+	batch := make([]gateway.Pupil, 0, s.batchSize())
+	var teachers []gateway.Teacher
+	var groups []gateway.Group
+	var comps []gateway.CompositeGroup
+	refs := mapping.Refs{}
+	var warnings []string
+	warn := func(ws ...mapping.Warning) {
+		for _, w := range ws {
+			if len(warnings) < soap.MaxWarnings {
+				warnings = append(warnings, w.String())
+			}
+		}
+	}
+	seenIndex := map[string]bool{}
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := stage.PutPupils(ctx, batch); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return nil
+	}
+	h := soap.Handler{
+		Groep: func(g *uwlr.Groep) error {
+			grp, ws := mapping.Group(school.ID, g)
+			warn(ws...)
+			if mapping.Unusable(ws) {
+				return nil
+			}
+			refs.AddGroup(grp.Key)
+			groups = append(groups, grp)
+			return nil
+		},
+		SamengesteldeGroep: func(g *uwlr.SamengesteldeGroep) error {
+			c := mapping.CompositeGroup(school.ID, g)
+			if c.Key == "" {
+				return nil
+			}
+			refs.AddComposite(c.Key)
+			comps = append(comps, c)
+			return nil
+		},
+		Leerling: func(l *uwlr.Leerling) error {
+			p, eckid, ws := mapping.Pupil(school.ID, l)
+			warn(mapping.Locate(ws, run.Pupils+1)...)
+			if mapping.Unusable(ws) {
+				return nil // no key and no ECK iD: nothing to identify it by
+			}
+			var idx []byte
+			if eckid != "" {
+				idx = s.Sealer.Index(school.ID, eckid)
+				if seenIndex[string(idx)] {
+					warn(mapping.Warning{Record: "leerling " + p.LASKey, Field: "eckid", Problem: "same ECK iD as an earlier pupil in this answer; skipped"})
+					return nil
+				}
+				seenIndex[string(idx)] = true
+			}
+			// Identity: ECK iD first, LAS key second.
+			var old *entry
+			if idx != nil {
+				old = byIndex[string(idx)]
+			}
+			if old == nil && p.LASKey != "" {
+				if e := byKey[p.LASKey]; e != nil && (e.index == nil || idx == nil) {
+					old = e // merge: a LAS-key-only pupil gains (or keeps lacking) an ECK iD
+				}
+			}
+			if old != nil && old.seen {
+				old = nil // already matched by another record of this answer
+			}
+			if old != nil {
+				p.ID = old.id
+				old.seen = true
+			} else {
+				p.ID = gateway.PupilID(newID("p_"))
+			}
+			if idx != nil {
+				p.EckIndex = idx
+				if old != nil && bytes.Equal(old.index, idx) && len(old.sealed) > 0 {
+					p.SealedEckID = old.sealed // unchanged: do not burn a nonce
+				} else {
+					sealed, err := s.Sealer.Seal(vault.Place{Kind: "pupil", School: school.ID, Record: string(p.ID), Field: "eckid"}, []byte(eckid))
+					if err != nil {
+						return fmt.Errorf("seal: %w", err)
+					}
+					p.SealedEckID = sealed
+				}
+			}
+			// Drop links to groups the answer does not define (the reader
+			// has already warned about each one).
+			refs.CheckPupil(&p)
+			run.Pupils++
+			switch {
+			case old == nil:
+				run.Added++
+				p.UpdatedAt = start.UTC()
+			case old.hash != hashPupil(&p) || old.leftOn != "":
+				run.Changed++
+				p.UpdatedAt = start.UTC()
+			default:
+				p.UpdatedAt = current[old.id]
+			}
+			batch = append(batch, p)
+			if o.Progress != nil && run.Pupils%1000 == 0 {
+				o.Progress(run.Pupils)
+			}
+			if len(batch) >= s.batchSize() {
+				return flush()
+			}
+			return nil
+		},
+		Leerkracht: func(t *uwlr.Leerkracht) error {
+			tt, eckid, ws := mapping.Teacher(school.ID, t)
+			warn(ws...)
+			if mapping.Unusable(ws) || tt.Key == "" {
+				return nil
+			}
+			if eckid != "" {
+				tt.EckIndex = s.Sealer.Index(school.ID, eckid)
+				sealed, err := s.Sealer.Seal(vault.Place{Kind: "teacher", School: school.ID, Record: tt.Key, Field: "eckid"}, []byte(eckid))
+				if err != nil {
+					return fmt.Errorf("seal: %w", err)
+				}
+				tt.SealedEckID = sealed
+			}
+			refs.CheckTeacher(&tt)
+			teachers = append(teachers, tt)
+			return nil
+		},
+	}
+	sum, err := las.HaalLeerlinggegevens(ctx, req, h)
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		discard()
+		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: %w", school.ID, err))
+	}
+	warnings = append(sum.Warnings, warnings...)
+	run.Warnings = warnings
+	// geenwijzigingen, or nothing at all for a school we hold nothing of:
+	// nothing to apply. geengegevens for a school that has pupils goes on as
+	// an empty answer: every pupil would be marked left, so the thresholds
+	// hold it for a person to approve instead of applying it silently.
+	if sum.Outcome == soap.OutcomeGeenWijzigingen || sum.Outcome == soap.OutcomeGeenGegevens && active == 0 {
+		discard()
+		if sum.Outcome == soap.OutcomeGeenWijzigingen && !o.DryRun {
+			school.LastPulledAt = start.UTC()
+			if err := s.Store.PutSchool(ctx, school); err != nil {
+				return finish(gateway.SyncFailed, fmt.Errorf("sync %s: %w", school.ID, err))
+			}
+		}
+		return finish(gateway.SyncUnchanged, nil)
+	}
+	// Pupils the LAS no longer sends: carry them over, marked left.
+	var carry []gateway.PupilID
+	for _, e := range byID(current, byIndex, byKey) {
+		if !e.seen {
+			carry = append(carry, e.id)
+		}
+	}
+	if len(carry) > 0 {
+		want := make(map[gateway.PupilID]bool, len(carry))
+		for _, id := range carry {
+			want[id] = true
+		}
+		err := s.Store.Pupils(ctx, school.ID, func(p gateway.Pupil) error {
+			if !want[p.ID] {
+				return nil
+			}
+			if p.LeftOn == "" {
+				p.LeftOn = today
+				p.UpdatedAt = start.UTC()
+				run.Left++
+			}
+			batch = append(batch, p)
+			if len(batch) >= s.batchSize() {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		if err != nil {
+			discard()
+			return finish(gateway.SyncFailed, fmt.Errorf("sync %s: carry over left pupils: %w", school.ID, err))
+		}
+	}
+	sort.Slice(teachers, func(i, j int) bool { return teachers[i].Key < teachers[j].Key })
+	if err := stage.PutTeachers(ctx, teachers); err == nil {
+		err = stage.PutGroups(ctx, groups, comps)
+		if err != nil {
+			discard()
+			return finish(gateway.SyncFailed, fmt.Errorf("sync %s: stage groups: %w", school.ID, err))
+		}
+	} else {
+		discard()
+		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: stage teachers: %w", school.ID, err))
+	}
+	run.Teachers, run.Groups = len(teachers), len(groups)+len(comps)
+
+	if run.Added == 0 && run.Changed == 0 && run.Left == 0 && sameTeachersAndGroups(ctx, s.Store, school.ID, teachers, groups, comps) {
+		discard()
+		if !o.DryRun {
+			school.LastPulledAt = start.UTC()
+			if err := s.Store.PutSchool(ctx, school); err != nil {
+				return finish(gateway.SyncFailed, fmt.Errorf("sync %s: %w", school.ID, err))
+			}
+		}
+		return finish(gateway.SyncUnchanged, nil)
+	}
+	if o.DryRun {
+		discard()
+		return finish(gateway.SyncApplied, nil) // DryRun is set on the run: what would be applied
+	}
+	if reasons := s.Thresholds.check(start, active, run.Left, run.Changed); len(reasons) > 0 {
+		res.Reasons = reasons
+		if err := stage.Keep(ctx); err != nil {
+			return finish(gateway.SyncFailed, fmt.Errorf("sync %s: keep held stage: %w", school.ID, err))
+		}
+		return finish(gateway.SyncHeld, nil)
+	}
+	if err := stage.Commit(ctx); err != nil {
+		discard()
+		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: commit: %w", school.ID, err))
+	}
+	school.LastPulledAt = start.UTC()
+	if err := s.Store.PutSchool(ctx, school); err != nil {
+		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: %w", school.ID, err))
+	}
+	return finish(gateway.SyncApplied, nil)
+}
+
+func (s *Syncer) batchSize() int {
+	if s.BatchSize > 0 {
+		return s.BatchSize
+	}
+	return 1000
+}
+
+// loadCurrent indexes the current snapshot by blind index and LAS key.
+// It keeps ids, hashes and sealed bytes, never names.
+func (s *Syncer) loadCurrent(ctx context.Context, id gateway.SchoolID) (map[gateway.PupilID]time.Time, map[string]*entry, map[string]*entry, int, error) {
+	updated := map[gateway.PupilID]time.Time{}
+	byIndex, byKey := map[string]*entry{}, map[string]*entry{}
+	active := 0
+	err := s.Store.Pupils(ctx, id, func(p gateway.Pupil) error {
+		e := &entry{id: p.ID, hash: hashPupil(&p), index: p.EckIndex, sealed: p.SealedEckID, leftOn: p.LeftOn}
+		updated[p.ID] = p.UpdatedAt
+		if len(p.EckIndex) > 0 {
+			byIndex[string(p.EckIndex)] = e
+		}
+		if p.LASKey != "" {
+			if _, dup := byKey[p.LASKey]; !dup || p.LeftOn == "" {
+				byKey[p.LASKey] = e
+			}
+		}
+		if len(p.EckIndex) == 0 && p.LASKey == "" {
+			byKey["\x00"+string(p.ID)] = e
+		}
+		if p.LeftOn == "" {
+			active++
+		}
+		return nil
+	})
+	return updated, byIndex, byKey, active, err
+}
+
+// byID returns every distinct current entry.
+func byID(current map[gateway.PupilID]time.Time, idx, key map[string]*entry) []*entry {
+	seen := make(map[gateway.PupilID]*entry, len(current))
+	for _, m := range []map[string]*entry{idx, key} {
+		for _, e := range m {
+			seen[e.id] = e
+		}
+	}
+	out := make([]*entry, 0, len(seen))
+	for _, e := range seen {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// hashPupil hashes the fields a change is judged by (not ids, not times).
+func hashPupil(p *gateway.Pupil) [32]byte {
+	h := sha256.New()
+	for _, f := range []string{p.LASKey, p.LastName, p.Prefix, p.FirstName, p.GivenNames, p.Initials, p.Gender,
+		p.BirthDate, p.YearGroup, p.GroupKey, strings.Join(p.CompositeGroupKeys, "\x1f")} {
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
+	}
+	h.Write(p.EckIndex)
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+func (t Thresholds) check(now time.Time, active, left, changed int) []string {
+	if active == 0 {
+		return nil // a first sync has nothing to lose
+	}
+	maxLeft, maxChanged := t.Left, t.Changed
+	if inRollover(now) {
+		maxLeft, maxChanged = t.RolloverLeft, t.RolloverChanged
+	}
+	var reasons []string
+	if share := float64(left) / float64(active); share > maxLeft {
+		reasons = append(reasons, fmt.Sprintf("%d of %d pupils (%.0f%%) would be marked left; the limit is %.0f%%", left, active, share*100, maxLeft*100))
+	}
+	if share := float64(changed) / float64(active); share > maxChanged {
+		reasons = append(reasons, fmt.Sprintf("%d of %d pupils (%.0f%%) would change; the limit is %.0f%%", changed, active, share*100, maxChanged*100))
+	}
+	return reasons
+}
+
+// inRollover reports whether now is between 1 August and 1 October (Amsterdam).
+func inRollover(now time.Time) bool {
+	t := now.In(amsterdam())
+	return t.Month() == time.August || t.Month() == time.September
+}
+
+func amsterdam() *time.Location {
+	loc, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+func sameTeachersAndGroups(ctx context.Context, st gateway.Store, id gateway.SchoolID, ts []gateway.Teacher, gs []gateway.Group, cs []gateway.CompositeGroup) bool {
+	cur, err := st.Teachers(ctx, id)
+	if err != nil || len(cur) != len(ts) {
+		return false
+	}
+	for i := range cur {
+		a, b := cur[i], ts[i]
+		if a.Key != b.Key || a.LastName != b.LastName || a.Prefix != b.Prefix || a.FirstName != b.FirstName || a.Email != b.Email ||
+			strings.Join(a.Roles, ",") != strings.Join(b.Roles, ",") || strings.Join(a.GroupKeys, ",") != strings.Join(b.GroupKeys, ",") ||
+			strings.Join(a.CompositeGroupKeys, ",") != strings.Join(b.CompositeGroupKeys, ",") || !bytes.Equal(a.EckIndex, b.EckIndex) {
+			return false
+		}
+	}
+	cg, cc, err := st.Groups(ctx, id)
+	if err != nil || len(cg) != len(gs) || len(cc) != len(cs) {
+		return false
+	}
+	sort.Slice(gs, func(i, j int) bool { return gs[i].Key < gs[j].Key })
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Key < cs[j].Key })
+	for i := range cg {
+		if cg[i] != gs[i] {
+			return false
+		}
+	}
+	for i := range cc {
+		if cc[i] != cs[i] {
+			return false
+		}
+	}
+	return true
+}

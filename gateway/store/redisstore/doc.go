@@ -1,0 +1,59 @@
+// Package redisstore keeps gateway.Store in Redis. It is the only importer of
+// go-redis (STYLE.md R2); its behaviour is specified by
+// gateway/store/storetest, which its tests run against a real Redis.
+//
+// # Key layout
+//
+// Every key starts with the prefix given to Open (for example "uwlr:"), so
+// several gateways or test runs can share one database. Every key of one
+// school carries the hash tag {<school id>}, so a school's keys share one
+// cluster slot and each per-school operation is a single-slot Lua script or
+// MULTI/EXEC. With p the prefix and s the school id:
+//
+//	p schools                 sorted set (score 0) of school ids: Schools, ordered by id
+//	p {s}:school              string, JSON School
+//	p {s}:consent             hash Processing → "1"/"0"
+//	p {s}:consent:log         list of JSON ConsentChange, oldest first
+//	p {s}:runs                list of JSON SyncRun, newest first, trimmed to 1000
+//	p {s}:gen                 string, generation number of the current snapshot
+//	p {s}:gennext             counter allocating generation numbers
+//	p {s}:stage               hash token, gen, run, kept: the one staging area
+//	p {s}:g<n>:pupils         hash PupilID → JSON Pupil of generation n
+//	p {s}:g<n>:teachers       hash key → JSON Teacher
+//	p {s}:g<n>:groups         hash key → JSON Group
+//	p {s}:g<n>:composites     hash key → JSON CompositeGroup
+//	p {s}:g<n>:leases         sorted set reader token → deadline (ms), see below
+//	p {s}:retired             set of old generations still held by a reader
+//
+// # Snapshots
+//
+// Stage allocates a fresh generation (INCR gennext) and records it, with a
+// random token, in the stage hash; any earlier staging area is dropped in the
+// same script. Writes are pipelined batches of a small Lua script that checks
+// the token and HSETs up to 500 records, so a stage that was replaced, or whose
+// school was deleted, can write nothing. Commit is one script: it checks the
+// token, points gen at the staged generation, removes the stage hash and drops
+// the old generation.
+//
+// Readers see either all of the old snapshot or all of the new one. Teachers
+// and Groups read gen and the hashes in one script. Pupils streams (only the
+// sorted ids, about 50,000 short strings for a large school, are held in
+// memory; records are fetched with HMGET 500 at a time), so it takes a lease
+// on the generation it reads: a Commit that finds a live lease on the old
+// generation leaves it in the retired set instead of deleting it, and the last
+// reader (or a later Stage/Commit, once the lease has expired) deletes it.
+// With no reader active, no key of the old generation survives Commit. A
+// lease lasts leaseTTL and is renewed with every batch; a walk whose fn stalls
+// longer than that may find its generation gone and then fails with
+// gateway.ErrTransient rather than yield a mix.
+//
+// # Limits
+//
+// Open connects to one Redis server (redis://, rediss:// or unix:// URLs);
+// the hash tags keep per-school work single-slot, but the school index and
+// DeleteSchool's SCAN assume one server. DeleteSchool walks the database with
+// SCAN to catch every key of the school, so its cost grows with the size of
+// the whole database; it is an administrative act, not a hot path.
+// Records are stored as JSON of the gateway types: renaming a field of
+// those types needs a migration.
+package redisstore
