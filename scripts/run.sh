@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${UWLR_RUN_DIR:-./run}
+# Each run starts a new simulated LAS (new port, new keys): start clean.
+rm -rf "$dir/data"
 mkdir -p "$dir"
 creds=$dir/credentials.json
 out=$dir/las-sim.out
@@ -34,7 +36,30 @@ echo
 echo "\$ bin/uwlr-gateway conformance ${conn[*]}"
 bin/uwlr-gateway conformance "${conn[@]}"
 echo
-echo "Try:"
+# The gateway side: a key file, the sim's schools enrolled, las_exchange
+# granted for the demo, and a first sync into the embedded store.
+export UWLR_VAULT_KEYS_FILE=$dir/vault-keys.json
+gw=(bin/uwlr-gateway --data-dir "$dir/data")
+[ -f "$UWLR_VAULT_KEYS_FILE" ] || bin/uwlr-gateway keys generate --out "$UWLR_VAULT_KEYS_FILE"
+i=0
+while read -r b d k; do
+  printf '%s' "$k" > "$dir/school$i.key"; chmod 600 "$dir/school$i.key"
+  "${gw[@]}" school add --brin "$b" --dependancecode "$d" --endpoint "$url" --klantcode UWLRGW --klantnaam uwlr-gateway \
+    --key-file "$dir/school$i.key" >/dev/null
+  "${gw[@]}" consent set --school "$b$d" --processing las_exchange --grant --by "make run demo" >/dev/null
+  i=$((i+1))
+done < <(python3 -c 'import json,sys
+for c in json.load(open(sys.argv[1])): print(c["brin"], c["dependancecode"], c["autorisatiesleutel"])' "$creds")
+echo "\$ bin/uwlr-gateway --data-dir $dir/data sync --all"
+"${gw[@]}" sync --all
+echo
+echo "\$ bin/uwlr-gateway --data-dir $dir/data pupils list --school $brin$dep | head -5"
+"${gw[@]}" pupils list --school "$brin$dep" | head -5
+echo
+echo "Try (with UWLR_VAULT_KEYS_FILE=$UWLR_VAULT_KEYS_FILE):"
+echo "  bin/uwlr-gateway --data-dir $dir/data school list"
+echo "  bin/uwlr-gateway --data-dir $dir/data consent show --school $brin$dep"
+echo "  bin/uwlr-gateway --data-dir $dir/data sync history --school $brin$dep"
 echo "  bin/uwlr-gateway las fetch ${conn[*]} --out $dir/school1.xml"
 echo "  bin/uwlr-gateway las parse --file $dir/school1.xml --json"
 echo

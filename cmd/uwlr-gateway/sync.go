@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,6 +41,7 @@ func (a *app) syncer(st gateway.Store, kr *vault.Keyring) *pull.Syncer {
 func (a *app) syncCommand() *cobra.Command {
 	var id, jaar string
 	var all, dry, asJSON bool
+	var conc int
 	cmd := &cobra.Command{
 		Use:   "sync",
 		Short: "Pull schools from their LAS into the store (atomic per school; big changes are held)",
@@ -71,29 +73,70 @@ func (a *app) syncCommand() *cobra.Command {
 				schools = []gateway.School{s}
 			}
 			sy := a.syncer(st, kr)
-			refused, failed := 0, 0
+			if conc < 1 {
+				return usageErr("--concurrency must be at least 1")
+			}
+			var (
+				mu              sync.Mutex
+				refused, failed int
+				done            int
+				firstErr        error
+			)
 			tty := !asJSON && isTerminal(a.stderr)
-			for i, s := range schools {
-				if tty && all {
-					fmt.Fprintf(a.stderr, "\r[%d/%d] %s ", i+1, len(schools), s.ID)
-				}
-				out := a.syncOne(ctx, sy, s, kr, pull.Options{DryRun: dry, Schooljaar: jaar, UseSince: useSince(s)})
+			report := func(out syncJSON) {
+				mu.Lock()
+				defer mu.Unlock()
+				done++
 				switch out.Status {
 				case string(gateway.SyncRefused):
 					refused++
 				case string(gateway.SyncFailed):
 					failed++
 				}
+				if tty && all {
+					fmt.Fprint(a.stderr, "\r\033[K")
+				}
 				if asJSON {
-					if err := writeJSON(a.stdout, out); err != nil {
-						return err
+					if err := writeJSON(a.stdout, out); err != nil && firstErr == nil {
+						firstErr = err
 					}
-					continue
+				} else {
+					printSync(a, out)
 				}
 				if tty && all {
-					fmt.Fprint(a.stderr, "\r")
+					fmt.Fprintf(a.stderr, "[%d/%d done]", done, len(schools))
 				}
-				printSync(a, out)
+			}
+			// A bounded pool: each school gets its own LAS client and timeout.
+			work := make(chan gateway.School)
+			var wg sync.WaitGroup
+			for i := 0; i < min(conc, len(schools)); i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for s := range work {
+						report(a.syncOne(ctx, sy, s, kr, pull.Options{DryRun: dry, Schooljaar: jaar, UseSince: useSince(s)}))
+					}
+				}()
+			}
+		feed:
+			for _, s := range schools {
+				select {
+				case work <- s:
+				case <-ctx.Done():
+					break feed
+				}
+			}
+			close(work)
+			wg.Wait()
+			if tty && all {
+				fmt.Fprintln(a.stderr)
+			}
+			if firstErr != nil {
+				return firstErr
+			}
+			if err := ctx.Err(); err != nil {
+				return &exitError{code: exitFailure, err: fmt.Errorf("interrupted after %d of %d schools: %w", done, len(schools), err)}
 			}
 			switch {
 			case failed > 0:
@@ -110,6 +153,7 @@ func (a *app) syncCommand() *cobra.Command {
 	f.BoolVar(&dry, "dry-run", false, "fetch and compare, change nothing")
 	f.StringVar(&jaar, "schooljaar", "", "schooljaar (default: current, switching 1 August)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per school")
+	f.IntVar(&conc, "concurrency", 4, "schools synced at the same time with --all")
 	cmd.AddCommand(a.syncDiffCommand(), a.syncApproveCommand(), a.syncHistoryCommand())
 	return cmd
 }
