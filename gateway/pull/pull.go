@@ -135,6 +135,15 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: read current snapshot: %w", school.ID, err))
 	}
 
+	oldTeachers, err := s.Store.Teachers(ctx, school.ID)
+	if err != nil {
+		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: read current teachers: %w", school.ID, err))
+	}
+	sealedTeacher := make(map[string]gateway.Teacher, len(oldTeachers))
+	for _, t := range oldTeachers {
+		sealedTeacher[t.Key] = t
+	}
+
 	stage, err := s.Store.Stage(ctx, school.ID, run.ID)
 	if err != nil {
 		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: stage: %w", school.ID, err))
@@ -233,7 +242,7 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 				if old != nil && bytes.Equal(old.index, idx) && len(old.sealed) > 0 {
 					p.SealedEckID = old.sealed // unchanged: do not burn a nonce
 				} else {
-					sealed, err := s.Sealer.Seal(vault.Place{Kind: "pupil", School: school.ID, Record: string(p.ID), Field: "eckid"}, []byte(eckid))
+					sealed, err := s.Sealer.Seal(vault.PupilEckID(school.ID, p.ID), []byte(eckid))
 					if err != nil {
 						return fmt.Errorf("seal: %w", err)
 					}
@@ -271,11 +280,15 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 			}
 			if eckid != "" {
 				tt.EckIndex = s.Sealer.Index(school.ID, eckid)
-				sealed, err := s.Sealer.Seal(vault.Place{Kind: "teacher", School: school.ID, Record: tt.Key, Field: "eckid"}, []byte(eckid))
-				if err != nil {
-					return fmt.Errorf("seal: %w", err)
+				if old, ok := sealedTeacher[tt.Key]; ok && bytes.Equal(old.EckIndex, tt.EckIndex) && len(old.SealedEckID) > 0 {
+					tt.SealedEckID = old.SealedEckID // unchanged: do not burn a nonce
+				} else {
+					sealed, err := s.Sealer.Seal(vault.TeacherEckID(school.ID, tt.Key), []byte(eckid))
+					if err != nil {
+						return fmt.Errorf("seal: %w", err)
+					}
+					tt.SealedEckID = sealed
 				}
-				tt.SealedEckID = sealed
 			}
 			refs.CheckTeacher(&tt)
 			teachers = append(teachers, tt)

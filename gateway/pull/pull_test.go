@@ -156,6 +156,11 @@ func TestSyncAppliesThenUnchanged(t *testing.T) {
 		t.Errorf("second sync = %s, want unchanged", res.Run.Status)
 	}
 	// An unchanged ECK iD is not sealed again (no nonce burnt per night).
+	seals := f.keys.Seals(f.keys.ActiveTerm())
+	f.sync(pull.Options{})
+	if n := f.keys.Seals(f.keys.ActiveTerm()); n != seals {
+		t.Errorf("an unchanged sync sealed %d values, want 0", n-seals)
+	}
 	again := f.pupils()
 	for i := range ps {
 		if !bytes.Equal(ps[i].SealedEckID, again[i].SealedEckID) {
