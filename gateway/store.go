@@ -18,21 +18,21 @@ const (
 
 // SyncRun records one sync of one school (counts only, never personal data).
 type SyncRun struct {
-	ID         string
-	School     SchoolID
-	StartedAt  time.Time
-	FinishedAt time.Time
-	Status     SyncStatus
-	DryRun     bool
-	Pupils     int
-	Added      int
-	Changed    int
-	Left       int
-	Teachers   int
-	Groups     int
-	Warnings   []string
-	ErrorClass string // credential, request, version, temporary; empty on success
-	Error      string
+	ID         string     `json:"id"`
+	School     SchoolID   `json:"school"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt time.Time  `json:"finished_at"`
+	Status     SyncStatus `json:"status"`
+	DryRun     bool       `json:"dry_run,omitempty"`
+	Pupils     int        `json:"pupils"`
+	Added      int        `json:"added"`
+	Changed    int        `json:"changed"`
+	Left       int        `json:"left"`
+	Teachers   int        `json:"teachers"`
+	Groups     int        `json:"groups"`
+	Warnings   []string   `json:"warnings,omitempty"`
+	ErrorClass string     `json:"error_class,omitempty"` // credential, request, version, temporary; empty on success
+	Error      string     `json:"error,omitempty"`
 }
 
 // Store keeps schools, consent, the current snapshot of each school's data

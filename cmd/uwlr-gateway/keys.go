@@ -88,6 +88,7 @@ func (a *app) keysRewrapCommand() *cobra.Command {
 					fmt.Fprintf(a.stderr, "\rrewrap [%d/%d] %s ", i+1, len(schools), s.ID)
 				}
 				n, err := rewrapSchool(ctx, st, kr, s)
+				total += n // the school secret may be re-sealed before a hold is found
 				if errors.Is(err, errHeld) {
 					skipped++
 					fmt.Fprintf(a.stdout, "%s: skipped: a held sync is waiting (approve it, then run rewrap again)\n", s.ID)
@@ -96,7 +97,6 @@ func (a *app) keysRewrapCommand() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("rewrap %s: %w (already re-sealed schools stay done; run again to resume)", s.ID, err)
 				}
-				total += n
 			}
 			if tty {
 				fmt.Fprintln(a.stderr)

@@ -377,11 +377,18 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 		}
 		return finish(gateway.SyncUnchanged, nil)
 	}
+	reasons := s.Thresholds.check(start, active, run.Left, run.Changed)
 	if o.DryRun {
+		// The run says what a real sync would do (applied or held, with the
+		// reasons); DryRun is set on it and nothing is kept.
 		discard()
-		return finish(gateway.SyncApplied, nil) // DryRun is set on the run: what would be applied
+		res.Reasons = reasons
+		if len(reasons) > 0 {
+			return finish(gateway.SyncHeld, nil)
+		}
+		return finish(gateway.SyncApplied, nil)
 	}
-	if reasons := s.Thresholds.check(start, active, run.Left, run.Changed); len(reasons) > 0 {
+	if len(reasons) > 0 {
 		res.Reasons = reasons
 		if err := stage.Keep(ctx); err != nil {
 			return finish(gateway.SyncFailed, fmt.Errorf("sync %s: keep held stage: %w", school.ID, err))
