@@ -3,6 +3,7 @@ package pull
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -172,7 +173,9 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 			}
 		}
 	}
-	seenIndex := map[string]bool{}
+	// ECK iDs seen in this answer, as 8-byte hashes of their blind index, so
+	// the duplicate check costs little per pupil.
+	seenIndex := map[uint64]struct{}{}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -212,11 +215,12 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 			var idx []byte
 			if eckid != "" {
 				idx = s.Sealer.Index(school.ID, eckid)
-				if seenIndex[string(idx)] {
+				h := binary.BigEndian.Uint64(idx)
+				if _, dup := seenIndex[h]; dup {
 					warn(mapping.Warning{Record: "leerling " + p.LASKey, Field: "eckid", Problem: "same ECK iD as an earlier pupil in this answer; skipped"})
 					return nil
 				}
-				seenIndex[string(idx)] = true
+				seenIndex[h] = struct{}{}
 			}
 			// Identity: ECK iD first, LAS key second.
 			var old *entry

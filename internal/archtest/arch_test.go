@@ -38,7 +38,7 @@ var rooms = map[string]rule{
 	"cmd/uwlr-gateway":         {ours: []string{"*"}, outside: []string{"github.com/spf13/cobra"}},
 	"interop":                  {},
 	"internal/cmd/readbench":   {ours: []string{"gateway/soap", "gateway/lassim", "wsdl/uwlr"}},
-	"internal/cmd/syncbench": {ours: []string{"*"}},
+	"internal/cmd/syncbench":   {ours: []string{"*"}},
 	"internal/archtest":        {},
 }
 

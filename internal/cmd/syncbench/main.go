@@ -37,8 +37,9 @@
 // this process, serves it on loopback with --latency added to every call, and
 // syncs every school once with a pool of --concurrency workers, each school
 // with its own soap.Client from its Credentials.Connection(); it prints the
-// wall time, the floor schools x latency / concurrency and their ratio. The
-// simulator shares the CPUs with the syncs here.
+// wall time, the floor schools x latency / concurrency, their ratio and the
+// process's CPU time (user + system) during the syncs. The simulator shares
+// the CPUs with the syncs here, and its CPU time is in cpu_seconds.
 //
 // Redis: $REDIS_URL (default redis://127.0.0.1:6379/0), a fresh key prefix per
 // run; every key under it is deleted at the end with SCAN + DEL (never FLUSH).
@@ -207,6 +208,7 @@ type fileResult struct {
 	PeakRSSMB     float64 `json:"peak_rss_mb"`
 	PeakRSSAnonMB float64 `json:"peak_rss_anon_mb"`
 	PeakHeapMB    float64 `json:"peak_heap_mb"`
+	CPUSeconds    float64 `json:"cpu_seconds"`
 }
 
 func file(args []string) error {
@@ -306,13 +308,14 @@ func syncFile(mode, name, kind string, want int) error {
 	}
 	runtime.GC()
 	sample()
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	res, err := sy.Sync(ctx, school, client, pull.Options{Schooljaar: schooljaar, Progress: func(int) { sample() }})
 	secs := time.Since(start).Seconds()
 	sample()
 	out := fileResult{Mode: mode, Store: kind, Pupils: res.Run.Pupils, Bytes: st.Size(), Status: string(res.Run.Status),
 		Seconds: round(secs, 3), PeakRSSMB: round(maxRSSMiB(), 1), PeakRSSAnonMB: round(float64(peakAnon)/(1<<20), 1),
-		PeakHeapMB: round(float64(peakHeap)/(1<<20), 1)}
+		PeakHeapMB: round(float64(peakHeap)/(1<<20), 1), CPUSeconds: round(cpuSeconds()-cpu0, 3)}
 	if cerr := bs.close(); err == nil {
 		err = cerr
 	}
@@ -340,6 +343,7 @@ type manyResult struct {
 	FloorSecs   float64 `json:"floor_seconds"`
 	Ratio       float64 `json:"ratio"`
 	SlowestSecs float64 `json:"slowest_sync_seconds"`
+	CPUSeconds  float64 `json:"cpu_seconds"`
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
 }
 
@@ -402,6 +406,7 @@ func many(args []string) error {
 	var errOnce sync.Once
 	ch := make(chan job)
 	var wg sync.WaitGroup
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	for w := 0; w < *conc; w++ {
 		wg.Add(1)
@@ -419,7 +424,9 @@ func many(args []string) error {
 				}
 				if err != nil || res.Run.Status != gateway.SyncApplied || res.Run.Pupils != *pupils {
 					failed.Add(1)
-					errOnce.Do(func() { firstErr = fmt.Errorf("school %s: %s, %d pupils: %v", j.school.ID, res.Run.Status, res.Run.Pupils, err) })
+					errOnce.Do(func() {
+						firstErr = fmt.Errorf("school %s: %s, %d pupils: %v", j.school.ID, res.Run.Status, res.Run.Pupils, err)
+					})
 					continue
 				}
 				applied.Add(1)
@@ -432,10 +439,12 @@ func many(args []string) error {
 	close(ch)
 	wg.Wait()
 	wall := time.Since(start).Seconds()
+	cpu := cpuSeconds() - cpu0
 	floor := float64(*schools) * latency.Seconds() / float64(*conc)
 	out := manyResult{Mode: "many", Store: *kind, Schools: *schools, Pupils: *pupils, LatencyMS: float64(latency.Milliseconds()),
 		Concurrency: *conc, Applied: int(applied.Load()), Failed: int(failed.Load()), WallSeconds: round(wall, 3),
-		FloorSecs: round(floor, 3), SlowestSecs: round(time.Duration(slowest.Load()).Seconds(), 3), PeakRSSMB: round(maxRSSMiB(), 1)}
+		FloorSecs: round(floor, 3), SlowestSecs: round(time.Duration(slowest.Load()).Seconds(), 3), PeakRSSMB: round(maxRSSMiB(), 1),
+		CPUSeconds: round(cpu, 2)}
 	if floor > 0 {
 		out.Ratio = round(wall/floor, 2)
 	}
@@ -461,6 +470,15 @@ func maxRSSMiB() float64 {
 		return float64(ru.Maxrss) / (1 << 20) // bytes
 	}
 	return float64(ru.Maxrss) / 1024 // KiB
+}
+
+// cpuSeconds is this process's user + system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // rssAnon is RssAnon of /proc/self/status in bytes (0 where there is none).
