@@ -3,9 +3,9 @@ package pull
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
