@@ -128,10 +128,23 @@ func rewrapSchool(ctx context.Context, st gateway.Store, kr *vault.Keyring, s ga
 	}
 	if changed {
 		s.SealedKey = sealed
+		n++
+	}
+	if len(s.SealedKeyPassphrase) > 0 {
+		v, ch, err := kr.Rewrap(vault.SchoolSecret(s.ID, vault.FieldKeyPassphrase), s.SealedKeyPassphrase)
+		if err != nil {
+			return 0, err
+		}
+		if ch {
+			s.SealedKeyPassphrase = v
+			changed = true
+			n++
+		}
+	}
+	if changed {
 		if err := st.PutSchool(ctx, s); err != nil {
 			return 0, err
 		}
-		n++
 	}
 	// Is there anything sealed with an old term?
 	stale := false

@@ -55,7 +55,7 @@ func (a *app) schoolCommand() *cobra.Command {
 }
 
 func (a *app) schoolAddCommand() *cobra.Command {
-	var brin, dep, skey, endpoint, klantcode, klantnaam, keyFile, profile, xsd, gset, cert, key string
+	var brin, dep, skey, endpoint, klantcode, klantnaam, keyFile, profile, xsd, gset, cert, key, passFile string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "add",
@@ -105,6 +105,23 @@ func (a *app) schoolAddCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var sealedPass []byte
+			if passFile != "" {
+				if key == "" {
+					return usageErr("--client-key-passphrase-file needs --client-key")
+				}
+				pass, err := a.readKey(passFile)
+				if err != nil {
+					return err
+				}
+				// Prove now that it opens the key, not at the first nightly sync.
+				if _, err := soap.NewHTTPClient(soap.TransportOptions{ClientCertFile: cert, ClientKeyFile: key, ClientKeyPassphrase: []byte(pass)}); err != nil {
+					return usageErr("%w", err)
+				}
+				if sealedPass, err = kr.Sealer().Seal(vault.SchoolSecret(id, vault.FieldKeyPassphrase), []byte(pass)); err != nil {
+					return err
+				}
+			}
 			st, err := a.openStore(ctx)
 			if err != nil {
 				return err
@@ -112,7 +129,7 @@ func (a *app) schoolAddCommand() *cobra.Command {
 			defer st.Close()
 			s := gateway.School{ID: id, Brin: brin, Dependancecode: dep, Schoolkey: skey, Vendor: or(profile, "standard"),
 				Endpoint: endpoint, Klantcode: conn.Klantcode, Klantnaam: conn.Klantnaam, Xsdversie: xsd, Gegevenssetid: gset,
-				SealedKey: sealed, ClientCertFile: cert, ClientKeyFile: key, CreatedAt: time.Now().UTC()}
+				SealedKey: sealed, ClientCertFile: cert, ClientKeyFile: key, SealedKeyPassphrase: sealedPass, CreatedAt: time.Now().UTC()}
 			if old, err := st.School(ctx, id); err == nil {
 				s.CreatedAt, s.LastPulledAt = old.CreatedAt, old.LastPulledAt
 			} else if !errors.Is(err, gateway.ErrNotFound) {
@@ -144,6 +161,7 @@ func (a *app) schoolAddCommand() *cobra.Command {
 	f.StringVar(&gset, "gegevenssetid", "", "gegevenssetid to ask for")
 	f.StringVar(&cert, "client-cert", "", "PEM client certificate for mTLS")
 	f.StringVar(&key, "client-key", "", "PEM key for --client-cert")
+	f.StringVar(&passFile, "client-key-passphrase-file", "", "file with the passphrase of an encrypted --client-key (sealed in the store)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
@@ -272,8 +290,14 @@ func (a *app) lasClient(s gateway.School, kr *vault.Keyring) (*soap.Client, erro
 		Brincode: s.Brin, Dependancecode: s.Dependancecode, Schoolkey: s.Schoolkey, Xsdversie: s.Xsdversie,
 		Gegevenssetid: s.Gegevenssetid, QuoteSOAPAction: a.cfg.LAS.SOAPActionQuoted, MaxResponseBytes: a.cfg.LAS.MaxResponseBytes,
 		DisableGzip: !a.cfg.LAS.AcceptGzip, UserAgent: a.cfg.LAS.UserAgent, Header: http.Header{}}
+	var pass []byte
+	if len(s.SealedKeyPassphrase) > 0 {
+		if pass, err = kr.SecretOpener().Open(vault.SchoolSecret(s.ID, vault.FieldKeyPassphrase), s.SealedKeyPassphrase); err != nil {
+			return nil, fmt.Errorf("school %s: open client key passphrase: %w", s.ID, err)
+		}
+	}
 	hc, err := soap.NewHTTPClient(soap.TransportOptions{ClientCertFile: s.ClientCertFile, ClientKeyFile: s.ClientKeyFile,
-		Timeout: a.cfg.LAS.Timeout, ConnectTimeout: a.cfg.LAS.ConnectTimeout})
+		ClientKeyPassphrase: pass, Timeout: a.cfg.LAS.Timeout, ConnectTimeout: a.cfg.LAS.ConnectTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("school %s: %w", s.ID, err)
 	}

@@ -108,6 +108,9 @@ func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
 type TransportOptions struct {
 	ClientCertFile string // PEM client certificate for mTLS (ESIS)
 	ClientKeyFile  string // PEM private key for ClientCertFile
+	// ClientKeyPassphrase opens a passphrase-protected ClientKeyFile
+	// (traditional OpenSSL PEM encryption, e.g. `openssl rsa -aes256`).
+	ClientKeyPassphrase []byte
 	CAFile         string // extra PEM CA bundle to trust (private vendor CA)
 	Timeout        time.Duration
 	ConnectTimeout time.Duration
@@ -118,7 +121,7 @@ type TransportOptions struct {
 func NewHTTPClient(o TransportOptions) (*http.Client, error) {
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if o.ClientCertFile != "" || o.ClientKeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.ClientCertFile, o.ClientKeyFile)
+		cert, err := loadClientCert(o.ClientCertFile, o.ClientKeyFile, o.ClientKeyPassphrase)
 		if err != nil {
 			return nil, fmt.Errorf("load client certificate: %w", err)
 		}
