@@ -111,9 +111,9 @@ type TransportOptions struct {
 	// ClientKeyPassphrase opens a passphrase-protected ClientKeyFile
 	// (traditional OpenSSL PEM encryption, e.g. `openssl rsa -aes256`).
 	ClientKeyPassphrase []byte
-	CAFile         string // extra PEM CA bundle to trust (private vendor CA)
-	Timeout        time.Duration
-	ConnectTimeout time.Duration
+	CAFile              string // extra PEM CA bundle to trust (private vendor CA)
+	Timeout             time.Duration
+	ConnectTimeout      time.Duration
 }
 
 // NewHTTPClient builds an *http.Client for a LAS: keep-alive connections
