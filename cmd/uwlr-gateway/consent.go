@@ -30,14 +30,11 @@ func (a *app) consentSetCommand() *cobra.Command {
 				return usageErr("--processing %q: one of las_exchange, dashboards, legal, research", processing)
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			st, _, err := a.openSchool(ctx, id)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := a.school(ctx, st, id); err != nil {
-				return err
-			}
 			ch, changed, err := consent.New(st, nil).Set(ctx, gateway.SchoolID(id), p, grant, by)
 			if errors.Is(err, gateway.ErrInvalid) {
 				return usageErr("%w", err)
@@ -86,14 +83,11 @@ func (a *app) consentShowCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "show", Short: "Show a school's opt-ins and their history", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			st, _, err := a.openSchool(ctx, id)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := a.school(ctx, st, id); err != nil {
-				return err
-			}
 			cur, err := st.Consent(ctx, gateway.SchoolID(id))
 			if err != nil {
 				return err

@@ -205,15 +205,11 @@ func (a *app) schoolShowCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "show", Short: "Show one school, its consent and last sync", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			st, s, err := a.openSchool(ctx, id)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			s, err := a.school(ctx, st, id)
-			if err != nil {
-				return err
-			}
 			j := toSchoolJSON(s)
 			if j.Consent, err = st.Consent(ctx, s.ID); err != nil {
 				return err
@@ -249,14 +245,11 @@ func (a *app) schoolRemoveCommand() *cobra.Command {
 				return usageErr("school remove deletes every record of %s; add --yes to confirm", id)
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			st, _, err := a.openSchool(ctx, id)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := a.school(ctx, st, id); err != nil {
-				return err
-			}
 			if err := st.DeleteSchool(ctx, gateway.SchoolID(id)); err != nil {
 				return err
 			}
@@ -277,6 +270,21 @@ func (a *app) school(ctx context.Context, st gateway.Store, id string) (gateway.
 		return s, &exitError{code: exitFailure, err: fmt.Errorf("school %s is not enrolled (see `school list`)", id)}
 	}
 	return s, err
+}
+
+// openSchool opens the store and checks that id is enrolled. The caller
+// closes the store.
+func (a *app) openSchool(ctx context.Context, id string) (gateway.Store, gateway.School, error) {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return nil, gateway.School{}, err
+	}
+	s, err := a.school(ctx, st, id)
+	if err != nil {
+		st.Close()
+		return nil, gateway.School{}, err
+	}
+	return st, s, nil
 }
 
 // lasClient builds the SOAP client of a school; the autorisatiesleutel is

@@ -218,14 +218,11 @@ func (a *app) syncDiffCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "diff", Short: "Show exactly what a held sync would change", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			st, _, err := a.openSchool(ctx, id)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := a.school(ctx, st, id); err != nil {
-				return err
-			}
 			d, err := pull.HeldDiff(ctx, st, gateway.SchoolID(id))
 			if errors.Is(err, pull.ErrNothingHeld) {
 				return &exitError{code: exitFailure, err: fmt.Errorf("school %s has no held sync", id)}
@@ -259,15 +256,11 @@ func (a *app) syncApproveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := a.openStore(ctx)
+			st, s, err := a.openSchool(ctx, id)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			s, err := a.school(ctx, st, id)
-			if err != nil {
-				return err
-			}
 			run, err := a.syncer(st, kr).Approve(ctx, s, by)
 			switch {
 			case errors.Is(err, pull.ErrNothingHeld):
@@ -297,14 +290,11 @@ func (a *app) syncHistoryCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "history", Short: "Show a school's sync runs, newest first", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			st, _, err := a.openSchool(ctx, id)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := a.school(ctx, st, id); err != nil {
-				return err
-			}
 			runs, err := st.SyncRuns(ctx, gateway.SchoolID(id), limit)
 			if err != nil {
 				return err
@@ -333,14 +323,11 @@ func (a *app) pupilsCommand() *cobra.Command {
 	list := &cobra.Command{Use: "list", Short: "List a school's synced pupils (the ECK iD is only ever shown as present)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			st, _, err := a.openSchool(ctx, id)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := a.school(ctx, st, id); err != nil {
-				return err
-			}
 			type pupilJSON struct {
 				ID        gateway.PupilID `json:"id"`
 				LASKey    string          `json:"las_key,omitempty"`
