@@ -52,6 +52,8 @@ type School struct {
 	// LastPulledAt is the start of the last applied or unchanged sync, used
 	// as laatstontvangengegevens when the vendor profile allows it.
 	LastPulledAt time.Time
+	// Results is the receiver of this school's results; nil means its LAS.
+	Results *ResultsReceiver `json:",omitempty"`
 }
 
 // LogValue logs the school by id only.

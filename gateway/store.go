@@ -48,7 +48,8 @@ type Store interface {
 	// Schools lists every school, ordered by id.
 	Schools(ctx context.Context) ([]School, error)
 	// DeleteSchool removes the school and every record of it (snapshot,
-	// staged data, consent, runs). ErrNotFound when it does not exist.
+	// staged data, consent, runs, results, batches, evidence); its audit
+	// chain stays. ErrNotFound when it does not exist.
 	DeleteSchool(ctx context.Context, id SchoolID) error
 
 	// SetConsent applies one change and appends it to the history, atomically.
@@ -75,9 +76,23 @@ type Store interface {
 	// Groups returns the current home groups and composite groups, ordered by key.
 	Groups(ctx context.Context, id SchoolID) ([]Group, []CompositeGroup, error)
 
+	// PupilsByID returns the current pupils with the given ids; unknown ids
+	// are absent from the map.
+	PupilsByID(ctx context.Context, id SchoolID, ids []PupilID) (map[PupilID]Pupil, error)
+	// PurgePupils deletes pupils from the current snapshot and from a kept
+	// (held) staging area, for retention; it returns how many it deleted
+	// from the current snapshot.
+	PurgePupils(ctx context.Context, id SchoolID, ids []PupilID) (int, error)
+
 	// AddSyncRun records a run; SyncRuns returns the newest first, at most limit.
 	AddSyncRun(ctx context.Context, r SyncRun) error
 	SyncRuns(ctx context.Context, id SchoolID, limit int) ([]SyncRun, error)
+
+	Outbox
+	EvidenceStore
+	AuditStore
+	LoginStore
+	SecretStore
 
 	Close() error
 }

@@ -178,13 +178,12 @@ func TestGoClientReadsPHPSoapServer(t *testing.T) {
 	})
 
 	t.Run("BrengLeerresultaten", func(t *testing.T) {
-		score := func(v uint64) *uint64 { return &v }
 		msg := &uwlr.LeerresultatenVerzoek{
 			School: uwlr.ResultatenSchool{Schooljaar: schooljaar, Brincode: "12AB", Dependancecode: "00",
 				Aanmaakdatum: "2025-01-20T10:00:00Z", Xsdversie: "2.2"},
 			Toetsafnames: uwlr.Toetsafnames{Toetsafname: []uwlr.Toetsafname{{Leerlingid: "L1", Resultaten: []uwlr.Resultaat{
-				{Key: "GO-R1", Afnamedatum: "2025-01-20", Toetscode: "GO-REKENEN", Score: score(23)},
-				{Key: "GO-R2", Afnamedatum: "2025-01-20", Toetscode: "GO-REKENEN", Score: score(0)},
+				{Key: "GO-R1", Afnamedatum: "2025-01-20", Toetscode: "GO-REKENEN", Score: "23"},
+				{Key: "GO-R2", Afnamedatum: "2025-01-20", Toetscode: "GO-REKENEN", Score: "0"},
 			}}}},
 			Toetsen: uwlr.Toetsen{Toets: []uwlr.Toets{{Toetscode: uwlr.Vocabulaire{Value: "GO-REKENEN"}, Toetsnaam: "Rekenen (Go interop)"}}},
 		}

@@ -33,4 +33,10 @@
 // The XSD's own key/keyref constraints never fire in practice (their XPaths
 // are unprefixed), so [Refs] is, next to the reference checks in the SOAP
 // reader, the only protection against links to groups that do not exist.
+//
+// Results travel the other way: [LeerresultatenVerzoek] turns a batch of
+// domain results and their test definitions into one BrengLeerresultaten
+// body, checking everything the XSD would refuse (and never inventing a
+// missing score). It receives the plain ECK iD from its caller and never
+// puts it in an error.
 package mapping

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the independent peers the tests use, when they are missing:
 # PHP with ext/soap (interop), xmllint (XSD validation), xmlsec1 (signatures,
-# later), redis-server (stores, later). Debian packages only.
+# later), redis-server (stores, later), python3-jsonschema (the results JSON
+# Schema agreement test; it runs Debian's /usr/bin/python3, not one on PATH).
+# Debian packages only.
 set -euo pipefail
 missing=()
 command -v php >/dev/null 2>&1 && php -m 2>/dev/null | grep -qx soap || missing+=(php-cli php-soap php-xml)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+/usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1 || missing+=(python3-jsonschema)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -90,6 +90,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *resultsLog != "" {
+		// A restarted las-sim remembers the result keys it accepted.
+		if old, err := os.Open(*resultsLog); err == nil {
+			_, err = sim.LoadResults(old)
+			old.Close()
+			if err != nil {
+				return fail("results log %s: %v", *resultsLog, err)
+			}
+		}
 		f, err := os.OpenFile(*resultsLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
 			return fail("results log: %v", err)

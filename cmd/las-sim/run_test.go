@@ -61,12 +61,11 @@ func TestServe(t *testing.T) {
 	}
 
 	// Results end up in the results log.
-	score := uint64(42)
 	msg := &uwlr.LeerresultatenVerzoek{
 		School: uwlr.ResultatenSchool{Schooljaar: jaar, Brincode: creds[0].Brin, Dependancecode: creds[0].Dependancecode,
 			Aanmaakdatum: time.Now().UTC().Format(time.RFC3339), Xsdversie: "2.2"},
 		Toetsafnames: uwlr.Toetsafnames{Toetsafname: []uwlr.Toetsafname{{Leerlingid: firstPupil,
-			Resultaten: []uwlr.Resultaat{{Key: "RES-1", Afnamedatum: "2025-01-20", Toetscode: "T1", Score: &score}}}}},
+			Resultaten: []uwlr.Resultaat{{Key: "RES-1", Afnamedatum: "2025-01-20", Toetscode: "T1", Score: "42"}}}}},
 		Toetsen: uwlr.Toetsen{Toets: []uwlr.Toets{{Toetscode: uwlr.Vocabulaire{Value: "T1"}}}},
 	}
 	if err := soap.NewClient(nil, connFor(creds[0], p.url)).BrengLeerresultaten(ctxT(t), msg); err != nil {

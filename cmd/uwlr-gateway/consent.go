@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/consent"
 )
 
 func (a *app) consentCommand() *cobra.Command {
@@ -35,7 +34,8 @@ func (a *app) consentSetCommand() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			ch, changed, err := consent.New(st, nil).Set(ctx, gateway.SchoolID(id), p, grant, by)
+			res, err := a.gate(st).Apply(ctx, gateway.SchoolID(id), p, grant, by)
+			ch, changed := res.Change, res.Changed
 			if errors.Is(err, gateway.ErrInvalid) {
 				return usageErr("%w", err)
 			} else if err != nil {
@@ -44,14 +44,26 @@ func (a *app) consentSetCommand() *cobra.Command {
 			if asJSON {
 				return writeJSON(a.stdout, struct {
 					consentChangeJSON
-					Changed bool `json:"changed"`
-				}{toChangeJSON(ch), changed})
+					Changed       bool `json:"changed"`
+					HeldBatches   int  `json:"held_batches"`
+					Released      int  `json:"released_batches"`
+					StillInFlight int  `json:"still_in_flight"`
+				}{toChangeJSON(ch), changed, res.Held, res.Released, res.StillInFlight})
 			}
 			if !changed {
 				fmt.Fprintf(a.stdout, "school %s: %s was already %s; nothing changed\n", id, p, onOff(grant))
 				return nil
 			}
 			fmt.Fprintf(a.stdout, "school %s: %s %s -> %s by %s\n", id, p, onOff(ch.Old), onOff(ch.New), ch.By)
+			if res.Held > 0 {
+				fmt.Fprintf(a.stdout, "  %d queued result batch(es) held until %s is granted again\n", res.Held, p)
+			}
+			if res.Released > 0 {
+				fmt.Fprintf(a.stdout, "  %d held result batch(es) queued again\n", res.Released)
+			}
+			if res.StillInFlight > 0 {
+				fmt.Fprintf(a.stdout, "  warning: %d delivery(ies) were still under way when the wait ran out\n", res.StillInFlight)
+			}
 			return nil
 		}}
 	f := cmd.Flags()

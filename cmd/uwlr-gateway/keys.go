@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -34,6 +35,7 @@ func (a *app) keysGenerateCommand() *cobra.Command {
 				return &exitError{code: exitFailure, err: err}
 			}
 			fmt.Fprintf(a.stdout, "key file %s created (term %d active); keep a backup: without it sealed data cannot be opened\n", out, kr.ActiveTerm())
+			a.auditKeys(cmd.Context(), gateway.AuditKeyGenerate, map[string]string{"key": "vault key file", "active_term": fmt.Sprint(kr.ActiveTerm())})
 			return nil
 		}}
 	cmd.Flags().StringVar(&out, "out", "", "key file to create")
@@ -59,6 +61,7 @@ func (a *app) keysRotateCommand() *cobra.Command {
 				return &exitError{code: exitFailure, err: err}
 			}
 			fmt.Fprintf(a.stdout, "term %d is now active (terms %v); run `keys rewrap` to re-seal older data\n", next.ActiveTerm(), next.Terms())
+			a.auditKeys(cmd.Context(), gateway.AuditKeyRotate, map[string]string{"active_term": fmt.Sprint(next.ActiveTerm()), "terms": fmt.Sprint(next.Terms())})
 			return nil
 		}}
 	return cmd
@@ -101,6 +104,15 @@ func (a *app) keysRewrapCommand() *cobra.Command {
 			if tty {
 				fmt.Fprintln(a.stderr)
 			}
+			n, err := rewrapGatewaySecrets(ctx, st, kr)
+			if err != nil {
+				return fmt.Errorf("rewrap the evidence key: %w", err)
+			}
+			total += n
+			if _, err := a.auditLog(st).Gateway(ctx, gateway.AuditKeyRewrap, "cli", map[string]string{"values": fmt.Sprint(total),
+				"schools": fmt.Sprint(len(schools) - skipped), "skipped": fmt.Sprint(skipped), "active_term": fmt.Sprint(kr.ActiveTerm())}); err != nil {
+				return err
+			}
 			fmt.Fprintf(a.stdout, "re-sealed %d values in %d schools with term %d", total, len(schools)-skipped, kr.ActiveTerm())
 			if skipped > 0 {
 				fmt.Fprintf(a.stdout, "; %d schools skipped", skipped)
@@ -116,6 +128,45 @@ func (a *app) keysRewrapCommand() *cobra.Command {
 
 var errHeld = errors.New("held sync pending")
 
+// rewrapGatewaySecrets re-seals the evidence signing key.
+func rewrapGatewaySecrets(ctx context.Context, st gateway.Store, kr *vault.Keyring) (int, error) {
+	rec, err := st.GatewaySecret(ctx, evidenceKeySecret)
+	if errors.Is(err, gateway.ErrNotFound) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	var r evidenceKeyRecord
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return 0, err
+	}
+	v, changed, err := kr.Rewrap(vault.GatewaySecret(vault.FieldEvidenceKey), r.SealedKey)
+	if err != nil || !changed {
+		return 0, err
+	}
+	r.SealedKey = v
+	b, err := json.Marshal(r)
+	if err != nil {
+		return 0, err
+	}
+	_, err = st.PutGatewaySecret(ctx, evidenceKeySecret, b, false)
+	return 1, err
+}
+
+// auditKeys records a key event on the gateway chain of the configured
+// store. Key files live outside the store, so the store may not exist yet:
+// then it says so instead of failing the key operation.
+func (a *app) auditKeys(ctx context.Context, kind gateway.AuditKind, details map[string]string) {
+	st, err := a.openStore(ctx)
+	if err == nil {
+		defer st.Close()
+		_, err = a.auditLog(st).Gateway(ctx, kind, "cli", details)
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "warning: %s not recorded in the audit log: %v\n", kind, err)
+	}
+}
+
 // rewrapSchool re-seals one school's secret and ECK iDs. The snapshot is
 // copied into a stage and swapped atomically, so a crash leaves either the
 // old or the re-sealed snapshot; a school already on the active term is left
@@ -129,6 +180,19 @@ func rewrapSchool(ctx context.Context, st gateway.Store, kr *vault.Keyring, s ga
 	if changed {
 		s.SealedKey = sealed
 		n++
+	}
+	if s.Results != nil && len(s.Results.SealedKey) > 0 {
+		v, ch, err := kr.Rewrap(vault.SchoolSecret(s.ID, fieldResultsKey), s.Results.SealedKey)
+		if err != nil {
+			return 0, err
+		}
+		if ch {
+			r := *s.Results
+			r.SealedKey = v
+			s.Results = &r
+			changed = true
+			n++
+		}
 	}
 	if len(s.SealedKeyPassphrase) > 0 {
 		v, ch, err := kr.Rewrap(vault.SchoolSecret(s.ID, vault.FieldKeyPassphrase), s.SealedKeyPassphrase)

@@ -67,7 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetErr(stderr)
 	a.registerStoreFlags(root)
 	root.AddCommand(a.lasCommand(), a.conformanceCommand(), a.keysCommand(), a.schoolCommand(), a.consentCommand(),
-		a.syncCommand(), a.pupilsCommand())
+		a.syncCommand(), a.pupilsCommand(), a.resultsCommand(), a.deliverCommand(),
+		a.evidenceCommand(), a.auditCommand())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

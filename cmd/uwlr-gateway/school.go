@@ -35,6 +35,18 @@ type schoolJSON struct {
 	Key            string           `json:"autorisatiesleutel"`
 	LastPulledAt   *time.Time       `json:"last_pulled_at,omitempty"`
 	Consent        gateway.Consent  `json:"consent,omitempty"`
+	Results        *receiverJSON    `json:"results_receiver,omitempty"`
+}
+
+// receiverJSON shows a results receiver profile: never its key.
+type receiverJSON struct {
+	Endpoint        string `json:"endpoint"`
+	Klantcode       string `json:"klantcode,omitempty"`
+	Klantnaam       string `json:"klantnaam,omitempty"`
+	Key             string `json:"autorisatiesleutel"`
+	Xsdversie       string `json:"xsdversie,omitempty"`
+	ScoreType       string `json:"score_type"`
+	QuoteSOAPAction bool   `json:"quote_soapaction,omitempty"`
 }
 
 func toSchoolJSON(s gateway.School) schoolJSON {
@@ -45,12 +57,20 @@ func toSchoolJSON(s gateway.School) schoolJSON {
 		t := s.LastPulledAt
 		j.LastPulledAt = &t
 	}
+	if r := s.Results; r != nil {
+		key := "the school's own (sealed)"
+		if len(r.SealedKey) > 0 {
+			key = "sealed"
+		}
+		j.Results = &receiverJSON{Endpoint: r.Endpoint, Klantcode: r.Klantcode, Klantnaam: r.Klantnaam, Key: key, Xsdversie: r.Xsdversie,
+			ScoreType: s.ScoreTypeOf(), QuoteSOAPAction: r.QuoteSOAPAction}
+	}
 	return j
 }
 
 func (a *app) schoolCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "school", Short: "Enrol, list, show and offboard schools"}
-	cmd.AddCommand(a.schoolAddCommand(), a.schoolListCommand(), a.schoolShowCommand(), a.schoolRemoveCommand())
+	cmd.AddCommand(a.schoolAddCommand(), a.schoolListCommand(), a.schoolShowCommand(), a.schoolRemoveCommand(), a.schoolReceiverCommand())
 	return cmd
 }
 
@@ -130,8 +150,10 @@ func (a *app) schoolAddCommand() *cobra.Command {
 			s := gateway.School{ID: id, Brin: brin, Dependancecode: dep, Schoolkey: skey, Vendor: or(profile, "standard"),
 				Endpoint: endpoint, Klantcode: conn.Klantcode, Klantnaam: conn.Klantnaam, Xsdversie: xsd, Gegevenssetid: gset,
 				SealedKey: sealed, ClientCertFile: cert, ClientKeyFile: key, SealedKeyPassphrase: sealedPass, CreatedAt: time.Now().UTC()}
+			action := "enrolled"
 			if old, err := st.School(ctx, id); err == nil {
-				s.CreatedAt, s.LastPulledAt = old.CreatedAt, old.LastPulledAt
+				s.CreatedAt, s.LastPulledAt, s.Results = old.CreatedAt, old.LastPulledAt, old.Results
+				action = "updated"
 			} else if !errors.Is(err, gateway.ErrNotFound) {
 				return err
 			}
@@ -139,6 +161,10 @@ func (a *app) schoolAddCommand() *cobra.Command {
 				return usageErr("%w", err)
 			}
 			if err := st.PutSchool(ctx, s); err != nil {
+				return err
+			}
+			if _, err := a.auditLog(st).School(ctx, s.ID, gateway.AuditSchoolAdd, "cli", map[string]string{"action": action,
+				"profile": s.Vendor, "endpoint": s.Endpoint, "xsdversie": s.Xsdversie, "client_cert": fmt.Sprint(s.ClientCertFile != "")}); err != nil {
 				return err
 			}
 			if asJSON {
@@ -222,6 +248,11 @@ func (a *app) schoolShowCommand() *cobra.Command {
 			for _, p := range gateway.Processings {
 				fmt.Fprintf(a.stdout, "  consent %-12s %s\n", p, onOff(j.Consent[p]))
 			}
+			if r := j.Results; r != nil {
+				fmt.Fprintf(a.stdout, "  results go to %s (%s scores, key: %s)\n", r.Endpoint, r.ScoreType, r.Key)
+			} else {
+				fmt.Fprintln(a.stdout, "  results go to the LAS endpoint above (integer scores)")
+			}
 			return nil
 		}}
 	cmd.Flags().StringVar(&id, "school", "", "school id (BRIN+dependancecode, e.g. 12AB00, or the schoolkey)")
@@ -253,7 +284,12 @@ func (a *app) schoolRemoveCommand() *cobra.Command {
 			if err := st.DeleteSchool(ctx, gateway.SchoolID(id)); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "school %s removed with all its records\n", id)
+			// The school's audit chain outlives it: the offboarding is its last entry.
+			if _, err := a.auditLog(st).School(ctx, gateway.SchoolID(id), gateway.AuditSchoolRemove, "cli",
+				map[string]string{"action": "offboarded: every record deleted"}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "school %s removed with all its records (its audit chain stays)\n", id)
 			return nil
 		}}
 	cmd.Flags().StringVar(&id, "school", "", "school id")

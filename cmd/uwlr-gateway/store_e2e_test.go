@@ -453,12 +453,29 @@ func TestStoreE2E(t *testing.T) {
 				t.Errorf("pupils list of a removed school: exit %d, want 1", code)
 			}
 			if store == "redis" {
-				if ks := e.redisKeys(ctxT(t)); len(ks) != 0 {
+				if ks := nonAuditKeys(e.prefix, e.redisKeys(ctxT(t))); len(ks) != 0 {
 					t.Errorf("keys left under %s after school remove: %v", e.prefix, ks)
 				}
 			}
+			// The audit chain outlives the school; offboarding is its last entry.
+			out, _ = e.must(0, "audit", "show", "--school", s.id, "--json", "--limit", "1")
+			if !strings.Contains(out, `"kind": "school.remove"`) {
+				t.Errorf("last audit entry of the removed school: %s", out)
+			}
+			e.must(0, "audit", "verify")
 		})
 	}
+}
+
+// nonAuditKeys drops the audit chains, which outlive every school.
+func nonAuditKeys(prefix string, keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		if !strings.HasPrefix(k, prefix+"audit:") {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func atoiE2E(s string) int {
@@ -482,7 +499,7 @@ func TestStoreE2EBadInputs(t *testing.T) {
 				t.Errorf("bad BRIN: stderr %q", stderr)
 			}
 			if store == "redis" {
-				if ks := e.redisKeys(ctxT(t)); len(ks) != 0 {
+				if ks := nonAuditKeys(e.prefix, e.redisKeys(ctxT(t))); len(ks) != 0 {
 					t.Errorf("a refused school add left keys: %v", ks)
 				}
 			}

@@ -35,7 +35,8 @@ type syncJSON struct {
 }
 
 func (a *app) syncer(st gateway.Store, kr *vault.Keyring) *pull.Syncer {
-	return &pull.Syncer{Store: st, Sealer: kr.Sealer(), Consent: consent.New(st, nil), Thresholds: pull.DefaultThresholds}
+	return &pull.Syncer{Store: st, Sealer: kr.Sealer(), Consent: consent.New(st, nil), Thresholds: pull.DefaultThresholds,
+		Audit: a.auditLog(st)}
 }
 
 func (a *app) syncCommand() *cobra.Command {

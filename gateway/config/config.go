@@ -17,6 +17,26 @@ type Config struct {
 	Server  ServerConfig `mapstructure:"server" yaml:"server" json:"server"`
 	Store   StoreConfig  `mapstructure:"store" yaml:"store" json:"store"`
 	Vault   VaultConfig  `mapstructure:"vault" yaml:"vault" json:"vault"`
+	// Delivery configures sending results to the LAS (BrengLeerresultaten).
+	Delivery DeliveryConfig `mapstructure:"delivery" yaml:"delivery" json:"delivery"`
+}
+
+// DeliveryConfig configures the outbox and its delivery workers.
+type DeliveryConfig struct {
+	// BatchSize caps the results of one BrengLeerresultaten request.
+	BatchSize int `mapstructure:"batch_size" yaml:"batch_size" json:"batch_size"`
+	// Concurrency is how many batches are sent at the same time.
+	Concurrency int `mapstructure:"concurrency" yaml:"concurrency" json:"concurrency"`
+	// Lease is how long a worker owns a batch it took; after a crash the
+	// batch is sent again (same result keys) once the lease has passed.
+	Lease time.Duration `mapstructure:"lease" yaml:"lease" json:"lease"`
+	// MaxAttempts is how many failed attempts make a batch a dead letter.
+	MaxAttempts int `mapstructure:"max_attempts" yaml:"max_attempts" json:"max_attempts"`
+	// RetryBase is the wait after the first temporary failure; it doubles
+	// with every further failure (with jitter) up to RetryMax.
+	RetryBase time.Duration `mapstructure:"retry_base" yaml:"retry_base" json:"retry_base"`
+	// RetryMax is the longest wait between attempts.
+	RetryMax time.Duration `mapstructure:"retry_max" yaml:"retry_max" json:"retry_max"`
 }
 
 // LogConfig configures the process logger.
@@ -103,6 +123,14 @@ func Default() Config {
 		},
 		Vault: VaultConfig{
 			KeysFile: "",
+		},
+		Delivery: DeliveryConfig{
+			BatchSize:   500,
+			Concurrency: 4,
+			Lease:       3 * time.Minute,
+			MaxAttempts: 25,
+			RetryBase:   10 * time.Second,
+			RetryMax:    30 * time.Minute,
 		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Allowed values of the enumerated keys.
@@ -61,6 +62,27 @@ func (c Config) Validate() error {
 	}
 	if strings.ContainsAny(c.LAS.Klantnaam, "\r\n") {
 		bad("las.klantnaam", "must not contain line breaks")
+	}
+
+	if c.Delivery.BatchSize < 1 || c.Delivery.BatchSize > 10000 {
+		bad("delivery.batch_size", "must be 1-10000, got %d", c.Delivery.BatchSize)
+	}
+	if c.Delivery.Concurrency < 1 {
+		bad("delivery.concurrency", "must be >= 1, got %d", c.Delivery.Concurrency)
+	}
+	if c.Delivery.Lease < time.Second {
+		bad("delivery.lease", "must be >= 1s, got %s", c.Delivery.Lease)
+	} else if c.Delivery.Lease <= c.LAS.Timeout {
+		bad("delivery.lease", "must be longer than las.timeout (%s), got %s: a slow but live send would otherwise be taken over", c.LAS.Timeout, c.Delivery.Lease)
+	}
+	if c.Delivery.MaxAttempts < 1 {
+		bad("delivery.max_attempts", "must be >= 1, got %d", c.Delivery.MaxAttempts)
+	}
+	if c.Delivery.RetryBase <= 0 {
+		bad("delivery.retry_base", "must be > 0, got %s", c.Delivery.RetryBase)
+	}
+	if c.Delivery.RetryMax < c.Delivery.RetryBase {
+		bad("delivery.retry_max", "must be >= delivery.retry_base (%s), got %s", c.Delivery.RetryBase, c.Delivery.RetryMax)
 	}
 
 	if c.Server.Addr == "" {

@@ -2,11 +2,15 @@ package lassim
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +40,10 @@ type Sim struct {
 	rng    *rand.Rand
 	logMu  sync.Mutex
 	counts map[string]int
+	// accepted holds, per school, the keys of accepted results and a digest
+	// of their content; resends counts keys acknowledged again.
+	accepted map[string]map[string]string
+	resends  int
 }
 
 // NewSim returns a simulator for w.
@@ -204,6 +212,9 @@ type resultLine struct {
 	Dependancecode string             `json:"dependancecode,omitempty"`
 	Schoolkey      string             `json:"schoolkey,omitempty"`
 	Results        []resultLineResult `json:"results"`
+	// Resent lists the keys of results this receiver had already accepted
+	// with the same content: acknowledged again, not taken in twice.
+	Resent []string `json:"resent,omitempty"`
 }
 
 type resultLineResult struct {
@@ -215,6 +226,26 @@ type resultLineResult struct {
 	Afnamedatum    string  `json:"afnamedatum"`
 	Score          *uint64 `json:"score,omitempty"`
 	OSO            bool    `json:"oso,omitempty"`
+	// Updated: the key was accepted before with other content; this
+	// version replaces it (the key is the update handle).
+	Updated bool `json:"updated,omitempty"`
+	// Digest is a SHA-256 of the result's content, to tell a resend from an update.
+	Digest string `json:"digest"`
+}
+
+// integerScore parses a wire score the way a standard UWLR receiver does: the
+// XSD types it xs:nonNegativeInteger, so a decimal (the RTTI profile's "6.5"),
+// a sign or anything else is refused. las-sim is such a standard receiver; it
+// keeps scores up to 2^64-1. An empty score (an OSO result) is nil.
+func integerScore(s string) (*uint64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return nil, errors.New("score is not a non-negative integer")
+	}
+	return &n, nil
 }
 
 func (s *Sim) results(sch *School, r *uwlr.LeerresultatenVerzoek) (any, error) {
@@ -254,29 +285,124 @@ func (s *Sim) results(sch *School, r *uwlr.LeerresultatenVerzoek) (any, error) {
 				return nil, soap.NewFault(soap.CodeOngeldigBericht, fmt.Sprintf("resultaat key %q used twice", res.Key))
 			case !toetsen[res.Toetscode]:
 				return nil, soap.NewFault(soap.CodeOngeldigBericht, fmt.Sprintf("toetscode %q not defined in toetsen", res.Toetscode))
-			case res.Score == nil && res.Osoresultaat == nil:
+			case res.Score == "" && res.Osoresultaat == nil:
 				return nil, soap.NewFault(soap.CodeScoreOngeldig, fmt.Sprintf("resultaat %q has no score", res.Key))
+			case res.Score != "" && res.Osoresultaat != nil:
+				return nil, soap.NewFault(soap.CodeScoreOngeldig, fmt.Sprintf("resultaat %q has both a score and an osoresultaat", res.Key))
+			}
+			score, err := integerScore(res.Score)
+			if err != nil {
+				return nil, soap.NewFault(soap.CodeScoreOngeldig, fmt.Sprintf("resultaat %q: %v", res.Key, err))
 			}
 			keys[res.Key] = true
+			oso, _ := json.Marshal(res.Osoresultaat)
 			line.Results = append(line.Results, resultLineResult{Key: res.Key, Leerlingid: ta.Leerlingid, Eckid: ta.Eckid,
 				Toetscode: res.Toetscode, Toetsonderdeel: res.Toetsonderdeelcode, Afnamedatum: res.Afnamedatum,
-				Score: res.Score, OSO: res.Osoresultaat != nil})
+				Score: score, OSO: res.Osoresultaat != nil,
+				Digest: contentDigest(ta.Leerlingid, ta.Eckid, res.Toetscode, res.Toetsonderdeelcode, res.Afnamedatum, res.Score, string(oso))})
 		}
 	}
+	if err := s.accept(&line); err != nil {
+		return nil, err
+	}
+	return &uwlr.LeerresultatenBevestiging{}, nil
+}
+
+func contentDigest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// school names the school of a results line.
+func (l *resultLine) school() string { return l.Brin + l.Dependancecode + l.Schoolkey }
+
+// accept takes a validated results message in the way a receiver that
+// treats resultaat/@key as the update handle does: a key seen before with
+// the same content is acknowledged and listed as resent, not taken in
+// again; with other content it is an update. The line is written (and
+// synced) before the keys count as accepted, so a crash of las-sim never
+// acknowledges what it did not log.
+func (s *Sim) accept(line *resultLine) error {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	if s.accepted == nil {
+		s.accepted = map[string]map[string]string{}
+	}
+	seen := s.accepted[line.school()]
+	fresh := line.Results[:0]
+	for _, r := range line.Results {
+		old, ok := seen[r.Key]
+		switch {
+		case ok && old == r.Digest:
+			line.Resent = append(line.Resent, r.Key)
+			continue
+		case ok:
+			r.Updated = true
+		}
+		fresh = append(fresh, r)
+	}
+	line.Results = fresh
 	if s.Results != nil {
 		b, err := json.Marshal(line)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		s.logMu.Lock()
 		_, err = s.Results.Write(append(b, '\n'))
 		if f, ok := s.Results.(*os.File); ok && err == nil {
 			err = f.Sync()
 		}
-		s.logMu.Unlock()
 		if err != nil {
-			return nil, fmt.Errorf("results log: %w", err)
+			return fmt.Errorf("results log: %w", err)
 		}
 	}
-	return &uwlr.LeerresultatenBevestiging{}, nil
+	if seen == nil {
+		seen = map[string]string{}
+		s.accepted[line.school()] = seen
+	}
+	for _, r := range line.Results {
+		seen[r.Key] = r.Digest
+	}
+	s.resends += len(line.Resent)
+	return nil
+}
+
+// Resends counts results acknowledged again without being taken in twice.
+func (s *Sim) Resends() int {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return s.resends
+}
+
+// LoadResults reads an earlier results log (JSONL, as written by a Sim), so
+// a restarted las-sim still knows which keys it accepted. Results logged
+// before las-sim kept digests count as accepted with unknown content: a
+// resend of such a key is logged as an update.
+func (s *Sim) LoadResults(r io.Reader) (int, error) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	if s.accepted == nil {
+		s.accepted = map[string]map[string]string{}
+	}
+	dec := json.NewDecoder(r)
+	n := 0
+	for {
+		var line resultLine
+		if err := dec.Decode(&line); err == io.EOF {
+			return n, nil
+		} else if err != nil {
+			return n, fmt.Errorf("results log line %d: %w", n+1, err)
+		}
+		seen := s.accepted[line.school()]
+		if seen == nil {
+			seen = map[string]string{}
+			s.accepted[line.school()] = seen
+		}
+		for _, res := range line.Results {
+			seen[res.Key] = res.Digest
+		}
+		n++
+	}
 }

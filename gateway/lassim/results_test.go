@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -36,9 +37,9 @@ func validResults(t *testing.T, e *simEnv, n int) *uwlr.LeerresultatenVerzoek {
 			continue
 		}
 		i := len(msg.Toetsafnames.Toetsafname) + 1
-		score := uint64(10 * i)
+		score := strconv.Itoa(10 * i)
 		msg.Toetsafnames.Toetsafname = append(msg.Toetsafnames.Toetsafname, uwlr.Toetsafname{Leerlingid: l.Key,
-			Resultaten: []uwlr.Resultaat{{Key: fmt.Sprintf("R%d", i), Afnamedatum: "2025-01-20", Toetscode: toetscode, Score: &score}}})
+			Resultaten: []uwlr.Resultaat{{Key: fmt.Sprintf("R%d", i), Afnamedatum: "2025-01-20", Toetscode: toetscode, Score: score}}})
 	}
 	if len(msg.Toetsafnames.Toetsafname) != n {
 		t.Fatalf("school has fewer than %d keyed pupils", n)
@@ -56,7 +57,9 @@ type logLine struct {
 		Eckid      string  `json:"eckid"`
 		Toetscode  string  `json:"toetscode"`
 		Score      *uint64 `json:"score"`
+		Updated    bool    `json:"updated"`
 	} `json:"results"`
+	Resent []string `json:"resent"`
 }
 
 func readLog(t *testing.T, path string) []logLine {
@@ -106,7 +109,23 @@ func TestBrengLeerresultaten(t *testing.T) {
 			m.Toetsafnames.Toetsafname[0].Resultaten[0].Toetscode = "TAAL-M4"
 		}, wantCode: soap.CodeOngeldigBericht},
 		{name: "no score", mutate: func(m *uwlr.LeerresultatenVerzoek, _ *simEnv) {
-			m.Toetsafnames.Toetsafname[0].Resultaten[0].Score = nil
+			m.Toetsafnames.Toetsafname[0].Resultaten[0].Score = ""
+		}, wantCode: soap.CodeScoreOngeldig},
+		{name: "score 0", mutate: func(m *uwlr.LeerresultatenVerzoek, _ *simEnv) {
+			m.Toetsafnames.Toetsafname[1].Resultaten[0].Score = "0"
+		}, wantKeys: []string{"R1", "R2", "R3"}},
+		{name: "decimal score", mutate: func(m *uwlr.LeerresultatenVerzoek, _ *simEnv) {
+			m.Toetsafnames.Toetsafname[1].Resultaten[0].Score = "6.5"
+		}, wantCode: soap.CodeScoreOngeldig},
+		{name: "negative score", mutate: func(m *uwlr.LeerresultatenVerzoek, _ *simEnv) {
+			m.Toetsafnames.Toetsafname[1].Resultaten[0].Score = "-1"
+		}, wantCode: soap.CodeScoreOngeldig},
+		{name: "not a number", mutate: func(m *uwlr.LeerresultatenVerzoek, _ *simEnv) {
+			m.Toetsafnames.Toetsafname[1].Resultaten[0].Score = "X"
+		}, wantCode: soap.CodeScoreOngeldig},
+		{name: "score and osoresultaat", mutate: func(m *uwlr.LeerresultatenVerzoek, _ *simEnv) {
+			m.Toetsafnames.Toetsafname[1].Resultaten[0].Osoresultaat = &uwlr.OsoResultaat{
+				Referentiescore: []uwlr.Referentiescore{{Codereferentiescore: "PERC", Codevergelijkingsgroep: "LANDELIJK", Waarde: "62"}}}
 		}, wantCode: soap.CodeScoreOngeldig},
 		{name: "bad aanmaakdatum", mutate: func(m *uwlr.LeerresultatenVerzoek, _ *simEnv) {
 			m.School.Aanmaakdatum = "gisteren"
@@ -150,7 +169,7 @@ func TestBrengLeerresultaten(t *testing.T) {
 			for i, r := range l.Results {
 				keys = append(keys, r.Key)
 				ta := msg.Toetsafnames.Toetsafname[i]
-				if r.Leerlingid != ta.Leerlingid || r.Eckid != ta.Eckid || r.Toetscode != toetscode || r.Score == nil || *r.Score != uint64(10*(i+1)) {
+				if r.Leerlingid != ta.Leerlingid || r.Eckid != ta.Eckid || r.Toetscode != toetscode || r.Score == nil || strconv.FormatUint(*r.Score, 10) != ta.Resultaten[0].Score {
 					t.Errorf("logged result %d = %+v, sent %+v", i, r, ta)
 				}
 			}
@@ -161,13 +180,74 @@ func TestBrengLeerresultaten(t *testing.T) {
 				t.Errorf("log line %+v", l)
 			}
 
-			// Sending the same message again appends a second line.
+			// Sending the same message again appends a second line that
+			// takes nothing in twice: every key is listed as resent.
 			if err := e.client(0).BrengLeerresultaten(ctxT(t), msg); err != nil {
 				t.Fatal(err)
 			}
-			if n := len(readLog(t, logPath)); n != 2 {
-				t.Errorf("%d log lines after a second message, want 2", n)
+			lines = readLog(t, logPath)
+			if len(lines) != 2 {
+				t.Fatalf("%d log lines after a second message, want 2", len(lines))
+			}
+			if len(lines[1].Results) != 0 || !slices.Equal(lines[1].Resent, tt.wantKeys) {
+				t.Errorf("second line: results %+v, resent %v; want none taken in, %v resent", lines[1].Results, lines[1].Resent, tt.wantKeys)
 			}
 		})
+	}
+}
+
+// TestResultKeyIsTheUpdateHandle: a resend is acknowledged without a second
+// intake, a changed result under the same key is an update, and a
+// restarted las-sim (reading its log) still knows what it accepted.
+func TestResultKeyIsTheUpdateHandle(t *testing.T) {
+	logPath := filepath.Join(t.TempDir(), "results.jsonl")
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	var sim *lassim.Sim
+	e := startSim(t, lassim.Options{Seed: 12, Schools: 1, Pupils: 40}, func(s *lassim.Sim) { s.Results, sim = f, s })
+	msg := validResults(t, e, 3)
+	for range 2 {
+		if err := e.client(0).BrengLeerresultaten(ctxT(t), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sim.Resends() != 3 {
+		t.Errorf("Resends = %d, want 3", sim.Resends())
+	}
+	msg.Toetsafnames.Toetsafname[1].Resultaten[0].Score = "99"
+	if err := e.client(0).BrengLeerresultaten(ctxT(t), msg); err != nil {
+		t.Fatal(err)
+	}
+	lines := readLog(t, logPath)
+	if len(lines) != 3 || len(lines[2].Results) != 1 || lines[2].Results[0].Key != "R2" || !lines[2].Results[0].Updated ||
+		!slices.Equal(lines[2].Resent, []string{"R1", "R3"}) {
+		t.Fatalf("after a correction of R2: %+v", lines)
+	}
+
+	// A new simulator that read the log knows every key and its content.
+	log, err := os.Open(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	var buf bytes.Buffer
+	e2 := startSim(t, lassim.Options{Seed: 12, Schools: 1, Pupils: 40}, func(s *lassim.Sim) {
+		if n, err := s.LoadResults(log); err != nil || n != 3 {
+			t.Fatalf("LoadResults = %d, %v; want 3 lines", n, err)
+		}
+		s.Results = &buf
+	})
+	if err := e2.client(0).BrengLeerresultaten(ctxT(t), msg); err != nil {
+		t.Fatal(err)
+	}
+	var l logLine
+	if err := json.Unmarshal(buf.Bytes(), &l); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Results) != 0 || len(l.Resent) != 3 {
+		t.Fatalf("restarted las-sim took in %+v, resent %v; want nothing taken in, 3 resent", l.Results, l.Resent)
 	}
 }

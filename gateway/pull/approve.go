@@ -137,5 +137,8 @@ func (s *Syncer) Approve(ctx context.Context, school gateway.School, by string) 
 	if err := s.Store.AddSyncRun(ctx, run); err != nil {
 		return run, fmt.Errorf("approve %s: record run: %w", school.ID, err)
 	}
+	if err := s.audit(ctx, gateway.AuditSyncApprove, run, by); err != nil {
+		return run, fmt.Errorf("approve %s: %w", school.ID, err)
+	}
 	return run, nil
 }

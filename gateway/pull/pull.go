@@ -50,13 +50,20 @@ type Thresholds struct {
 // DefaultThresholds: 10% left, 50% changed; relaxed to 40% / 95% during the rollover.
 var DefaultThresholds = Thresholds{Left: 0.10, Changed: 0.50, RolloverLeft: 0.40, RolloverChanged: 0.95}
 
+// auditor appends audit entries (gateway/audit.Log).
+type auditor interface {
+	Append(ctx context.Context, chain string, kind gateway.AuditKind, school gateway.SchoolID, actor string, details map[string]string) (gateway.AuditEntry, error)
+}
+
 // Syncer syncs schools into a store.
 type Syncer struct {
 	Store      gateway.Store
 	Sealer     sealer
 	Consent    gate
 	Thresholds Thresholds
-	Now        func() time.Time
+	// Audit, when set, records every run (counts only) and every approval.
+	Audit auditor
+	Now   func() time.Time
 	// BatchSize is the number of pupils written per stage batch.
 	BatchSize int
 }
@@ -76,6 +83,26 @@ type Options struct {
 type Result struct {
 	Run     gateway.SyncRun
 	Reasons []string // why a sync was held
+}
+
+// audit records a run: counts, status and error class only.
+func (s *Syncer) audit(ctx context.Context, kind gateway.AuditKind, run gateway.SyncRun, actor string) error {
+	if s.Audit == nil {
+		return nil
+	}
+	d := map[string]string{"run": run.ID, "status": string(run.Status), "pupils": fmt.Sprint(run.Pupils),
+		"added": fmt.Sprint(run.Added), "changed": fmt.Sprint(run.Changed), "left": fmt.Sprint(run.Left),
+		"teachers": fmt.Sprint(run.Teachers), "groups": fmt.Sprint(run.Groups), "warnings": fmt.Sprint(len(run.Warnings))}
+	if run.DryRun {
+		d["dry_run"] = "true"
+	}
+	if run.ErrorClass != "" {
+		d["error_class"] = run.ErrorClass
+	}
+	if _, err := s.Audit.Append(context.WithoutCancel(ctx), gateway.AuditChainOf(run.School), kind, run.School, actor, d); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
 }
 
 func (s *Syncer) now() time.Time {
@@ -121,6 +148,9 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 		res.Run = run
 		if aerr := s.Store.AddSyncRun(ctx, run); aerr != nil && err == nil {
 			err = fmt.Errorf("sync %s: record run: %w", school.ID, aerr)
+		}
+		if aerr := s.audit(ctx, gateway.AuditSync, run, "sync"); aerr != nil && err == nil {
+			err = fmt.Errorf("sync %s: %w", school.ID, aerr)
 		}
 		return res, err
 	}

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -302,7 +304,31 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // BrengLeerresultaten sends results; nil means the LAS confirmed them with
 // leerresultaten_bevestiging.
 func (c *Client) BrengLeerresultaten(ctx context.Context, msg *uwlr.LeerresultatenVerzoek) error {
-	return c.call(ctx, uwlr.OpBrengLeerresultaten, msg, func(rd io.Reader) error {
+	_, err := c.SendResults(ctx, msg)
+	return err
+}
+
+// Exchange is one request and its answer as they crossed the wire, kept as
+// evidence. Request is the exact request body with the autorisatiesleutel
+// replaced by "[redacted]"; it still holds every ECK iD in plain text, so
+// the caller must seal them before it stores anything.
+type Exchange struct {
+	Request []byte
+	// RequestSHA256 is the hex SHA-256 of the exact bytes sent (key included).
+	RequestSHA256 string
+	Response      []byte // the answer body (decompressed), at most MaxExchangeResponse bytes
+	// Truncated is set when the answer was longer than MaxExchangeResponse.
+	Truncated bool
+}
+
+// MaxExchangeResponse caps the answer bytes an Exchange keeps.
+const MaxExchangeResponse = 1 << 20
+
+// SendResults is BrengLeerresultaten that also returns the exchange: the
+// exact request bytes and the answer (also when the answer is a fault).
+func (c *Client) SendResults(ctx context.Context, msg *uwlr.LeerresultatenVerzoek) (*Exchange, error) {
+	ex := &Exchange{}
+	err := c.exchange(ctx, uwlr.OpBrengLeerresultaten, msg, nil, ex, func(rd io.Reader) error {
 		d := newDecoder(rd)
 		se, err := firstElement(d)
 		if err != nil {
@@ -325,6 +351,7 @@ func (c *Client) BrengLeerresultaten(ctx context.Context, msg *uwlr.Leerresultat
 		}
 		return fmt.Errorf("unexpected answer <%s>, want <%s>", se.Name.Local, uwlr.OpBrengLeerresultaten.Response)
 	})
+	return ex, err
 }
 
 // MarshalRequest renders the full envelope a call would send (for tests and
@@ -340,6 +367,12 @@ func (c *Client) call(ctx context.Context, op uwlr.Operation, body any, read fun
 // do is call with faultSink: when set, the body of a fault answered with an
 // HTTP error status is copied there too (las fetch keeps it for support).
 func (c *Client) do(ctx context.Context, op uwlr.Operation, body any, faultSink io.Writer, read func(io.Reader) error) error {
+	return c.exchange(ctx, op, body, faultSink, nil, read)
+}
+
+// exchange is do that, when ex is set, keeps the request bytes and up to
+// MaxExchangeResponse bytes of the answer in ex.
+func (c *Client) exchange(ctx context.Context, op uwlr.Operation, body any, faultSink io.Writer, ex *Exchange, read func(io.Reader) error) error {
 	if err := c.conn.Validate(); err != nil {
 		return &Error{Op: op.Name, Class: ClassRequest, Message: err.Error(), Err: err,
 			Hint: "Fix the connection settings of this school."}
@@ -347,6 +380,11 @@ func (c *Client) do(ctx context.Context, op uwlr.Operation, body any, faultSink 
 	payload, err := MarshalEnvelope(c.auth(), body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	if ex != nil {
+		sum := sha256.Sum256(payload)
+		ex.RequestSHA256 = hex.EncodeToString(sum[:])
+		ex.Request = redactKey(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.conn.Endpoint, bytes.NewReader(payload))
 	if err != nil {
@@ -394,6 +432,14 @@ func (c *Client) do(ctx context.Context, op uwlr.Operation, body any, faultSink 
 	}
 	limited := &capReader{r: rd, left: c.conn.MaxResponseBytes}
 	rd = limited
+	if ex != nil {
+		kept := &keepWriter{ex: ex}
+		rd = io.TeeReader(rd, kept)
+		defer func() {
+			// The reader may stop at the answer element: keep the rest too.
+			_, _ = io.Copy(io.Discard, io.LimitReader(rd, MaxExchangeResponse))
+		}()
+	}
 
 	isXML := isXMLContentType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK {
@@ -447,6 +493,35 @@ func (c *Client) do(ctx context.Context, op uwlr.Operation, body any, faultSink 
 			Hint:    "The LAS answered with something that is not a UWLR response: check the endpoint and vendor profile; save it with `las fetch` for support."}
 	}
 	return nil
+}
+
+// redactKey returns a copy of an envelope we wrote with the content of its
+// autorisatiesleutel element replaced by "[redacted]".
+func redactKey(payload []byte) []byte {
+	open, end := []byte("<autorisatiesleutel>"), []byte("</autorisatiesleutel>")
+	i := bytes.Index(payload, open)
+	j := bytes.Index(payload, end)
+	if i < 0 || j < i {
+		return bytes.Clone(payload)
+	}
+	out := make([]byte, 0, len(payload))
+	out = append(out, payload[:i+len(open)]...)
+	out = append(out, "[redacted]"...)
+	return append(out, payload[j:]...)
+}
+
+// keepWriter keeps up to MaxExchangeResponse bytes of an answer.
+type keepWriter struct{ ex *Exchange }
+
+func (k *keepWriter) Write(p []byte) (int, error) {
+	room := MaxExchangeResponse - len(k.ex.Response)
+	if len(p) > room {
+		k.ex.Truncated = true
+		k.ex.Response = append(k.ex.Response, p[:max(room, 0)]...)
+		return len(p), nil
+	}
+	k.ex.Response = append(k.ex.Response, p...)
+	return len(p), nil
 }
 
 // peekFault recognises a SOAP Fault at the start of a body.

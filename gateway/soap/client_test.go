@@ -55,12 +55,11 @@ func testConn(endpoint string) soap.Connection {
 }
 
 func testResults() *uwlr.LeerresultatenVerzoek {
-	zero := uint64(0)
 	return &uwlr.LeerresultatenVerzoek{
 		School: uwlr.ResultatenSchool{Schooljaar: "2025-2026", Brincode: "12AB", Dependancecode: "00", Aanmaakdatum: "2025-10-01T12:00:00Z", Xsdversie: "2.2"},
 		Toetsafnames: uwlr.Toetsafnames{Toetsafname: []uwlr.Toetsafname{{
 			Leerlingid: "P1",
-			Resultaten: []uwlr.Resultaat{{Key: "R1", Afnamedatum: "2025-09-30", Toetscode: "REKENEN-M4", Score: &zero}},
+			Resultaten: []uwlr.Resultaat{{Key: "R1", Afnamedatum: "2025-09-30", Toetscode: "REKENEN-M4", Score: "0"}},
 		}}},
 		Toetsen: uwlr.Toetsen{Toets: []uwlr.Toets{{Toetscode: uwlr.Vocabulaire{Value: "REKENEN-M4"}, Toetsnaam: "Rekenen M4"}}},
 	}

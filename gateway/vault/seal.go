@@ -29,6 +29,9 @@ const (
 	KindPupil   = "pupil"
 	KindTeacher = "teacher"
 	KindSchool  = "school"
+	// KindGateway is a secret of the gateway itself (the evidence signing
+	// key); its place names no school.
+	KindGateway = "gateway"
 )
 
 // Field names in use.
@@ -36,6 +39,7 @@ const (
 	FieldEckID              = "eckid"
 	FieldAutorisatiesleutel = "autorisatiesleutel"
 	FieldKeyPassphrase      = "key_passphrase"
+	FieldEvidenceKey        = "evidence_key"
 )
 
 var (
@@ -76,8 +80,16 @@ func SchoolSecret(school gateway.SchoolID, field string) Place {
 	return Place{Kind: KindSchool, School: school, Field: field}
 }
 
+// GatewaySecret is the place of one of the gateway's own secrets.
+func GatewaySecret(field string) Place {
+	return Place{Kind: KindGateway, Field: field}
+}
+
 // String names the place by ids: "pupil 12AB00/p-1 eckid".
 func (p Place) String() string {
+	if p.Kind == KindGateway {
+		return "gateway " + p.Field
+	}
 	if p.Record == "" {
 		return fmt.Sprintf("%s %s %s", p.Kind, p.School, p.Field)
 	}
@@ -89,13 +101,15 @@ func (p Place) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
 func (p Place) validate() error {
 	switch {
-	case p.Kind != KindPupil && p.Kind != KindTeacher && p.Kind != KindSchool:
-		return fmt.Errorf("place kind %q: want pupil, teacher or school: %w", p.Kind, gateway.ErrInvalid)
-	case p.School == "":
+	case p.Kind != KindPupil && p.Kind != KindTeacher && p.Kind != KindSchool && p.Kind != KindGateway:
+		return fmt.Errorf("place kind %q: want pupil, teacher, school or gateway: %w", p.Kind, gateway.ErrInvalid)
+	case p.Kind == KindGateway && p.School != "":
+		return fmt.Errorf("place %s: a gateway secret names no school: %w", p, gateway.ErrInvalid)
+	case p.School == "" && p.Kind != KindGateway:
 		return fmt.Errorf("place %s: school is empty: %w", p, gateway.ErrInvalid)
 	case p.Field == "":
 		return fmt.Errorf("place %s: field is empty: %w", p, gateway.ErrInvalid)
-	case p.Record == "" && p.Kind != KindSchool:
+	case p.Record == "" && p.Kind != KindSchool && p.Kind != KindGateway:
 		return fmt.Errorf("place %s: record is empty: %w", p, gateway.ErrInvalid)
 	}
 	return nil

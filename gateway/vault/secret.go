@@ -8,18 +8,19 @@ import (
 )
 
 // SecretOpener opens the school secrets the gateway itself needs to act
-// (the autorisatiesleutel, a client key's passphrase) and nothing else: it
-// refuses every pupil and teacher place, so handing it to the sync or the
-// CLI does not give them the ECK iDs.
+// (the autorisatiesleutel, a client key's passphrase) and the gateway's own
+// secrets (the evidence signing key), and nothing else: it refuses every
+// pupil and teacher place, so handing it to the sync or the CLI does not
+// give them the ECK iDs.
 type SecretOpener struct{ r *ring }
 
 // SecretOpener returns the capability that opens school secrets only.
 func (k *Keyring) SecretOpener() *SecretOpener { return &SecretOpener{r: k.r} }
 
-// Open opens a value sealed at a school place.
+// Open opens a value sealed at a school or gateway place.
 func (o *SecretOpener) Open(place Place, sealed []byte) ([]byte, error) {
-	if place.Kind != KindSchool {
-		return nil, fmt.Errorf("%w: a secret opener opens school secrets only, not %s values", gateway.ErrForbidden, place.Kind)
+	if place.Kind != KindSchool && place.Kind != KindGateway {
+		return nil, fmt.Errorf("%w: a secret opener opens school and gateway secrets only, not %s values", gateway.ErrForbidden, place.Kind)
 	}
 	return o.r.open(place, sealed)
 }

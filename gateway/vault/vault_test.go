@@ -532,3 +532,28 @@ func TestSecretOpenerOpensSchoolSecretsOnly(t *testing.T) {
 		t.Errorf("TermOf = %d, want %d", vault.TermOf(s1), kr.ActiveTerm())
 	}
 }
+
+func TestGatewaySecret(t *testing.T) {
+	kr, err := vault.Generate(cryptorand.Reader, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	place := vault.GatewaySecret(vault.FieldEvidenceKey)
+	sealed, err := kr.Sealer().Seal(place, []byte("pkcs8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := kr.SecretOpener().Open(place, sealed); err != nil || string(got) != "pkcs8" {
+		t.Fatalf("gateway secret through the secret opener: %q, %v", got, err)
+	}
+	// Bound to its place: not openable as some school's secret of that name.
+	if _, err := kr.SecretOpener().Open(vault.SchoolSecret("12AB00", vault.FieldEvidenceKey), sealed); !errors.Is(err, vault.ErrUnsealFailed) {
+		t.Errorf("gateway secret opened at a school place: %v, want ErrUnsealFailed", err)
+	}
+	if _, err := kr.Sealer().Seal(vault.Place{Kind: vault.KindGateway, School: "12AB00", Field: "x"}, []byte("x")); !errors.Is(err, gateway.ErrInvalid) {
+		t.Errorf("a gateway place naming a school: %v, want ErrInvalid", err)
+	}
+	if _, _, err := kr.Rewrap(place, sealed); err != nil {
+		t.Errorf("Rewrap of a gateway secret: %v", err)
+	}
+}

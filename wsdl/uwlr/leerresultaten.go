@@ -45,15 +45,18 @@ type Toetsafname struct {
 }
 
 // Resultaat is one result. Key must be unique in the message and stable across
-// resends. Exactly one of Score and Osoresultaat is set; Score is a pointer so
-// that a real score of 0 is sent and a missing score is never invented.
+// resends. Exactly one of Score and Osoresultaat is set. Score is text: "0" is
+// a real score and is sent, "" means no score element (a missing score is never
+// invented). The XSD types it xs:nonNegativeInteger; a receiver profile that
+// takes decimal scores (RTTI, SPEC.md §2.4) gets a decimal text here, which the
+// standard schema rejects.
 type Resultaat struct {
 	Key                string        `xml:"key,attr"`
 	Afnamedatum        string        `xml:"afnamedatum"`
 	Toetscode          string        `xml:"toetscode"`
 	Versie             *Vocabulaire  `xml:"versie,omitempty"`
 	Toetsonderdeelcode string        `xml:"toetsonderdeelcode,omitempty"`
-	Score              *uint64       `xml:"score,omitempty"`
+	Score              string        `xml:"score,omitempty"`
 	Osoresultaat       *OsoResultaat `xml:"osoresultaat,omitempty"`
 	Infourl            string        `xml:"infourl,omitempty"`
 }

@@ -138,10 +138,22 @@ func TestXSDNegativeControls(t *testing.T) {
 			xsd:  xsdLeerresultaten,
 			doc: func(t *testing.T) []byte {
 				m := scoreVerzoek()
-				m.Toetsafnames.Toetsafname[1].Resultaten[0].Score = nil
+				m.Toetsafnames.Toetsafname[1].Resultaten[0].Score = ""
 				return body(t, m, lrName)
 			},
 			want: "}resultaat': Missing child element(s)",
+		},
+		{
+			// A decimal score is what a decimal receiver profile (RTTI, SPEC.md
+			// §2.4) takes; the standard schema does not.
+			name: "decimal score",
+			xsd:  xsdLeerresultaten,
+			doc: func(t *testing.T) []byte {
+				m := scoreVerzoek()
+				m.Toetsafnames.Toetsafname[1].Resultaten[0].Score = "6.5"
+				return body(t, m, lrName)
+			},
+			want: "}score': '6.5' is not a valid value of the atomic type",
 		},
 		{
 			name: "OSO decimal with a decimal comma",

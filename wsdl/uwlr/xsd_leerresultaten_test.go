@@ -53,7 +53,7 @@ func scoreVerzoek() *uwlr.LeerresultatenVerzoek {
 						Toetscode:          "REK-M4",
 						Versie:             &uwlr.Vocabulaire{Value: "2024", Vocabulaire: vocVersies},
 						Toetsonderdeelcode: "REK-M4-1",
-						Score:              ptr(uint64(0)),
+						Score:              "0",
 						Infourl:            "https://example.org/resultaat/L1-REK-M4-1",
 					},
 					{
@@ -61,15 +61,15 @@ func scoreVerzoek() *uwlr.LeerresultatenVerzoek {
 						Afnamedatum: "2025-10-01",
 						Toetscode:   "REK-M4",
 						Versie:      &uwlr.Vocabulaire{Value: "2024", Vocabulaire: vocVersies, Vocabulairelocatie: vdexLocatie},
-						Score:       ptr(uint64(37)),
+						Score:       "37",
 					},
 				},
 			},
 			{
 				Leerlingid: "L2",
 				Resultaten: []uwlr.Resultaat{
-					{Key: "L2-REK-M4", Afnamedatum: "2025-10-02", Toetscode: "REK-M4", Score: ptr(uint64(12))},
-					{Key: "L2-SPEL-M4", Afnamedatum: "2025-10-03", Toetscode: "SPEL-M4", Score: ptr(uint64(18446744073709551615))},
+					{Key: "L2-REK-M4", Afnamedatum: "2025-10-02", Toetscode: "REK-M4", Score: "12"},
+					{Key: "L2-SPEL-M4", Afnamedatum: "2025-10-03", Toetscode: "SPEL-M4", Score: "18446744073709551615"},
 				},
 			},
 		}},
@@ -112,7 +112,7 @@ func osoVerzoek() *uwlr.LeerresultatenVerzoek {
 					},
 					Infourl: "https://example.org/resultaat/L7-DMT-E4",
 				},
-				{Key: "L7-DMT-E4-kaart1", Afnamedatum: "2025-06-12", Toetscode: "DMT-E4", Toetsonderdeelcode: "kaart1", Score: ptr(uint64(52))},
+				{Key: "L7-DMT-E4-kaart1", Afnamedatum: "2025-06-12", Toetscode: "DMT-E4", Toetsonderdeelcode: "kaart1", Score: "52"},
 			},
 		}}},
 		Toetsen: uwlr.Toetsen{Toets: []uwlr.Toets{{Toetscode: uwlr.Vocabulaire{Value: "DMT-E4", Vocabulaire: vocToetsen}}}},
@@ -132,8 +132,8 @@ func toetsdefinitieVerzoek() *uwlr.LeerresultatenVerzoek {
 		Toetsafnames: uwlr.Toetsafnames{Toetsafname: []uwlr.Toetsafname{{
 			Leerlingid: "L3",
 			Resultaten: []uwlr.Resultaat{
-				{Key: "L3-AVI-1", Afnamedatum: "2025-10-20", Toetscode: "AVI-2025", Versie: &uwlr.Vocabulaire{Value: "3", Vocabulaire: vocVersies}, Toetsonderdeelcode: "AVI-2025-1", Score: ptr(uint64(14))},
-				{Key: "L3-AVI-2", Afnamedatum: "2025-10-20", Toetscode: "AVI-2025", Toetsonderdeelcode: "AVI-2025-2", Score: ptr(uint64(0))},
+				{Key: "L3-AVI-1", Afnamedatum: "2025-10-20", Toetscode: "AVI-2025", Versie: &uwlr.Vocabulaire{Value: "3", Vocabulaire: vocVersies}, Toetsonderdeelcode: "AVI-2025-1", Score: "14"},
+				{Key: "L3-AVI-2", Afnamedatum: "2025-10-20", Toetscode: "AVI-2025", Toetsonderdeelcode: "AVI-2025-2", Score: "0"},
 			},
 		}}},
 		Toetsen: uwlr.Toetsen{Toets: []uwlr.Toets{{

@@ -25,6 +25,21 @@
 //	                composites  key -> CompositeGroup, JSON
 //	retired     bucket: generations replaced by a commit, deleted once no walk reads them
 //
+// Three more top-level buckets hold what belongs to no school or outlives
+// one. None starts with "school/", so DeleteSchool, Schools and the cleanup
+// on Open never touch them; an offboarded school's audit chain stays.
+//
+//	audit       bucket: one bucket per chain ("gateway", "school/<id>") of
+//	                <seq>    8-byte big-endian sequence -> AuditEntry, JSON
+//	                head     the head record: a copy of the last appended entry, JSON
+//	logins      bucket of
+//	                byat     time key + id -> Login, JSON; the time key is the
+//	                         Unix seconds with the sign bit flipped (8 bytes) and
+//	                         the nanoseconds (4 bytes), big-endian, so key order
+//	                         is WalkLogins order (time, then id)
+//	                ids      id -> its byat key
+//	secrets     bucket: name -> gateway secret (the caller seals it)
+//
 // Records are encoded with encoding/json: readable with the bbolt CLI and
 // tolerant of added fields. Byte slices become base64 (nil stays nil), times
 // RFC 3339 with nanoseconds.
@@ -41,4 +56,12 @@
 // memory, and a generation retired by a commit is deleted only when the last
 // walk of it ends. On Open, generations that are neither current nor a kept
 // staging area (left by a crash or by a stage never committed) are deleted.
+//
+// AppendAudit is a compare-and-set in one write transaction: it reads the
+// chain's head record, appends only when the entry's Seq and Prev extend it,
+// and writes the entry and the new head record together. It never
+// overwrites a stored entry: an entry found at the new sequence number (only
+// possible if the file was changed behind the store's back) fails the append
+// with an error that is not ErrConflict. WalkAudit and WalkLogins read 500
+// records per read transaction and call fn outside it, like Pupils.
 package boltstore

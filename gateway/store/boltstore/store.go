@@ -27,6 +27,9 @@ type Store struct {
 
 	mu      sync.Mutex
 	readers map[genRef]int // walks in progress per generation
+
+	lmu    sync.Mutex
+	leases map[string]lease // claims of outbox batches, by school and batch
 }
 
 type genRef struct {
@@ -51,7 +54,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, readers: map[genRef]int{}}
+	s := &Store{db: db, readers: map[genRef]int{}, leases: map[string]lease{}}
 	if err := db.Update(cleanup); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: clean up: %w", path, err)

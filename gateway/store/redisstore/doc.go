@@ -25,6 +25,28 @@
 //	p {s}:g<n>:leases         sorted set reader token → deadline (ms), see below
 //	p {s}:retired             set of old generations still held by a reader
 //
+// Keys that belong to no school, or outlive one, start with a word instead
+// of "{", so DeleteSchool's SCAN for "p {s}:*" can never match them, whatever
+// the school id; an offboarded school's audit chain stays. With c a chain
+// name ("gateway", "school/<id>"):
+//
+//	p audit:chains            sorted set (score 0) of chain names: AuditChains, ordered by name
+//	p audit:{c}:log           list of JSON AuditEntry, in append order (only ever RPUSHed)
+//	p audit:{c}:head          hash seq, hash, entry (JSON): the head record, a copy of the last entry
+//	p logins                  hash login id → JSON Login
+//	p logins:at               sorted set (score 0) of "<UTC time, fixed width> <id>": WalkLogins order
+//	p logins:key              hash login id → its member of logins:at
+//	p secrets                 hash name → gateway secret (the caller seals it)
+//
+// AppendAudit is one script: it compares the head record's seq and hash
+// with the entry's Seq-1 and Prev (as strings, so no precision is lost) and
+// only then RPUSHes the entry, rewrites the head record and lists the chain.
+// WalkAudit reads the list with LRANGE, 500 entries at a time; WalkLogins
+// pages through logins:at with ZRANGEBYLEX and HMGET. AddLogin and
+// DeleteLogins are scripts that keep the three login keys in step.
+// PutGatewaySecret with ifAbsent is HSETNX and HGET in one MULTI, so racing
+// processes all get the value that won.
+//
 // # Snapshots
 //
 // Stage allocates a fresh generation (INCR gennext) and records it, with a
@@ -50,8 +72,9 @@
 // # Limits
 //
 // Open connects to one Redis server (redis://, rediss:// or unix:// URLs);
-// the hash tags keep per-school work single-slot, but the school index and
-// DeleteSchool's SCAN assume one server. DeleteSchool walks the database with
+// the hash tags keep per-school work single-slot, but the school index,
+// DeleteSchool's SCAN and AppendAudit's script (which also updates
+// audit:chains) assume one server. DeleteSchool walks the database with
 // SCAN to catch every key of the school, so its cost grows with the size of
 // the whole database; it is an administrative act, not a hot path.
 // Records are stored as JSON of the gateway types: renaming a field of

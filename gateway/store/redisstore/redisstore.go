@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -31,6 +32,9 @@ const (
 type Store struct {
 	rdb    *redis.Client
 	prefix string
+
+	cmu    sync.Mutex
+	cursor string // where the next XAUTOCLAIM of the outbox stream starts
 }
 
 var _ gateway.Store = (*Store)(nil)
@@ -416,4 +420,27 @@ func decodeAll[T any](vals []string, id gateway.SchoolID, op string) ([]T, error
 		out = append(out, x)
 	}
 	return out, nil
+}
+
+// Drop deletes every key under the store's prefix, and nothing else (no
+// FLUSHDB): for tests, and for taking a gateway out of service. The store
+// stays open but empty.
+func (s *Store) Drop(ctx context.Context) error {
+	match := globEscape(s.prefix) + "*"
+	var cursor uint64
+	for {
+		keys, next, err := s.rdb.Scan(ctx, cursor, match, 1000).Result()
+		if err != nil {
+			return wrap("drop", "", err)
+		}
+		if len(keys) > 0 {
+			if err := s.rdb.Unlink(ctx, keys...).Err(); err != nil {
+				return wrap("drop", "", err)
+			}
+		}
+		if next == 0 {
+			return nil
+		}
+		cursor = next
+	}
 }

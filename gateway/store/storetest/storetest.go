@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"ContextCanceled", testContextCanceled},
 		{"ContextCanceledDuringPupils", testContextCanceledDuringPupils},
 	}
+	tests = append(tests, outboxTests...)
+	tests = append(tests, auditTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))

@@ -1,0 +1,373 @@
+package delivery
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
+	"github.com/uwlr-gateway/uwlr-gateway/mapping"
+	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
+)
+
+// splitCodes are the receiver faults that name one bad pupil or result:
+// halving the batch isolates it and lets the rest through.
+var splitCodes = map[string]bool{
+	soap.CodeLeerlingOngeldig:     true,
+	soap.CodeScoreOngeldig:        true,
+	soap.CodeEldResultaatOngeldig: true,
+}
+
+// SealedPrefix starts an ECK iD in stored evidence: the pupil's sealed
+// value from the store, base64, which the vault can open again.
+const SealedPrefix = "sealed:"
+
+// handle delivers one claimed batch and settles it.
+func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
+	b := c.Batch
+	o := Outcome{School: b.School, Batch: b.ID, Results: len(b.Keys)}
+	fail := func(err error) Outcome {
+		o.Err = fmt.Errorf("deliver batch %s of school %s: %w", b.ID, b.School, err)
+		w.Log.Warn("delivery failed; the batch is claimed again when its lease lapses", "school", b.School, "batch", b.ID, "error", o.Err)
+		return o
+	}
+	settle := func(st gateway.Settlement, details map[string]string) Outcome {
+		st.At = w.Now().UTC()
+		sctx := context.WithoutCancel(ctx) // a shutdown must not leave a batch half-settled
+		if _, err := w.Store.Settle(sctx, c, st); err != nil {
+			return fail(err)
+		}
+		o.State, o.Reason = st.State, st.Reason
+		w.audit(sctx, b, gateway.AuditDelivery, st, details)
+		return o
+	}
+	school, err := w.Store.School(ctx, b.School)
+	if errors.Is(err, gateway.ErrNotFound) {
+		return settle(gateway.Settlement{State: gateway.BatchRejected, Reason: "the school was removed", ErrorClass: "request"}, nil)
+	} else if err != nil {
+		return fail(err)
+	}
+	if err := w.Consent.Require(ctx, school.ID, gateway.ProcessingLASExchange); err != nil {
+		if errors.Is(err, gateway.ErrConsentRequired) {
+			return settle(gateway.Settlement{State: gateway.BatchHeld, Reason: heldReason, ErrorClass: "consent"}, nil)
+		}
+		return fail(err)
+	}
+	rs, err := w.Store.Results(ctx, school.ID, b.Keys)
+	if err != nil {
+		return fail(err)
+	}
+	if len(rs) == 0 {
+		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: "request",
+			Reason: "its results were deleted (retention or offboarding) before they were sent"}, nil)
+	}
+	pupils, sendable, missing, err := w.pupilsOf(ctx, school.ID, rs)
+	if err != nil {
+		return fail(err)
+	}
+	if len(missing) > 0 {
+		if len(sendable) == 0 {
+			return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: "request",
+				Reason: "the pupils of these results are no longer in the school's data (or have neither LAS key nor ECK iD): sync the school, then `results retry`"}, nil)
+		}
+		return w.split(ctx, c, [][]string{keysOf(sendable), keysOf(missing)}, "results for pupils the gateway no longer knows were set apart")
+	}
+	tests, err := w.Store.Tests(ctx, school.ID)
+	if err != nil {
+		return fail(err)
+	}
+	msg, sealed, opened, err := w.message(school, pupils, sendable, tests)
+	if err != nil {
+		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: "request",
+			Reason: "the results message could not be built: " + err.Error()}, nil)
+	}
+	// Consent is asked again at the moment of sending.
+	if err := w.Consent.Require(ctx, school.ID, gateway.ProcessingLASExchange); err != nil {
+		if errors.Is(err, gateway.ErrConsentRequired) {
+			return settle(gateway.Settlement{State: gateway.BatchHeld, Reason: heldReason, ErrorClass: "consent"}, nil)
+		}
+		return fail(err)
+	}
+	sender, endpoint, err := w.Connect(ctx, school)
+	if err != nil {
+		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: "request",
+			Reason: "no connection to the results receiver: " + err.Error()}, nil)
+	}
+	sentAt := w.Now().UTC()
+	sent, err := w.Store.Settle(ctx, c, gateway.Settlement{State: gateway.BatchSent, At: sentAt, Lease: w.Options.Lease, CountAttempt: true})
+	if err != nil {
+		return fail(err)
+	}
+	if opened > 0 {
+		w.auditDecrypt(ctx, b, opened)
+	}
+	ex, err := sender.SendResults(ctx, msg)
+	if err != nil {
+		return w.failed(ctx, c, sent, err)
+	}
+	answered := w.Now().UTC()
+	evID, everr := w.keepEvidence(ctx, school.ID, sent, endpoint, sentAt, answered, ex, sealed, rs)
+	st := gateway.Settlement{State: gateway.BatchAccepted, Evidence: evID}
+	if everr != nil {
+		// The receiver accepted: that is the fact to record. The evidence
+		// failure is kept on the batch and logged.
+		st.Reason = "accepted; evidence not kept: " + everr.Error()
+		w.Log.Error("evidence not kept", "school", b.School, "batch", b.ID, "error", everr)
+	}
+	return settle(st, map[string]string{"results": strconv.Itoa(len(rs)), "evidence": evID, "attempt": strconv.Itoa(sent.Attempts)})
+}
+
+// failed settles a batch whose send failed: retry, split or reject.
+func (w *Worker) failed(ctx context.Context, c gateway.Claim, sent gateway.Batch, err error) Outcome {
+	b := c.Batch
+	o := Outcome{School: b.School, Batch: b.ID, Results: len(b.Keys)}
+	var se *soap.Error
+	class, code, reason := "temporary", "", err.Error()
+	if errors.As(err, &se) {
+		class, code = string(se.Class), se.Code
+		if se.Hint != "" {
+			reason = se.Error() + ". " + se.Hint
+		}
+	}
+	retryable := class == string(soap.ClassTemporary) || errors.Is(err, gateway.ErrTransient) || ctx.Err() != nil
+	if errors.As(err, &se) {
+		retryable = se.Retryable() || ctx.Err() != nil
+	}
+	now := w.Now().UTC()
+	sctx := context.WithoutCancel(ctx)
+	settle := func(st gateway.Settlement) Outcome {
+		st.At = now
+		if _, err := w.Store.Settle(sctx, c, st); err != nil {
+			o.Err = fmt.Errorf("deliver batch %s of school %s: %w", b.ID, b.School, err)
+			return o
+		}
+		o.State, o.Reason = st.State, st.Reason
+		w.audit(sctx, b, gateway.AuditDelivery, st, map[string]string{"attempt": strconv.Itoa(sent.Attempts)})
+		return o
+	}
+	switch {
+	case ctx.Err() != nil:
+		// Interrupted (shutdown): the receiver may or may not have it; send
+		// it again soon, with the same keys.
+		return settle(gateway.Settlement{State: gateway.BatchQueued, NextAttemptAt: now, Reason: "interrupted: " + reason, ErrorClass: class, FaultCode: code})
+	case retryable && sent.Attempts >= w.Options.MaxAttempts:
+		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: class, FaultCode: code,
+			Reason: fmt.Sprintf("gave up after %d attempts: %s", sent.Attempts, reason)})
+	case retryable:
+		return settle(gateway.Settlement{State: gateway.BatchQueued, NextAttemptAt: now.Add(w.backoff(sent.Attempts)),
+			Reason: fmt.Sprintf("attempt %d failed: %s", sent.Attempts, reason), ErrorClass: class, FaultCode: code})
+	case splitCodes[code] && len(b.Keys) > 1:
+		rs, rerr := w.Store.Results(sctx, b.School, b.Keys)
+		if rerr != nil || len(rs) < 2 {
+			break
+		}
+		return w.split(sctx, c, halves(rs), "the receiver refused a pupil or score ("+code+"): the batch was halved to find it")
+	}
+	return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: class, FaultCode: code, Reason: reason})
+}
+
+// split ends the claimed batch and queues parts, each a list of keys.
+func (w *Worker) split(ctx context.Context, c gateway.Claim, parts [][]string, why string) Outcome {
+	b := c.Batch
+	o := Outcome{School: b.School, Batch: b.ID, Results: len(b.Keys), State: gateway.BatchSplit, Reason: why}
+	now := w.Now().UTC()
+	var bs []gateway.Batch
+	for i, keys := range parts {
+		if len(keys) == 0 {
+			continue
+		}
+		bs = append(bs, gateway.Batch{ID: fmt.Sprintf("%s.%d", b.ID, i+1), Keys: keys, CreatedAt: now, UpdatedAt: now,
+			NextAttemptAt: now, Reason: why})
+	}
+	if err := w.Store.Split(context.WithoutCancel(ctx), c, bs, now); err != nil {
+		o.State, o.Err = "", fmt.Errorf("split batch %s of school %s: %w", b.ID, b.School, err)
+		return o
+	}
+	w.audit(ctx, b, gateway.AuditDelivery, gateway.Settlement{State: gateway.BatchSplit, Reason: why}, map[string]string{"parts": strconv.Itoa(len(bs))})
+	return o
+}
+
+// halves splits results in two, keeping each pupil's results together when
+// there is more than one pupil.
+func halves(rs []gateway.Result) [][]string {
+	var order []gateway.PupilID
+	by := map[gateway.PupilID][]string{}
+	for _, r := range rs {
+		if _, ok := by[r.Pupil]; !ok {
+			order = append(order, r.Pupil)
+		}
+		by[r.Pupil] = append(by[r.Pupil], r.Key)
+	}
+	if len(order) == 1 {
+		keys := by[order[0]]
+		return [][]string{keys[:len(keys)/2], keys[len(keys)/2:]}
+	}
+	var a, b []string
+	for i, p := range order {
+		if i < len(order)/2 {
+			a = append(a, by[p]...)
+		} else {
+			b = append(b, by[p]...)
+		}
+	}
+	return [][]string{a, b}
+}
+
+func keysOf(rs []gateway.Result) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Key
+	}
+	return out
+}
+
+// pupilsOf loads the pupils of rs and splits rs into results whose pupil is
+// known (with an LAS key or an ECK iD) and results whose pupil is not.
+func (w *Worker) pupilsOf(ctx context.Context, school gateway.SchoolID, rs []gateway.Result) (map[gateway.PupilID]gateway.Pupil, []gateway.Result, []gateway.Result, error) {
+	var ids []gateway.PupilID
+	for _, r := range rs {
+		if !slices.Contains(ids, r.Pupil) {
+			ids = append(ids, r.Pupil)
+		}
+	}
+	pupils, err := w.Store.PupilsByID(ctx, school, ids)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var ok, missing []gateway.Result
+	for _, r := range rs {
+		p, found := pupils[r.Pupil]
+		if found && (p.LASKey != "" || len(p.SealedEckID) > 0) {
+			ok = append(ok, r)
+		} else {
+			missing = append(missing, r)
+		}
+	}
+	return pupils, ok, missing, nil
+}
+
+// message builds the request: it opens each pupil's ECK iD (the only place
+// the gateway does) and returns, per plain ECK iD, the sealed form the
+// evidence keeps instead.
+func (w *Worker) message(school gateway.School, pupils map[gateway.PupilID]gateway.Pupil, rs []gateway.Result,
+	tests []gateway.TestDefinition) (msg *uwlr.LeerresultatenVerzoek, sealed map[string]string, opened int, err error) {
+	var order []gateway.PupilID
+	by := map[gateway.PupilID][]gateway.Result{}
+	for _, r := range rs {
+		if _, ok := by[r.Pupil]; !ok {
+			order = append(order, r.Pupil)
+		}
+		by[r.Pupil] = append(by[r.Pupil], r)
+	}
+	sealed = map[string]string{}
+	var prs []mapping.PupilResults
+	for _, id := range order {
+		p := pupils[id]
+		pr := mapping.PupilResults{LASKey: p.LASKey, Results: by[id]}
+		if len(p.SealedEckID) > 0 {
+			plain, err := w.Opener.Open(vault.PupilEckID(school.ID, p.ID), p.SealedEckID)
+			if err != nil {
+				return nil, nil, opened, fmt.Errorf("pupil %s: open ECK iD: %w", p.ID, err)
+			}
+			opened++
+			pr.EckID = string(plain)
+			sealed[pr.EckID] = SealedPrefix + base64.StdEncoding.EncodeToString(p.SealedEckID)
+		}
+		prs = append(prs, pr)
+	}
+	xsd, scoreType := school.Xsdversie, school.ScoreTypeOf()
+	if school.Results != nil && school.Results.Xsdversie != "" {
+		xsd = school.Results.Xsdversie
+	}
+	m, err := mapping.LeerresultatenVerzoek(mapping.ResultsMessage{School: school, Schooljaar: gateway.SchoolYearAt(w.Now()),
+		CreatedAt: w.Now(), Author: w.Options.Author, Xsdversie: xsd, ScoreType: scoreType}, prs, tests)
+	if err != nil {
+		return nil, nil, opened, err
+	}
+	return m, sealed, opened, nil
+}
+
+// keepEvidence stores the signed evidence of an accepted delivery. The
+// request keeps its ECK iDs only in sealed form.
+func (w *Worker) keepEvidence(ctx context.Context, school gateway.SchoolID, b gateway.Batch, endpoint string,
+	sentAt, answered time.Time, ex *soap.Exchange, sealed map[string]string, rs []gateway.Result) (string, error) {
+	if w.Sign == nil || ex == nil {
+		return "", errors.New("no evidence signer configured")
+	}
+	req := ex.Request
+	for plain, s := range sealed {
+		req = bytes.ReplaceAll(req, []byte(plain), []byte(s))
+	}
+	for plain := range sealed {
+		if bytes.Contains(req, []byte(plain)) {
+			return "", errors.New("an ECK iD could not be replaced by its sealed form")
+		}
+	}
+	id := "ev_" + b.ID + "_" + strconv.Itoa(b.Attempts)
+	doc, err := w.Sign(Evidence{ID: id, Batch: b.ID, School: school, Attempt: b.Attempts, Endpoint: endpoint, SentAt: sentAt,
+		AnsweredAt: answered, RequestSHA256: ex.RequestSHA256, Request: req, Response: ex.Response})
+	if err != nil {
+		return "", fmt.Errorf("sign: %w", err)
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	if _, err := zw.Write(doc); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	var pupils []gateway.PupilID
+	for _, r := range rs {
+		if !slices.Contains(pupils, r.Pupil) {
+			pupils = append(pupils, r.Pupil)
+		}
+	}
+	e := gateway.Evidence{ID: id, School: school, Batch: b.ID, CreatedAt: answered, Pupils: pupils, Keys: keysOf(rs), Doc: gz.Bytes()}
+	if err := w.Store.PutEvidence(context.WithoutCancel(ctx), e); err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return id, nil
+}
+
+// audit records a settled batch.
+func (w *Worker) audit(ctx context.Context, b gateway.Batch, kind gateway.AuditKind, st gateway.Settlement, details map[string]string) {
+	if w.Audit == nil {
+		return
+	}
+	d := map[string]string{"batch": b.ID, "state": string(st.State), "keys": strconv.Itoa(len(b.Keys))}
+	if st.ErrorClass != "" {
+		d["error_class"] = st.ErrorClass
+	}
+	if st.FaultCode != "" {
+		d["fault_code"] = st.FaultCode
+	}
+	for k, v := range details {
+		if v != "" {
+			d[k] = v
+		}
+	}
+	if _, err := w.Audit.Append(ctx, gateway.AuditChainOf(b.School), kind, b.School, "delivery", d); err != nil {
+		w.Log.Error("audit entry not written", "school", b.School, "batch", b.ID, "kind", string(kind), "error", err)
+	}
+}
+
+// auditDecrypt records that ECK iDs were opened: purpose and count only.
+func (w *Worker) auditDecrypt(ctx context.Context, b gateway.Batch, n int) {
+	if w.Audit == nil {
+		return
+	}
+	_, err := w.Audit.Append(ctx, gateway.AuditChainOf(b.School), gateway.AuditDecrypt, b.School, "delivery",
+		map[string]string{"purpose": "results delivery (BrengLeerresultaten)", "eckids": strconv.Itoa(n), "batch": b.ID})
+	if err != nil {
+		w.Log.Error("audit entry not written", "school", b.School, "batch", b.ID, "kind", string(gateway.AuditDecrypt), "error", err)
+	}
+}

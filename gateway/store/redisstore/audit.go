@@ -1,0 +1,113 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+)
+
+// refusedNotHead: the entry does not extend the chain's head record.
+const refusedNotHead = -3
+
+// appendAuditScript appends an entry only on top of the head record and
+// moves the head record, in one step.
+// KEYS log, head, chains; ARGV chain, head seq expected (decimal), head
+// hash expected, new seq (decimal), new hash, JSON entry.
+var appendAuditScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[2], 'seq', 'hash')
+if (h[1] or '0') ~= ARGV[2] or (h[2] or '') ~= ARGV[3] then return -3 end
+redis.call('RPUSH', KEYS[1], ARGV[6])
+redis.call('HSET', KEYS[2], 'seq', ARGV[4], 'hash', ARGV[5], 'entry', ARGV[6])
+redis.call('ZADD', KEYS[3], 0, ARGV[1])
+return 0`)
+
+// auditKey is a key of one chain: "<prefix>audit:{<chain>}:<what>". It
+// starts with "audit:", never with "{", so DeleteSchool's sweep of
+// "<prefix>{<school>}:*" cannot match it, whatever the school id.
+func (s *Store) auditKey(chain, what string) string {
+	return s.prefix + "audit:{" + chain + "}:" + what
+}
+
+func (s *Store) chainsKey() string { return s.prefix + "audit:chains" }
+
+// AppendAudit appends e when it extends the chain's head record, and moves
+// the head record, in one script; otherwise it returns ErrConflict.
+func (s *Store) AppendAudit(ctx context.Context, e gateway.AuditEntry) error {
+	op := fmt.Sprintf("append audit chain %s seq %d", e.Chain, e.Seq)
+	if e.Chain == "" {
+		return wrap(op, "", fmt.Errorf("%w: empty chain", gateway.ErrInvalid))
+	}
+	if e.Seq == 0 {
+		return wrap(op, "", fmt.Errorf("%w: seq 0 extends no chain", gateway.ErrConflict))
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return wrap(op, "", err)
+	}
+	code, err := appendAuditScript.Run(ctx, s.rdb,
+		[]string{s.auditKey(e.Chain, "log"), s.auditKey(e.Chain, "head"), s.chainsKey()},
+		e.Chain, strconv.FormatUint(e.Seq-1, 10), e.Prev, strconv.FormatUint(e.Seq, 10), e.Hash, data).Int64()
+	if err == nil && code == refusedNotHead {
+		err = fmt.Errorf("%w: the entry does not extend the chain's head", gateway.ErrConflict)
+	}
+	return wrap(op, "", err)
+}
+
+// AuditHead returns the head record of a chain; the zero entry when none.
+func (s *Store) AuditHead(ctx context.Context, chain string) (gateway.AuditEntry, error) {
+	data, err := s.rdb.HGet(ctx, s.auditKey(chain, "head"), "entry").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return gateway.AuditEntry{}, nil
+	}
+	if err != nil {
+		return gateway.AuditEntry{}, wrap("audit head of chain "+chain, "", err)
+	}
+	var e gateway.AuditEntry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return gateway.AuditEntry{}, wrap("audit head of chain "+chain+": decode", "", err)
+	}
+	return e, nil
+}
+
+// WalkAudit calls fn for every stored entry of a chain, in list order,
+// reading batch entries per LRANGE.
+func (s *Store) WalkAudit(ctx context.Context, chain string, fn func(gateway.AuditEntry) error) error {
+	op := "walk audit chain " + chain
+	key := s.auditKey(chain, "log")
+	for start := int64(0); ; start += batch {
+		vals, err := s.rdb.LRange(ctx, key, start, start+batch-1).Result()
+		if err != nil {
+			return wrap(op, "", err)
+		}
+		for i, v := range vals {
+			var e gateway.AuditEntry
+			if err := json.Unmarshal([]byte(v), &e); err != nil {
+				return wrap(fmt.Sprintf("%s: decode entry at index %d", op, start+int64(i)), "", err)
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(vals) < batch {
+			return nil
+		}
+	}
+}
+
+// AuditChains lists the chains, ordered by name.
+func (s *Store) AuditChains(ctx context.Context) ([]string, error) {
+	chains, err := s.rdb.ZRange(ctx, s.chainsKey(), 0, -1).Result()
+	if err != nil {
+		return nil, wrap("list audit chains", "", err)
+	}
+	if len(chains) == 0 {
+		return nil, nil
+	}
+	return chains, nil
+}
