@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${UWLR_RUN_DIR:-./run}
 # Each run starts a new simulated LAS (new port, new keys): start clean.
-rm -rf "$dir/data"
+rm -rf "$dir/data" "$dir/results.jsonl"
 mkdir -p "$dir"
 creds=$dir/credentials.json
 out=$dir/las-sim.out
@@ -40,7 +40,7 @@ echo
 # granted for the demo, and a first sync into the embedded store.
 export UWLR_VAULT_KEYS_FILE=$dir/vault-keys.json
 gw=(bin/uwlr-gateway --data-dir "$dir/data")
-[ -f "$UWLR_VAULT_KEYS_FILE" ] || bin/uwlr-gateway keys generate --out "$UWLR_VAULT_KEYS_FILE"
+[ -f "$UWLR_VAULT_KEYS_FILE" ] || "${gw[@]}" keys generate --out "$UWLR_VAULT_KEYS_FILE"
 i=0
 while read -r b d k; do
   printf '%s' "$k" > "$dir/school$i.key"; chmod 600 "$dir/school$i.key"
@@ -54,7 +54,29 @@ echo "\$ bin/uwlr-gateway --data-dir $dir/data sync --all"
 "${gw[@]}" sync --all
 echo
 echo "\$ bin/uwlr-gateway --data-dir $dir/data pupils list --school $brin$dep | head -5"
-"${gw[@]}" pupils list --school "$brin$dep" | head -5
+"${gw[@]}" pupils list --school "$brin$dep" > "$dir/pupils.txt"
+head -5 "$dir/pupils.txt"
+echo
+# Results back to the LAS: a demo results file for the first school's pupils
+# (a score on one test for each), submitted, delivered and followed.
+"${gw[@]}" pupils list --school "$brin$dep" --json | python3 -c '
+import json, sys
+pupils = json.load(sys.stdin)
+school = sys.argv[1]
+results = [{"las_key": p["las_key"], "test": "REK-M4", "date": "2026-11-20", "score": i % 40}
+           for i, p in enumerate(pupils) if p.get("las_key") and not p.get("left_on")]
+json.dump({"school": school, "tests": [{"code": "REK-M4", "name": "Rekenen M4"}], "results": results}, sys.stdout, indent=1)
+' "$brin$dep" > "$dir/results.json"
+echo "\$ bin/uwlr-gateway --data-dir $dir/data results submit --file $dir/results.json"
+"${gw[@]}" results submit --file "$dir/results.json"
+echo "\$ bin/uwlr-gateway --data-dir $dir/data deliver"
+"${gw[@]}" deliver
+echo "\$ bin/uwlr-gateway --data-dir $dir/data results status --school $brin$dep"
+"${gw[@]}" results status --school "$brin$dep"
+echo "\$ bin/uwlr-gateway --data-dir $dir/data evidence verify"
+"${gw[@]}" evidence verify | tail -1
+echo "\$ bin/uwlr-gateway --data-dir $dir/data audit verify"
+"${gw[@]}" audit verify
 echo
 echo "Try (with UWLR_VAULT_KEYS_FILE=$UWLR_VAULT_KEYS_FILE):"
 echo "  bin/uwlr-gateway --data-dir $dir/data school list"
@@ -62,6 +84,11 @@ echo "  bin/uwlr-gateway --data-dir $dir/data consent show --school $brin$dep"
 echo "  bin/uwlr-gateway --data-dir $dir/data sync history --school $brin$dep"
 echo "  bin/uwlr-gateway las fetch ${conn[*]} --out $dir/school1.xml"
 echo "  bin/uwlr-gateway las parse --file $dir/school1.xml --json"
+echo "  bin/uwlr-gateway --data-dir $dir/data audit show --school $brin$dep"
+echo "  bin/uwlr-gateway --data-dir $dir/data evidence show --delivery BATCH   (a batch id from results status --json)"
+echo "  bin/uwlr-gateway --data-dir $dir/data retention run --dry-run"
+echo "  bin/uwlr-gateway --data-dir $dir/data report breach --from 2026-01-01 --to 2026-12-31"
+echo "  (las-sim's results log: $dir/results.jsonl)"
 echo
 echo "las-sim keeps running; press Ctrl-C to stop."
 wait $sim

@@ -7,12 +7,17 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +154,67 @@ func TestPrivacy(t *testing.T) {
 				e.must(0, append([]string{"sync", "history", "--school", s.id}, js...)...)
 			}
 
+			// Results back to the LAS: submit, deliver, receipts, evidence,
+			// audit, retention and a breach report, in text and JSON.
+			var ps []struct {
+				ID     string `json:"id"`
+				LASKey string `json:"las_key"`
+			}
+			out, _ := e.must(0, "pupils", "list", "--school", s.id, "--json")
+			if err := json.Unmarshal([]byte(out), &ps); err != nil {
+				t.Fatal(err)
+			}
+			var recs []string
+			for i, p := range ps {
+				who := fmt.Sprintf(`"pupil_id": %q`, p.ID)
+				if p.LASKey != "" && i%2 == 0 {
+					who = fmt.Sprintf(`"las_key": %q`, p.LASKey)
+				}
+				recs = append(recs, fmt.Sprintf(`{%s, "test": "REK", "date": "2025-10-01", "score": %d}`, who, i%20))
+			}
+			results := writeFile(t, "results.json", fmt.Sprintf(`{"school": %q, "tests": [{"code": "REK", "name": "Rekenen"}], "results": [%s]}`,
+				s.id, strings.Join(recs, ",")))
+			e.must(0, "results", "submit", "--file", results)
+			e.must(0, "deliver")
+			e.must(0, "deliver", "--json")
+			for _, js := range [][]string{nil, {"--json"}} {
+				e.must(0, append([]string{"results", "status", "--school", s.id, "--state", "accepted"}, js...)...)
+				e.must(0, append([]string{"evidence", "verify"}, js...)...)
+				e.must(0, append([]string{"audit", "show", "--school", s.id, "--limit", "0"}, js...)...)
+				e.must(0, append([]string{"audit", "verify"}, js...)...)
+				e.must(0, append([]string{"retention", "run", "--dry-run"}, js...)...)
+			}
+			status, _ := e.must(0, "results", "status", "--school", s.id, "--json")
+			var st struct {
+				Receipts []struct {
+					Batch string `json:"batch"`
+					State string `json:"state"`
+				} `json:"receipts"`
+			}
+			if err := json.Unmarshal([]byte(status), &st); err != nil || len(st.Receipts) != len(ps) {
+				t.Fatalf("results status: %d receipts (%v), want %d", len(st.Receipts), err, len(ps))
+			}
+			// Pupils who left the LAS are refused by it (split off, rejected);
+			// show the evidence of an accepted delivery.
+			i := slices.IndexFunc(st.Receipts, func(r struct {
+				Batch string `json:"batch"`
+				State string `json:"state"`
+			}) bool {
+				return r.State == "accepted"
+			})
+			if i < 0 {
+				t.Fatal("no result was accepted")
+			}
+			e.must(0, "evidence", "show", "--delivery", st.Receipts[i].Batch)
+			export := filepath.Join(t.TempDir(), "audit.xml")
+			e.must(0, "audit", "export", "--school", s.id, "--out", export)
+			if b, err := os.ReadFile(export); err != nil || len(secrets.leaks(b, true)) > 0 || bytes.Contains(b, []byte("ketenid")) {
+				t.Errorf("the audit export holds a secret value or an ECK iD (%v)", err)
+			}
+			for _, format := range []string{"markdown", "json"} {
+				e.must(0, "report", "breach", "--from", "2020-01-01", "--to", "2099-01-01", "--format", format)
+			}
+
 			// (c) Every output of the flow.
 			outputs := e.outputs.String()
 			if l := secrets.leaks([]byte(outputs), true); len(l) > 0 {
@@ -171,6 +237,21 @@ func TestPrivacy(t *testing.T) {
 				}
 				if l := secrets.leaks(b, false); len(l) > 0 {
 					t.Errorf("%s holds %d secret values, e.g. %v", db, len(l), l[:min(3, len(l))])
+				}
+				// Evidence is stored gzipped: look inside every gzip stream too.
+				// (JSON records: the gzipped document is base64.)
+				var docs bytes.Buffer
+				for _, m := range regexp.MustCompile(`"doc":"([A-Za-z0-9+/=]+)"`).FindAllSubmatch(b, -1) {
+					if raw, err := base64.StdEncoding.DecodeString(string(m[1])); err == nil {
+						docs.Write(raw)
+					}
+				}
+				inner := gunzipAll(docs.Bytes())
+				if !bytes.Contains(inner, []byte("leerresultaten_verzoek")) {
+					t.Errorf("no evidence found in %s: the check read the wrong bytes", db)
+				}
+				if l := secrets.leaks(inner, false); len(l) > 0 || bytes.Contains(inner, []byte("ketenid")) {
+					t.Errorf("the evidence in %s holds %d secret values (or an ECK iD), e.g. %v", db, len(l), l[:min(3, len(l))])
 				}
 				if bytes.Contains(bytes.ToLower(b), []byte("ketenid")) {
 					t.Errorf("%s holds an ECK iD", db)
@@ -239,12 +320,28 @@ func checkRedisAtRest(t *testing.T, e *e2eEnv, secrets privacySecrets) {
 				t.Fatalf("ZRANGE %s: %v", k, err)
 			}
 			all.WriteString(strings.Join(vs, "\n") + "\n")
+		case "stream":
+			msgs, err := e.rdb.XRange(ctx, k, "-", "+").Result()
+			if err != nil {
+				t.Fatalf("XRANGE %s: %v", k, err)
+			}
+			for _, m := range msgs {
+				fmt.Fprintf(&all, "%s %v\n", m.ID, m.Values)
+			}
 		default:
 			t.Errorf("key %s has type %s, which this test cannot read", k, typ)
 		}
 	}
 	if l := secrets.leaks(all.Bytes(), false); len(l) > 0 {
 		t.Errorf("the Redis values hold %d secret values, e.g. %v", len(l), l[:min(3, len(l))])
+	}
+	// Evidence is stored gzipped: look inside every gzip stream too.
+	inner := gunzipAll(all.Bytes())
+	if len(inner) == 0 {
+		t.Errorf("no evidence found under %s: the check read the wrong keys", e.prefix)
+	}
+	if l := secrets.leaks(inner, false); len(l) > 0 || bytes.Contains(inner, []byte("ketenid")) {
+		t.Errorf("the evidence in Redis holds %d secret values (or an ECK iD), e.g. %v", len(l), l[:min(3, len(l))])
 	}
 	if bytes.Contains(bytes.ToLower(all.Bytes()), []byte("ketenid")) {
 		t.Errorf("the Redis values hold an ECK iD")
@@ -311,4 +408,23 @@ func TestPrivacyFailedSync(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gunzipAll decompresses every gzip stream found in b (the evidence
+// documents the store keeps) and returns them concatenated.
+func gunzipAll(b []byte) []byte {
+	var out bytes.Buffer
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] != 0x1f || b[i+1] != 0x8b || b[i+2] != 8 {
+			continue
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(b[i:]))
+		if err != nil {
+			continue
+		}
+		zr.Multistream(false)
+		d, _ := io.ReadAll(zr)
+		out.Write(d)
+	}
+	return out.Bytes()
 }

@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	a.registerStoreFlags(root)
 	root.AddCommand(a.lasCommand(), a.conformanceCommand(), a.keysCommand(), a.schoolCommand(), a.consentCommand(),
 		a.syncCommand(), a.pupilsCommand(), a.resultsCommand(), a.deliverCommand(),
-		a.evidenceCommand(), a.auditCommand())
+		a.evidenceCommand(), a.auditCommand(), a.retentionCommand(), a.reportCommand())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -27,7 +27,7 @@ import (
 // every accepted batch has evidence whose signature verifies and which
 // holds no plain ECK iD; every decryption is in the audit log.
 func TestDeliverExactlyOnce(t *testing.T) {
-	forStores(t, func(t *testing.T, open func(*testing.T) gateway.Store) {
+	forStores(t, func(t *testing.T, open func(testing.TB) gateway.Store) {
 		f := newFixture(t, open, 60, nil)
 		rs, sub := f.submit(250, 40)
 		if sub.New != 250 || len(sub.Batches) != 7 || sub.Held {
@@ -127,7 +127,7 @@ func TestDeliverExactlyOnce(t *testing.T) {
 // Without las_exchange results are held, not sent; granting releases them;
 // revoking holds what is queued again.
 func TestConsentHoldsAndReleases(t *testing.T) {
-	forStores(t, func(t *testing.T, open func(*testing.T) gateway.Store) {
+	forStores(t, func(t *testing.T, open func(testing.TB) gateway.Store) {
 		f := newFixture(t, open, 30, nil)
 		f.setConsent(false)
 		rs, sub := f.submit(60, 20)
@@ -192,7 +192,7 @@ func (f *fixture) submitMore(t *testing.T, n int) {
 // no further request reaches las-sim; granting again delivers the rest,
 // each result once.
 func TestRevokeMidRun(t *testing.T) {
-	forStores(t, func(t *testing.T, open func(*testing.T) gateway.Store) {
+	forStores(t, func(t *testing.T, open func(testing.TB) gateway.Store) {
 		f := newFixture(t, open, 40, func(s *lassim.Sim) { s.Latency = 40 * time.Millisecond })
 		rs, sub := f.submit(400, 10)
 		if len(sub.Batches) != 40 {
@@ -229,7 +229,7 @@ func TestRevokeMidRun(t *testing.T) {
 // Temporary faults back off and retry with the same keys; after
 // MaxAttempts the batch is a dead letter, and `retry` queues it again.
 func TestRetryBackoffThenDeadLetter(t *testing.T) {
-	forStores(t, func(t *testing.T, open func(*testing.T) gateway.Store) {
+	forStores(t, func(t *testing.T, open func(testing.TB) gateway.Store) {
 		f := newFixture(t, open, 20, nil)
 		rs, _ := f.submit(10, 10)
 		f.sim.FaultRate = 1 // every call: Server.TijdelijkNietBeschikbaar
@@ -273,7 +273,7 @@ func TestRetryBackoffThenDeadLetter(t *testing.T) {
 
 // A credential fault is a dead letter at once, with its class and hint.
 func TestCredentialFaultIsDeadLetter(t *testing.T) {
-	forStores(t, func(t *testing.T, open func(*testing.T) gateway.Store) {
+	forStores(t, func(t *testing.T, open func(testing.TB) gateway.Store) {
 		f := newFixture(t, open, 20, nil)
 		rs, _ := f.submit(10, 10)
 		s := f.school
@@ -301,7 +301,7 @@ func TestCredentialFaultIsDeadLetter(t *testing.T) {
 // The receiver refuses a pupil it does not know: the batch is halved until
 // that pupil's results stand alone; the others are accepted.
 func TestSplitIsolatesUnknownPupil(t *testing.T) {
-	forStores(t, func(t *testing.T, open func(*testing.T) gateway.Store) {
+	forStores(t, func(t *testing.T, open func(testing.TB) gateway.Store) {
 		f := newFixture(t, open, 20, nil)
 		rs, _ := f.submit(16, 16)
 		// One pupil leaves las-sim's world after our sync.
@@ -343,7 +343,7 @@ func TestSplitIsolatesUnknownPupil(t *testing.T) {
 // lapses another worker sends it again with the same keys, and las-sim
 // (which treats the key as the update handle) takes nothing in twice.
 func TestCrashedWorkerBatchIsResentWithSameKeys(t *testing.T) {
-	forStores(t, func(t *testing.T, open func(*testing.T) gateway.Store) {
+	forStores(t, func(t *testing.T, open func(testing.TB) gateway.Store) {
 		f := newFixture(t, open, 20, nil)
 		rs, _ := f.submit(20, 20)
 		w := f.worker(delivery.Options{Concurrency: 1, Lease: 200 * time.Millisecond})

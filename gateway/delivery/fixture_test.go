@@ -36,9 +36,9 @@ const schooljaar = "2026-2027"
 // stores are the two gateway.Store implementations every test runs on.
 var stores = []struct {
 	name string
-	open func(t *testing.T) gateway.Store
+	open func(t testing.TB) gateway.Store
 }{
-	{"bolt", func(t *testing.T) gateway.Store {
+	{"bolt", func(t testing.TB) gateway.Store {
 		st, err := boltstore.Open(filepath.Join(t.TempDir(), "gateway.db"), boltstore.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -59,7 +59,7 @@ func redisURL() string {
 // openRedis opens a store under a fresh prefix and deletes its keys (and
 // only its keys) at the end: offboarding every school removes the school
 // keys; the global outbox, audit and login keys go by prefix.
-func openRedis(t *testing.T) gateway.Store {
+func openRedis(t testing.TB) gateway.Store {
 	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -87,7 +87,7 @@ var (
 
 // evidenceKey is one signing key for the whole test binary (RSA-3072 takes
 // a moment to generate).
-func evidenceKey(t *testing.T) *evidence.Key {
+func evidenceKey(t testing.TB) *evidence.Key {
 	t.Helper()
 	keyOnce.Do(func() { key, keyErr = evidence.GenerateKey(rand.Reader, time.Now(), "delivery test") })
 	if keyErr != nil {
@@ -98,7 +98,7 @@ func evidenceKey(t *testing.T) *evidence.Key {
 
 // fixture is one simulated LAS school synced into a real store.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	sim     *lassim.Sim
 	sch     *lassim.School
 	srv     *httptest.Server
@@ -126,7 +126,7 @@ func (f *fixture) advance(d time.Duration) {
 	f.now = f.now.Add(d)
 }
 
-func newFixture(t *testing.T, open func(*testing.T) gateway.Store, pupils int, tune func(*lassim.Sim)) *fixture {
+func newFixture(t testing.TB, open func(testing.TB) gateway.Store, pupils int, tune func(*lassim.Sim)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, now: time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)}
 	var h http.Handler
@@ -372,7 +372,7 @@ func (f *fixture) receipts() map[gateway.BatchState]int {
 
 func (f *fixture) brengCalls() int { return f.sim.Calls(uwlr.OpBrengLeerresultaten.Name) }
 
-func forStores(t *testing.T, fn func(t *testing.T, open func(*testing.T) gateway.Store)) {
+func forStores(t *testing.T, fn func(t *testing.T, open func(testing.TB) gateway.Store)) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) { fn(t, s.open) })
 	}

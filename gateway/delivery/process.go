@@ -76,7 +76,7 @@ func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
 	if len(missing) > 0 {
 		if len(sendable) == 0 {
 			return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: "request",
-				Reason: "the pupils of these results are no longer in the school's data (or have neither LAS key nor ECK iD): sync the school, then `results retry`"}, nil)
+				Reason: "the pupils of these results are no longer in the school's data (removed after the retention period, or known by neither LAS key nor ECK iD)"}, nil)
 		}
 		return w.split(ctx, c, [][]string{keysOf(sendable), keysOf(missing)}, "results for pupils the gateway no longer knows were set apart")
 	}

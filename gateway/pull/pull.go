@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/retention"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
 	"github.com/uwlr-gateway/uwlr-gateway/mapping"
@@ -365,8 +366,16 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 		for _, id := range carry {
 			want[id] = true
 		}
+		expiredToday := retention.Today(start)
+		expired := 0
 		err := s.Store.Pupils(ctx, school.ID, func(p gateway.Pupil) error {
 			if !want[p.ID] {
+				return nil
+			}
+			// A pupil past the retention period is not carried into the
+			// new snapshot (retention removes the rest of its data).
+			if p.LeftOn != "" && retention.PupilExpired(p.LeftOn, expiredToday) {
+				expired++
 				return nil
 			}
 			if p.LeftOn == "" {
@@ -386,6 +395,9 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 		if err != nil {
 			discard()
 			return finish(gateway.SyncFailed, fmt.Errorf("sync %s: carry over left pupils: %w", school.ID, err))
+		}
+		if expired > 0 {
+			run.Warnings = append(run.Warnings, fmt.Sprintf("%d pupils who left %d or more years ago were not kept (retention)", expired, retention.Period))
 		}
 	}
 	sort.Slice(teachers, func(i, j int) bool { return teachers[i].Key < teachers[j].Key })

@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -326,5 +328,45 @@ func TestStoreFileHoldsNoECKID(t *testing.T) {
 	}
 	if n < 200 {
 		t.Fatalf("checked only %d ECK iDs", n)
+	}
+}
+
+// A pupil who left 2 years ago or more is not carried into a new snapshot;
+// one who left less long ago is.
+func TestSyncDropsLeaversPastRetention(t *testing.T) {
+	f := newFixture(t, 100)
+	f.grant()
+	f.sync(pull.Options{})
+	gone := f.sch.Pupils()[:3]
+	f.sch.EditPupils(f.now, func(ls []uwlr.Leerling) []uwlr.Leerling { return ls[3:] })
+	res := f.sync(pull.Options{})
+	if res.Run.Left != 3 {
+		t.Fatalf("left = %d, want 3", res.Run.Left)
+	}
+	// Two years minus a day later another pupil leaves: the three stay.
+	f.now = f.now.AddDate(2, 0, -1)
+	f.sch.EditPupils(f.now, func(ls []uwlr.Leerling) []uwlr.Leerling { return ls[1:] })
+	res = f.sync(pull.Options{})
+	if n := len(f.pupils()); n != 100 {
+		t.Fatalf("%d pupils kept, want all 100 (nobody past retention yet)", n)
+	}
+	// A day later the first three are past retention and drop out of the
+	// next snapshot (written when something changes: one more leaves).
+	f.now = f.now.AddDate(0, 0, 1)
+	f.sch.EditPupils(f.now, func(ls []uwlr.Leerling) []uwlr.Leerling { return ls[1:] })
+	res = f.sync(pull.Options{})
+	ps := f.pupils()
+	if len(ps) != 97 {
+		t.Fatalf("%d pupils kept, want 97", len(ps))
+	}
+	for _, p := range ps {
+		for _, g := range gone {
+			if p.LASKey == g.Key {
+				t.Fatalf("pupil %s left over two years ago and is still kept", p.LASKey)
+			}
+		}
+	}
+	if !slices.ContainsFunc(res.Run.Warnings, func(w string) bool { return strings.Contains(w, "3 pupils who left") }) {
+		t.Errorf("warnings %v do not report the 3 pupils dropped for retention", res.Run.Warnings)
 	}
 }

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/retention"
+)
+
+// amsterdamTZ is the school's clock, for dates given on the command line.
+var amsterdamTZ = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		panic(fmt.Sprintf("load Europe/Amsterdam: %v", err)) // tzdata is embedded by package gateway
+	}
+	return loc
+}()
+
+// parseWhen reads a time given on the command line: RFC 3339, or a date
+// (YYYY-MM-DD) meaning midnight at its start in Europe/Amsterdam.
+func parseWhen(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, amsterdamTZ); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (2026-03-15T10:00:00+01:00) nor a date (2026-03-15)", s)
+}
+
+func (a *app) retentionCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "retention", Short: "Apply the processing agreement's retention periods"}
+	cmd.AddCommand(a.retentionRunCommand())
+	return cmd
+}
+
+func (a *app) retentionRunCommand() *cobra.Command {
+	var nowFlag, by string
+	var dry, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Purge pupils who left 2 years ago, their results, evidence and logins, and trial results 2 years after the test",
+		Long: "Deletes what the processing agreement no longer allows the gateway to keep, in every school:\n" +
+			"pupils who left two years ago or longer (dates in Europe/Amsterdam) with all their results and\n" +
+			"the delivery evidence that names them; results of trial and norming tests two years after the\n" +
+			"test date; login records of purged pupils and of accounts unused for two years. Each school\n" +
+			"that purged something gets a receipt in its audit chain, and every run one on the gateway\n" +
+			"chain. --dry-run reports what would be purged and changes nothing.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			now := time.Now()
+			if nowFlag != "" {
+				t, err := parseWhen(nowFlag)
+				if err != nil {
+					return usageErr("--now: %w", err)
+				}
+				now = t
+			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			rc, runErr := retention.Run(ctx, st, retention.Options{Now: now, DryRun: dry, Actor: or(by, "cli"), Audit: a.auditLog(st)})
+			if errors.Is(runErr, gateway.ErrInvalid) {
+				return usageErr("%w", runErr)
+			}
+			if asJSON {
+				if err := writeJSON(a.stdout, rc); err != nil {
+					return err
+				}
+			} else {
+				printRetention(a, rc)
+			}
+			if runErr != nil {
+				return &exitError{code: exitFailure, err: fmt.Errorf("retention run incomplete (run it again to finish): %w", runErr)}
+			}
+			return nil
+		}}
+	f := cmd.Flags()
+	f.BoolVar(&dry, "dry-run", false, "report what would be purged; delete nothing, write no audit entry")
+	f.StringVar(&nowFlag, "now", "", "apply the rules as at this time: RFC 3339 or YYYY-MM-DD (Europe/Amsterdam); default now")
+	f.StringVar(&by, "by", "", "who runs it (recorded in the audit log; default cli)")
+	f.BoolVar(&asJSON, "json", false, "print the receipt as JSON")
+	return cmd
+}
+
+func printRetention(a *app, rc retention.Receipt) {
+	verb, mode := "purged", ""
+	if rc.DryRun {
+		verb, mode = "would purge", " (dry run: nothing deleted)"
+	}
+	fmt.Fprintf(a.stdout, "retention as at %s: data that started on or before %s has expired%s\n", rc.Today, rc.Cutoff, mode)
+	quiet := 0
+	for _, s := range rc.Schools {
+		if !s.Purged() && s.Skipped == 0 && s.Error == "" {
+			quiet++
+			continue
+		}
+		fmt.Fprintf(a.stdout, "%s: %s %d pupils, %d of their results, %d trial results, %d evidence records\n",
+			s.School, verb, s.Pupils, s.Results, s.TrialResults, s.Evidence)
+		if s.Skipped > 0 {
+			fmt.Fprintf(a.stdout, "  kept %d records whose date cannot be read: check them\n", s.Skipped)
+		}
+		if s.Error != "" {
+			fmt.Fprintf(a.stdout, "  failed: %s\n", s.Error)
+		}
+	}
+	if quiet > 0 {
+		fmt.Fprintf(a.stdout, "%d of %d schools: nothing to purge\n", quiet, len(rc.Schools))
+	}
+	fmt.Fprintf(a.stdout, "login records: %s %d\n", verb, rc.Logins)
+	fmt.Fprintf(a.stdout, "total: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d login records\n",
+		verb, rc.Pupils, rc.Results, rc.TrialResults, rc.Evidence, rc.Logins)
+}

@@ -1,0 +1,148 @@
+package retention
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+)
+
+// Period is how long the processing agreement keeps data after its clock
+// starts, in calendar years (see the package doc for the day arithmetic).
+const Period = 2
+
+// amsterdam is the school's clock: retention counts Dutch calendar days.
+// Package gateway embeds time/tzdata, so the zone loads on any host.
+var amsterdam = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		panic(fmt.Sprintf("retention: load Europe/Amsterdam: %v", err))
+	}
+	return loc
+}()
+
+// Date is a calendar day, without a time or zone.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// dateLayout is the form of dates in the domain (Pupil.LeftOn, Result.Date).
+const dateLayout = "2006-01-02"
+
+// ParseDate reads a YYYY-MM-DD date; anything else, or a day that does not
+// exist, is gateway.ErrInvalid.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(dateLayout, s)
+	if err != nil || len(s) != len(dateLayout) {
+		return Date{}, fmt.Errorf("%w: date %q is not YYYY-MM-DD", gateway.ErrInvalid, s)
+	}
+	return Date{t.Year(), t.Month(), t.Day()}, nil
+}
+
+// Today returns the Europe/Amsterdam date of the instant now.
+func Today(now time.Time) Date {
+	y, m, d := now.In(amsterdam).Date()
+	return Date{y, m, d}
+}
+
+// String formats the date as YYYY-MM-DD.
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
+
+// Compare returns -1, 0 or +1 as d is before, equal to or after e.
+func (d Date) Compare(e Date) int {
+	a, b := d.ordinal(), e.ordinal()
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (d Date) ordinal() int { return d.Year*10000 + int(d.Month)*100 + d.Day }
+
+// Before reports whether d is before e.
+func (d Date) Before(e Date) bool { return d.Compare(e) < 0 }
+
+// AddYears returns the same month and day n years later. 29 February in a
+// year without one becomes 1 March, the day after 28 February.
+func (d Date) AddYears(n int) Date {
+	out := Date{d.Year + n, d.Month, d.Day}
+	if d.Month == time.February && d.Day == 29 && !leap(out.Year) {
+		out.Month, out.Day = time.March, 1
+	}
+	return out
+}
+
+func leap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+// ExpiresOn is the first day on which something whose retention clock
+// started on start may no longer be kept: start plus Period calendar years.
+func ExpiresOn(start Date) Date { return start.AddYears(Period) }
+
+// Expired reports whether something whose clock started on start must be
+// gone by today: today is ExpiresOn(start) or later.
+func Expired(start, today Date) bool { return !today.Before(ExpiresOn(start)) }
+
+// Cutoff is the latest start date that has expired by today: everything
+// that started on or before it is purged, everything after it is kept. It is
+// today's month and day Period years back, 28 February when that would be
+// 29 February of a common year.
+func Cutoff(today Date) Date {
+	out := Date{today.Year - Period, today.Month, today.Day}
+	if out.Month == time.February && out.Day == 29 && !leap(out.Year) {
+		out.Day = 28
+	}
+	return out
+}
+
+// PupilExpired reports whether a pupil who left on leftOn (YYYY-MM-DD) must
+// be purged today. A current pupil (empty leftOn) never is; neither is a
+// pupil whose leftOn cannot be read (Run counts those as skipped).
+func PupilExpired(leftOn string, today Date) bool {
+	if leftOn == "" {
+		return false
+	}
+	left, err := ParseDate(leftOn)
+	return err == nil && Expired(left, today)
+}
+
+// ResultExpired reports whether a result must be deleted today: every
+// result of a purged pupil (pupilGone), and a trial or norming result
+// (r.Trial) from two years after its test date, whatever the pupil's state.
+// A trial result whose date cannot be read is kept (Run counts it as
+// skipped).
+func ResultExpired(r gateway.Result, pupilGone bool, today Date) bool {
+	if pupilGone {
+		return true
+	}
+	if !r.Trial {
+		return false
+	}
+	tested, err := ParseDate(r.Date)
+	return err == nil && Expired(tested, today)
+}
+
+// LoginExpired reports whether a login record must be deleted today: when
+// it names a pupil (l.Pupil) that is gone (pupilGone: purged, or no longer
+// known at the record's school; only retention, at least two years after
+// the pupil left, or offboarding removes a pupil), or when its account was
+// last used (lastUse, as a Europe/Amsterdam date) two years ago or longer.
+// pupilGone is ignored for a record that names no pupil.
+//
+// Run takes as an account's last use the latest At over those of its
+// records that the pupil rule keeps: a record deleted for its pupil no
+// longer testifies to the account's use, in this run or the next, so a
+// second run at the same time deletes nothing more.
+func LoginExpired(l gateway.Login, lastUse time.Time, pupilGone bool, today Date) bool {
+	if l.Pupil != "" && pupilGone {
+		return true
+	}
+	if l.At.After(lastUse) {
+		lastUse = l.At
+	}
+	return Expired(Today(lastUse), today)
+}
