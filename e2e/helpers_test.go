@@ -54,21 +54,35 @@ func redisURL() string {
 	return "redis://127.0.0.1:6379/0"
 }
 
-// sim is a running las-sim process with one school.
+// simCreds are one simulated school's credentials.
+type simCreds struct {
+	Brin               string `json:"brin"`
+	Dependancecode     string `json:"dependancecode"`
+	Klantcode          string `json:"klantcode"`
+	Klantnaam          string `json:"klantnaam"`
+	Autorisatiesleutel string `json:"autorisatiesleutel"`
+}
+
+// sim is a running las-sim process.
 type sim struct {
 	cmd      *exec.Cmd
 	endpoint string
-	log      string // its results log
-	creds    struct {
-		Brin, Dependancecode, Klantcode, Klantnaam, Autorisatiesleutel string
-	}
+	log      string     // its results log
+	creds    simCreds   // the first school
+	all      []simCreds // every school
 }
 
 func startSim(t *testing.T, dir string, args ...string) *sim {
 	t.Helper()
+	return startSimN(t, dir, 1, args...)
+}
+
+// startSimN starts las-sim with n schools.
+func startSimN(t *testing.T, dir string, n int, args ...string) *sim {
+	t.Helper()
 	s := &sim{log: filepath.Join(dir, "results.jsonl")}
 	creds := filepath.Join(dir, "credentials.json")
-	s.cmd = exec.Command(simBin, append([]string{"--addr", "127.0.0.1:0", "--schools", "1", "--seed", "7",
+	s.cmd = exec.Command(simBin, append([]string{"--addr", "127.0.0.1:0", "--schools", fmt.Sprint(n), "--seed", "7",
 		"--credentials-out", creds, "--results-log", s.log}, args...)...)
 	out, err := s.cmd.StdoutPipe()
 	if err != nil {
@@ -93,18 +107,10 @@ func startSim(t *testing.T, dir string, args ...string) *sim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cs []struct {
-		Brin               string `json:"brin"`
-		Dependancecode     string `json:"dependancecode"`
-		Klantcode          string `json:"klantcode"`
-		Klantnaam          string `json:"klantnaam"`
-		Autorisatiesleutel string `json:"autorisatiesleutel"`
-	}
-	if err := json.Unmarshal(b, &cs); err != nil || len(cs) != 1 {
+	if err := json.Unmarshal(b, &s.all); err != nil || len(s.all) != n {
 		t.Fatalf("credentials: %v", err)
 	}
-	s.creds.Brin, s.creds.Dependancecode, s.creds.Klantcode, s.creds.Klantnaam, s.creds.Autorisatiesleutel =
-		cs[0].Brin, cs[0].Dependancecode, cs[0].Klantcode, cs[0].Klantnaam, cs[0].Autorisatiesleutel
+	s.creds = s.all[0]
 	return s
 }
 
@@ -159,6 +165,22 @@ type gw struct {
 
 func newGateway(t *testing.T, store string, s *sim, redisURLOverride string) *gw {
 	t.Helper()
+	g := newGatewayOnly(t, store, s, redisURLOverride)
+	key := filepath.Join(g.dir, "school.key")
+	if err := os.WriteFile(key, []byte(s.creds.Autorisatiesleutel), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g.school = s.creds.Brin + s.creds.Dependancecode
+	g.must("school", "add", "--brin", s.creds.Brin, "--dependancecode", s.creds.Dependancecode, "--endpoint", s.endpoint,
+		"--klantcode", s.creds.Klantcode, "--klantnaam", s.creds.Klantnaam, "--key-file", key)
+	g.must("consent", "set", "--school", g.school, "--processing", "las_exchange", "--grant", "--by", "e2e")
+	g.must("sync", "--school", g.school)
+	return g
+}
+
+// newGatewayOnly prepares a gateway (environment, key file) with no school.
+func newGatewayOnly(t *testing.T, store string, s *sim, redisURLOverride string) *gw {
+	t.Helper()
 	dir := t.TempDir()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -175,15 +197,6 @@ func newGateway(t *testing.T, store string, s *sim, redisURLOverride string) *gw
 		t.Cleanup(func() { deletePrefix(t, url, g.prefix) })
 	}
 	g.must("keys", "generate", "--out", filepath.Join(dir, "keys.json"))
-	key := filepath.Join(dir, "school.key")
-	if err := os.WriteFile(key, []byte(s.creds.Autorisatiesleutel), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	g.school = s.creds.Brin + s.creds.Dependancecode
-	g.must("school", "add", "--brin", s.creds.Brin, "--dependancecode", s.creds.Dependancecode, "--endpoint", s.endpoint,
-		"--klantcode", s.creds.Klantcode, "--klantnaam", s.creds.Klantnaam, "--key-file", key)
-	g.must("consent", "set", "--school", g.school, "--processing", "las_exchange", "--grant", "--by", "e2e")
-	g.must("sync", "--school", g.school)
 	return g
 }
 

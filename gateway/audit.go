@@ -30,6 +30,8 @@ const (
 	AuditEvidenceExport  AuditKind = "audit.export"     // an audit export written for a school
 	AuditBreachReport    AuditKind = "report.breach"    // a breach report produced
 	AuditDeliveryRequeue AuditKind = "delivery.release" // held batches released after consent was granted
+	AuditTokenCreate     AuditKind = "token.create"     // an admin token created (never its secret)
+	AuditTokenRevoke     AuditKind = "token.revoke"     // an admin token revoked
 )
 
 // AuditChainGateway is the chain of gateway-wide events (keys, logins);

@@ -62,12 +62,14 @@ type Store interface {
 	// Stage starts a new staging area for a school's next snapshot, replacing
 	// any earlier staging area of that school. Readers keep seeing the
 	// current snapshot until Stage.Commit.
-	Stage(ctx context.Context, id SchoolID, runID string) (Stage, error)
+	// With StageOption.Fence, Commit refuses (ErrConflict) once the school's
+	// lock is no longer held with that fencing token.
+	Stage(ctx context.Context, id SchoolID, runID string, opts ...StageOption) (Stage, error)
 	// StagedRun returns the run id of a kept (held) staging area, or ErrNotFound.
 	StagedRun(ctx context.Context, id SchoolID) (string, error)
 	// OpenStage reopens a kept staging area (to read it for a diff, or to
 	// commit it on approval). ErrNotFound when runID is not the kept one.
-	OpenStage(ctx context.Context, id SchoolID, runID string) (Stage, error)
+	OpenStage(ctx context.Context, id SchoolID, runID string, opts ...StageOption) (Stage, error)
 
 	// Pupils calls fn for every pupil of the current snapshot, ordered by PupilID.
 	Pupils(ctx context.Context, id SchoolID, fn func(Pupil) error) error
@@ -93,6 +95,9 @@ type Store interface {
 	AuditStore
 	LoginStore
 	SecretStore
+	TokenStore
+	LockStore
+	StatusStore
 
 	Close() error
 }

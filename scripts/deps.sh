@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the independent peers the tests use, when they are missing:
-# PHP with ext/soap (interop), xmllint (XSD validation), xmlsec1 (signatures,
-# later), redis-server (stores, later), python3-jsonschema (the results JSON
-# Schema agreement test; it runs Debian's /usr/bin/python3, not one on PATH).
-# Debian packages only.
+# PHP with ext/soap (interop), xmllint (XSD validation), xmlsec1 (evidence
+# signatures), redis-server (stores), python3-jsonschema (the results JSON
+# Schema agreement test; it runs Debian's /usr/bin/python3, not one on PATH),
+# chromium (the web page's browser test, headless). Debian packages only.
 set -euo pipefail
 missing=()
 command -v php >/dev/null 2>&1 && php -m 2>/dev/null | grep -qx soap || missing+=(php-cli php-soap php-xml)
@@ -11,6 +11,7 @@ command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 /usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1 || missing+=(python3-jsonschema)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

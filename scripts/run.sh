@@ -78,7 +78,30 @@ echo "\$ bin/uwlr-gateway --data-dir $dir/data evidence verify"
 echo "\$ bin/uwlr-gateway --data-dir $dir/data audit verify"
 "${gw[@]}" audit verify
 echo
-echo "Try (with UWLR_VAULT_KEYS_FILE=$UWLR_VAULT_KEYS_FILE):"
+# The service: tokens for the web page and API, then `serve` on the
+# embedded store (which it holds from now on: stop it to use the CLI).
+admin_token=$("${gw[@]}" token create --role school-admin --school "$brin$dep" --name "demo school admin" --json |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+op_token=$("${gw[@]}" token create --role operator --name "demo operator" --json |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+printf '%s\n' "$admin_token" > "$dir/school-admin.token"; printf '%s\n' "$op_token" > "$dir/operator.token"
+chmod 600 "$dir/school-admin.token" "$dir/operator.token"
+addr=${UWLR_SERVER_ADDR:-127.0.0.1:8080}
+UWLR_SERVER_ADDR=$addr "${gw[@]}" serve > "$dir/serve.log" 2>&1 &
+srv=$!
+trap 'kill $sim $srv 2>/dev/null || true' EXIT INT TERM
+for _ in $(seq 1 100); do
+  grep -q 'serving on' "$dir/serve.log" && break
+  kill -0 $srv 2>/dev/null || { cat "$dir/serve.log"; exit 1; }
+  sleep 0.1
+done
+echo "uwlr-gateway serve is running (log: $dir/serve.log):"
+echo "  web page:  http://$addr/   log in with the school-admin token $admin_token"
+echo "  API:       curl -H 'Authorization: Bearer $op_token' http://$addr/api/v1/schools"
+echo "  OpenAPI:   http://$addr/api/v1/openapi.json    metrics: http://$addr/metrics"
+echo "  (the tokens are also in $dir/school-admin.token and $dir/operator.token)"
+echo
+echo "serve holds the embedded store while it runs; after Ctrl-C try (with UWLR_VAULT_KEYS_FILE=$UWLR_VAULT_KEYS_FILE):"
 echo "  bin/uwlr-gateway --data-dir $dir/data school list"
 echo "  bin/uwlr-gateway --data-dir $dir/data consent show --school $brin$dep"
 echo "  bin/uwlr-gateway --data-dir $dir/data sync history --school $brin$dep"
@@ -90,5 +113,5 @@ echo "  bin/uwlr-gateway --data-dir $dir/data retention run --dry-run"
 echo "  bin/uwlr-gateway --data-dir $dir/data report breach --from 2026-01-01 --to 2026-12-31"
 echo "  (las-sim's results log: $dir/results.jsonl)"
 echo
-echo "las-sim keeps running; press Ctrl-C to stop."
-wait $sim
+echo "las-sim and serve keep running; press Ctrl-C to stop both."
+wait $srv

@@ -93,7 +93,7 @@ func (a *app) auditExportCommand() *cobra.Command {
 			if problems := audit.VerifyChain(gateway.AuditChainOf(school), entries, mustHead(st.AuditHead(ctx, gateway.AuditChainOf(school)))); len(problems) > 0 {
 				return &exitError{code: exitFailure, err: fmt.Errorf("the audit chain of %s has %d problem(s) (first: %s); run `audit verify`", id, len(problems), problems[0])}
 			}
-			k, err := a.evidenceKey(ctx, st, kr)
+			k, err := a.service(st, kr).EvidenceKey(ctx)
 			if err != nil {
 				return err
 			}

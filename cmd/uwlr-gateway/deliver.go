@@ -32,7 +32,7 @@ func (a *app) deliverCommand() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			w, err := a.worker(ctx, st, kr)
+			w, err := a.service(st, kr).Worker(ctx)
 			if err != nil {
 				return err
 			}

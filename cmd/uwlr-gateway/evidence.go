@@ -14,6 +14,7 @@ import (
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/evidence"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/service"
 )
 
 func (a *app) evidenceCommand() *cobra.Command {
@@ -124,7 +125,7 @@ func (a *app) evidenceVerifyCommand() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			certs, err := a.evidenceCerts(ctx, st)
+			certs, err := service.EvidenceCerts(ctx, st)
 			if errors.Is(err, gateway.ErrNotFound) {
 				return &exitError{code: exitFailure, err: errors.New("no evidence key in this store: nothing was ever delivered")}
 			} else if err != nil {
@@ -243,7 +244,7 @@ func (a *app) evidenceCertCommand() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			k, err := a.evidenceKey(ctx, st, kr)
+			k, err := a.service(st, kr).EvidenceKey(ctx)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/service"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
 )
 
@@ -106,7 +106,7 @@ func (a *app) keysRewrapCommand() *cobra.Command {
 			if tty {
 				fmt.Fprintln(a.stderr)
 			}
-			n, err := rewrapGatewaySecrets(ctx, st, kr)
+			n, err := service.RewrapEvidenceKey(ctx, st, kr)
 			if err != nil {
 				return fmt.Errorf("rewrap the evidence key: %w", err)
 			}
@@ -129,31 +129,6 @@ func (a *app) keysRewrapCommand() *cobra.Command {
 }
 
 var errHeld = errors.New("held sync pending")
-
-// rewrapGatewaySecrets re-seals the evidence signing key.
-func rewrapGatewaySecrets(ctx context.Context, st gateway.Store, kr *vault.Keyring) (int, error) {
-	rec, err := st.GatewaySecret(ctx, evidenceKeySecret)
-	if errors.Is(err, gateway.ErrNotFound) {
-		return 0, nil
-	} else if err != nil {
-		return 0, err
-	}
-	var r evidenceKeyRecord
-	if err := json.Unmarshal(rec, &r); err != nil {
-		return 0, err
-	}
-	v, changed, err := kr.Rewrap(vault.GatewaySecret(vault.FieldEvidenceKey), r.SealedKey)
-	if err != nil || !changed {
-		return 0, err
-	}
-	r.SealedKey = v
-	b, err := json.Marshal(r)
-	if err != nil {
-		return 0, err
-	}
-	_, err = st.PutGatewaySecret(ctx, evidenceKeySecret, b, false)
-	return 1, err
-}
 
 // auditKeys records a key event on the gateway chain of the configured
 // store. Key files live outside the store and are often made before it:
@@ -191,7 +166,7 @@ func rewrapSchool(ctx context.Context, st gateway.Store, kr *vault.Keyring, s ga
 		n++
 	}
 	if s.Results != nil && len(s.Results.SealedKey) > 0 {
-		v, ch, err := kr.Rewrap(vault.SchoolSecret(s.ID, fieldResultsKey), s.Results.SealedKey)
+		v, ch, err := kr.Rewrap(vault.SchoolSecret(s.ID, service.FieldResultsKey), s.Results.SealedKey)
 		if err != nil {
 			return 0, err
 		}

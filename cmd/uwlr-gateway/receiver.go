@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/service"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
 )
@@ -54,7 +55,7 @@ func (a *app) receiverSetCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if r.SealedKey, err = kr.Sealer().Seal(vault.SchoolSecret(s.ID, fieldResultsKey), []byte(secret)); err != nil {
+				if r.SealedKey, err = kr.Sealer().Seal(vault.SchoolSecret(s.ID, service.FieldResultsKey), []byte(secret)); err != nil {
 					return err
 				}
 			}

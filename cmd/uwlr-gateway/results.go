@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,15 +22,6 @@ func (a *app) resultsCommand() *cobra.Command {
 	cmd.AddCommand(a.resultsSubmitCommand(), a.resultsStatusCommand(), a.resultsRetryCommand(), a.resultsSchemaCommand())
 	return cmd
 }
-
-// pupilIndex finds a school's current pupils by id and LAS key (intake.Pupils).
-type pupilIndex struct {
-	byID  map[gateway.PupilID]gateway.Pupil
-	byKey map[string]gateway.Pupil
-}
-
-func (p pupilIndex) ByID(id gateway.PupilID) (gateway.Pupil, bool) { x, ok := p.byID[id]; return x, ok }
-func (p pupilIndex) ByLASKey(k string) (gateway.Pupil, bool)       { x, ok := p.byKey[k]; return x, ok }
 
 func (a *app) resultsSubmitCommand() *cobra.Command {
 	var file, id, by string
@@ -63,29 +53,12 @@ func (a *app) resultsSubmitCommand() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			idx := pupilIndex{byID: map[gateway.PupilID]gateway.Pupil{}, byKey: map[string]gateway.Pupil{}}
-			err = st.Pupils(ctx, s.ID, func(p gateway.Pupil) error {
-				p.FirstName, p.LastName, p.Prefix, p.GivenNames, p.Initials, p.BirthDate = "", "", "", "", "", ""
-				idx.byID[p.ID] = p
-				if p.LASKey != "" {
-					idx.byKey[p.LASKey] = p
-				}
-				return nil
-			})
+			kr, err := a.loadKeys()
 			if err != nil {
 				return err
 			}
-			stored := map[string]gateway.TestDefinition{}
-			tests, err := st.Tests(ctx, s.ID)
-			if err != nil {
-				return err
-			}
-			for _, t := range tests {
-				stored[t.Code.Value] = t
-			}
-			now := time.Now()
-			batch, problems, err := intake.Read(bytes.NewReader(data), idx, intake.Options{School: s.ID, ScoreType: s.ScoreTypeOf(),
-				Now: now, StoredTests: stored})
+			gw := a.service(st, kr)
+			batch, problems, err := gw.ReadResults(ctx, s, data)
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
@@ -105,8 +78,7 @@ func (a *app) resultsSubmitCommand() *cobra.Command {
 				progress = func(done, total int) { fmt.Fprintf(a.stderr, "\rqueued %d/%d results", done, total) }
 				defer fmt.Fprintln(a.stderr)
 			}
-			sub, err := delivery.Submit(ctx, st, a.gate(st), a.auditLog(st), s.ID, batch.Tests, batch.Results,
-				delivery.SubmitOptions{BatchSize: a.cfg.Delivery.BatchSize, Now: now, By: or(by, "cli"), Progress: progress})
+			sub, err := gw.Submit(ctx, s, batch, or(by, "cli"), progress)
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}

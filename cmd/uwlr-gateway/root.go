@@ -68,7 +68,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	a.registerStoreFlags(root)
 	root.AddCommand(a.lasCommand(), a.conformanceCommand(), a.keysCommand(), a.schoolCommand(), a.consentCommand(),
 		a.syncCommand(), a.pupilsCommand(), a.resultsCommand(), a.deliverCommand(),
-		a.evidenceCommand(), a.auditCommand(), a.retentionCommand(), a.reportCommand())
+		a.evidenceCommand(), a.auditCommand(), a.retentionCommand(), a.reportCommand(),
+		a.serveCommand(), a.tokenCommand(), a.scheduleCommand())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

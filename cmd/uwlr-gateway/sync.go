@@ -12,6 +12,7 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/consent"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/pull"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/service"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
 )
 
@@ -73,7 +74,7 @@ func (a *app) syncCommand() *cobra.Command {
 				}
 				schools = []gateway.School{s}
 			}
-			sy := a.syncer(st, kr)
+			gw := a.service(st, kr)
 			if conc < 1 {
 				return usageErr("--concurrency must be at least 1")
 			}
@@ -116,7 +117,7 @@ func (a *app) syncCommand() *cobra.Command {
 				go func() {
 					defer wg.Done()
 					for s := range work {
-						report(a.syncOne(ctx, sy, s, kr, pull.Options{DryRun: dry, Schooljaar: jaar, UseSince: useSince(s)}))
+						report(a.syncOne(ctx, gw, s, pull.Options{DryRun: dry, Schooljaar: jaar, UseSince: service.UseSince(s)}))
 					}
 				}()
 			}
@@ -159,20 +160,14 @@ func (a *app) syncCommand() *cobra.Command {
 	return cmd
 }
 
-// useSince: send laatstontvangengegevens only to vendors known to honour it.
-func useSince(s gateway.School) bool {
-	return s.Vendor == "standard" || s.Vendor == ""
-}
-
-func (a *app) syncOne(ctx context.Context, sy *pull.Syncer, s gateway.School, kr *vault.Keyring, o pull.Options) syncJSON {
+func (a *app) syncOne(ctx context.Context, gw *service.Gateway, s gateway.School, o pull.Options) syncJSON {
 	start := time.Now()
 	out := syncJSON{School: s.ID, Warnings: []string{}}
-	cl, err := a.lasClient(s, kr)
-	if err != nil {
-		out.Status, out.Error = string(gateway.SyncFailed), err.Error()
+	res, err := gw.Sync(ctx, s, o)
+	if errors.Is(err, gateway.ErrConflict) && res.Run.ID == "" {
+		out.Status, out.Error = string(gateway.SyncFailed), "another process is syncing this school now (its sync lock is held); try again later"
 		return out
 	}
-	res, err := sy.Sync(ctx, s, cl, o)
 	r := res.Run
 	out.Status, out.DryRun, out.Run = string(r.Status), r.DryRun, r.ID
 	out.Pupils, out.Added, out.Changed, out.Left, out.Teachers, out.Groups = r.Pupils, r.Added, r.Changed, r.Left, r.Teachers, r.Groups
@@ -262,7 +257,7 @@ func (a *app) syncApproveCommand() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			run, err := a.syncer(st, kr).Approve(ctx, s, by)
+			run, err := a.service(st, kr).Approve(ctx, s, by)
 			switch {
 			case errors.Is(err, pull.ErrNothingHeld):
 				return &exitError{code: exitFailure, err: fmt.Errorf("school %s has no held sync", id)}

@@ -19,6 +19,49 @@ type Config struct {
 	Vault   VaultConfig  `mapstructure:"vault" yaml:"vault" json:"vault"`
 	// Delivery configures sending results to the LAS (BrengLeerresultaten).
 	Delivery DeliveryConfig `mapstructure:"delivery" yaml:"delivery" json:"delivery"`
+	// Schedule configures the nightly syncs and retention run of serve.
+	Schedule ScheduleConfig `mapstructure:"schedule" yaml:"schedule" json:"schedule"`
+}
+
+// ScheduleConfig configures when serve syncs schools and purges old data.
+type ScheduleConfig struct {
+	// Enabled runs the nightly syncs and retention in serve.
+	Enabled bool `mapstructure:"enabled" yaml:"enabled" json:"enabled"`
+	// WindowStart and WindowEnd ("HH:MM", Europe/Amsterdam) bound the start
+	// of nightly syncs; the window may cross midnight but never touch
+	// 08:00-16:00.
+	WindowStart string `mapstructure:"window_start" yaml:"window_start" json:"window_start"`
+	WindowEnd   string `mapstructure:"window_end" yaml:"window_end" json:"window_end"`
+	// SummerPauseFrom and SummerPauseTo ("MM-DD", inclusive; both empty: no
+	// pause) name nights without nightly syncs.
+	SummerPauseFrom string `mapstructure:"summer_pause_from" yaml:"summer_pause_from" json:"summer_pause_from"`
+	SummerPauseTo   string `mapstructure:"summer_pause_to" yaml:"summer_pause_to" json:"summer_pause_to"`
+	// Cap* cap concurrent syncs per vendor profile; DefaultCap any other.
+	CapStandard int `mapstructure:"cap_standard" yaml:"cap_standard" json:"cap_standard"`
+	CapMagister int `mapstructure:"cap_magister" yaml:"cap_magister" json:"cap_magister"`
+	CapSomtoday int `mapstructure:"cap_somtoday" yaml:"cap_somtoday" json:"cap_somtoday"`
+	CapEsis     int `mapstructure:"cap_esis" yaml:"cap_esis" json:"cap_esis"`
+	CapIddink   int `mapstructure:"cap_iddink" yaml:"cap_iddink" json:"cap_iddink"`
+	DefaultCap  int `mapstructure:"default_cap" yaml:"default_cap" json:"default_cap"`
+	// BackoffBase and BackoffMax: the wait before a retry in the same night
+	// for a school that keeps failing.
+	BackoffBase time.Duration `mapstructure:"backoff_base" yaml:"backoff_base" json:"backoff_base"`
+	BackoffMax  time.Duration `mapstructure:"backoff_max" yaml:"backoff_max" json:"backoff_max"`
+	// MaxAttemptsPerNight caps the attempts of one school in one night.
+	MaxAttemptsPerNight int `mapstructure:"max_attempts_per_night" yaml:"max_attempts_per_night" json:"max_attempts_per_night"`
+	// SyncTimeout bounds one sync.
+	SyncTimeout time.Duration `mapstructure:"sync_timeout" yaml:"sync_timeout" json:"sync_timeout"`
+	// Tick is how often serve looks for due schools.
+	Tick time.Duration `mapstructure:"tick" yaml:"tick" json:"tick"`
+	// LockTTL is how long a per-school sync lock lasts without renewal.
+	LockTTL time.Duration `mapstructure:"lock_ttl" yaml:"lock_ttl" json:"lock_ttl"`
+	// RetentionAt ("HH:MM", Europe/Amsterdam) is when serve runs the
+	// nightly retention (once per night over all instances).
+	RetentionAt string `mapstructure:"retention_at" yaml:"retention_at" json:"retention_at"`
+	// ClockOffset shifts the gateway's clock (schedule, syncs, deliveries),
+	// for tests and demos that want tonight's window now; leave it 0 in
+	// production.
+	ClockOffset time.Duration `mapstructure:"clock_offset" yaml:"clock_offset" json:"clock_offset"`
 }
 
 // DeliveryConfig configures the outbox and its delivery workers.
@@ -74,6 +117,12 @@ type LASConfig struct {
 type ServerConfig struct {
 	// Addr is the host:port to listen on.
 	Addr string `mapstructure:"addr" yaml:"addr" json:"addr"`
+	// SecureCookies marks the web page's session cookie Secure: set it when
+	// the gateway is reached over HTTPS (e.g. behind a TLS proxy).
+	SecureCookies bool `mapstructure:"secure_cookies" yaml:"secure_cookies" json:"secure_cookies"`
+	// ShutdownTimeout bounds a graceful shutdown (requests, deliveries and
+	// syncs in flight get this long to end).
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout" json:"shutdown_timeout"`
 }
 
 // StoreConfig selects and configures the state store.
@@ -114,7 +163,9 @@ func Default() Config {
 			Klantnaam:        "",
 		},
 		Server: ServerConfig{
-			Addr: "127.0.0.1:8080",
+			Addr:            "127.0.0.1:8080",
+			SecureCookies:   false,
+			ShutdownTimeout: 30 * time.Second,
 		},
 		Store: StoreConfig{
 			Driver:    "bolt",
@@ -131,6 +182,24 @@ func Default() Config {
 			MaxAttempts: 25,
 			RetryBase:   10 * time.Second,
 			RetryMax:    30 * time.Minute,
+		},
+		Schedule: ScheduleConfig{
+			Enabled:             true,
+			WindowStart:         "01:00",
+			WindowEnd:           "06:00",
+			CapStandard:         8,
+			CapMagister:         4,
+			CapSomtoday:         4,
+			CapEsis:             2,
+			CapIddink:           2,
+			DefaultCap:          2,
+			BackoffBase:         15 * time.Minute,
+			BackoffMax:          2 * time.Hour,
+			MaxAttemptsPerNight: 3,
+			SyncTimeout:         30 * time.Minute,
+			Tick:                30 * time.Second,
+			LockTTL:             2 * time.Minute,
+			RetentionAt:         "05:30",
 		},
 	}
 }

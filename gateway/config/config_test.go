@@ -98,7 +98,7 @@ func TestLoadEmptyIsDefault(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if got != config.Default() {
+			if !reflect.DeepEqual(got, config.Default()) {
 				t.Errorf("Load(%q) = %+v, want Default() = %+v", tc.in, got, config.Default())
 			}
 		})
@@ -108,7 +108,7 @@ func TestLoadEmptyIsDefault(t *testing.T) {
 		if err != nil {
 			t.Fatalf("LoadFile: %v", err)
 		}
-		if got != config.Default() {
+		if !reflect.DeepEqual(got, config.Default()) {
 			t.Errorf("LoadFile(\"\") = %+v, want Default()", got)
 		}
 	})
@@ -186,7 +186,7 @@ vault:
 			}
 			want := config.Default()
 			tc.want(&want)
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Load =\n%+v\nwant\n%+v", got, want)
 			}
 			if got.Store.RedisURL.Reveal() != want.Store.RedisURL.Reveal() {
@@ -385,7 +385,7 @@ store:
 			}
 			want := config.Default()
 			tc.want(&want)
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Load =\n%+v\nwant\n%+v", got, want)
 			}
 		})
@@ -400,7 +400,7 @@ store:
 			clearEnv(t)
 			t.Setenv(envName(key), value)
 			got, err := load(t, "")
-			if err == nil && got == config.Default() {
+			if err == nil && reflect.DeepEqual(got, config.Default()) {
 				t.Errorf("%s=%q had no effect (is %s bound?)", envName(key), value, key)
 			}
 		}
@@ -508,7 +508,7 @@ func TestExampleFile(t *testing.T) {
 		if err != nil {
 			t.Fatalf("LoadFile: %v", err)
 		}
-		if got != config.Default() {
+		if !reflect.DeepEqual(got, config.Default()) {
 			t.Errorf("example loads to\n%+v\nwant Default()\n%+v", got, config.Default())
 		}
 		if got.Store.RedisURL.Reveal() != config.Default().Store.RedisURL.Reveal() {

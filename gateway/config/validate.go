@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,8 @@ var (
 	storeDrivers = []string{"bolt", "redis"}
 	redisSchemes = []string{"redis", "rediss", "unix"}
 )
+
+var hhmm = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
 
 // Validate checks every value and returns all problems found, joined; each
 // one starts with the key it is about, e.g.
@@ -83,6 +86,32 @@ func (c Config) Validate() error {
 	}
 	if c.Delivery.RetryMax < c.Delivery.RetryBase {
 		bad("delivery.retry_max", "must be >= delivery.retry_base (%s), got %s", c.Delivery.RetryBase, c.Delivery.RetryMax)
+	}
+
+	if c.Server.ShutdownTimeout <= 0 {
+		bad("server.shutdown_timeout", "must be > 0, got %s", c.Server.ShutdownTimeout)
+	}
+	for key, v := range map[string]time.Duration{"schedule.backoff_base": c.Schedule.BackoffBase, "schedule.backoff_max": c.Schedule.BackoffMax,
+		"schedule.sync_timeout": c.Schedule.SyncTimeout, "schedule.tick": c.Schedule.Tick, "schedule.lock_ttl": c.Schedule.LockTTL} {
+		if v <= 0 {
+			bad(key, "must be > 0, got %s", v)
+		}
+	}
+	if c.Schedule.LockTTL > 0 && c.Schedule.LockTTL < 3*time.Second {
+		bad("schedule.lock_ttl", "must be at least 3s (it is renewed every third of it), got %s", c.Schedule.LockTTL)
+	}
+	for key, n := range map[string]int{"schedule.default_cap": c.Schedule.DefaultCap, "schedule.cap_standard": c.Schedule.CapStandard,
+		"schedule.cap_magister": c.Schedule.CapMagister, "schedule.cap_somtoday": c.Schedule.CapSomtoday,
+		"schedule.cap_esis": c.Schedule.CapEsis, "schedule.cap_iddink": c.Schedule.CapIddink} {
+		if n < 1 {
+			bad(key, "must be >= 1, got %d", n)
+		}
+	}
+	if c.Schedule.MaxAttemptsPerNight < 1 {
+		bad("schedule.max_attempts_per_night", "must be >= 1, got %d", c.Schedule.MaxAttemptsPerNight)
+	}
+	if !hhmm.MatchString(c.Schedule.RetentionAt) {
+		bad("schedule.retention_at", "must be HH:MM, got %q", c.Schedule.RetentionAt)
 	}
 
 	if c.Server.Addr == "" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
@@ -110,8 +111,23 @@ func changedFields(a, b *gateway.Pupil) []string {
 	return f
 }
 
+// ApproveOptions tune Approve.
+type ApproveOptions struct {
+	// Lock, when set, is the school's sync lock the approver holds: the held
+	// stage is opened and committed with it as the fence. When another
+	// process has taken the lock over, nothing is applied, the held sync
+	// stays held, and a failed run (error class "conflict") is recorded.
+	Lock *gateway.Lock
+}
+
 // Approve applies the held stage of a school and records the run.
-func (s *Syncer) Approve(ctx context.Context, school gateway.School, by string) (gateway.SyncRun, error) {
+func (s *Syncer) Approve(ctx context.Context, school gateway.School, by string, opts ...ApproveOptions) (gateway.SyncRun, error) {
+	var lock *gateway.Lock
+	for _, o := range opts {
+		if o.Lock != nil {
+			lock = o.Lock
+		}
+	}
 	d, err := HeldDiff(ctx, s.Store, school.ID)
 	if err != nil {
 		return gateway.SyncRun{}, err
@@ -120,17 +136,28 @@ func (s *Syncer) Approve(ctx context.Context, school gateway.School, by string) 
 	if err := s.Consent.Require(ctx, school.ID, gateway.ProcessingLASExchange); err != nil {
 		return gateway.SyncRun{}, err
 	}
-	stage, err := s.Store.OpenStage(ctx, school.ID, d.Run)
-	if err != nil {
-		return gateway.SyncRun{}, fmt.Errorf("approve %s: %w", school.ID, err)
-	}
 	start := s.now().UTC()
+	stage, err := s.Store.OpenStage(ctx, school.ID, d.Run, fence(lock)...)
+	if err != nil {
+		err = lockLost(lock, fmt.Errorf("approve %s: %w", school.ID, err))
+		return s.approveLockLost(ctx, d, school.ID, start, lock, by, err)
+	}
 	if err := stage.Commit(ctx); err != nil {
-		return gateway.SyncRun{}, fmt.Errorf("approve %s: commit: %w", school.ID, err)
+		err = lockLost(lock, fmt.Errorf("approve %s: commit: %w", school.ID, err))
+		return s.approveLockLost(ctx, d, school.ID, start, lock, by, err)
 	}
 	run := gateway.SyncRun{ID: d.Run + "_approved", School: school.ID, StartedAt: start, FinishedAt: s.now().UTC(),
 		Status: gateway.SyncApplied, Added: d.Added, Changed: d.Changed, Left: d.Left,
 		Warnings: []string{"approved by " + by}}
+	// The held run counted the pupils, teachers and groups of the stage.
+	if runs, err := s.Store.SyncRuns(ctx, school.ID, 100); err == nil {
+		for _, r := range runs {
+			if r.ID == d.Run {
+				run.Pupils, run.Teachers, run.Groups = r.Pupils, r.Teachers, r.Groups
+				break
+			}
+		}
+	}
 	// LastPulledAt stays at the last sync that was applied in full: the next
 	// incremental pull then asks for everything since before the held data,
 	// which may repeat changes but never loses one.
@@ -141,4 +168,23 @@ func (s *Syncer) Approve(ctx context.Context, school gateway.School, by string) 
 		return run, fmt.Errorf("approve %s: %w", school.ID, err)
 	}
 	return run, nil
+}
+
+// approveLockLost records a failed approval when it failed because the
+// approver's sync lock was taken over (the held sync stays held); other
+// failures are returned as they are, without a run.
+func (s *Syncer) approveLockLost(ctx context.Context, d *Diff, school gateway.SchoolID, start time.Time, lock *gateway.Lock, by string, err error) (gateway.SyncRun, error) {
+	if lock == nil || !errors.Is(err, gateway.ErrConflict) {
+		return gateway.SyncRun{}, err
+	}
+	run := gateway.SyncRun{ID: d.Run + "_approved", School: school, StartedAt: start, FinishedAt: s.now().UTC(),
+		Status: gateway.SyncFailed, ErrorClass: ErrorClassConflict, Error: err.Error(),
+		Warnings: []string{"approval not applied: the sync lock was lost"}}
+	if aerr := s.Store.AddSyncRun(ctx, run); aerr != nil {
+		return run, fmt.Errorf("%w (and recording the run failed: %v)", err, aerr)
+	}
+	if aerr := s.audit(ctx, gateway.AuditSyncApprove, run, by); aerr != nil {
+		return run, fmt.Errorf("%w (and auditing the run failed: %v)", err, aerr)
+	}
+	return run, err
 }

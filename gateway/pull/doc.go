@@ -6,5 +6,10 @@
 // first and the LAS key second, so a pupil who gains an ECK iD is merged,
 // not duplicated.
 //
+// A run (or an approval) given the school's sync lock stages with it as a
+// fence (gateway.StageOption): if another process took the lock over in the
+// meantime, the store refuses the swap, nothing is applied, and the run is
+// recorded as failed with error class "conflict".
+//
 // It holds a Sealer, never an Opener: nothing here can decrypt an ECK iD.
 package pull

@@ -78,6 +78,33 @@ type Options struct {
 	UseSince bool
 	// Progress, when set, is told the number of pupils read so far.
 	Progress func(pupils int)
+	// Lock, when set, is the school's sync lock this run holds: the run
+	// stages with it as the fence, so once another process has taken the
+	// lock over nothing of this run is applied; the run then fails with
+	// error class "conflict".
+	Lock *gateway.Lock
+}
+
+// ErrorClassConflict is the error class of a run that collided with
+// another writer: above all one whose sync lock was taken over.
+const ErrorClassConflict = "conflict"
+
+// fence returns the stage options for a run under lock (none without one).
+func fence(lock *gateway.Lock) []gateway.StageOption {
+	if lock == nil {
+		return nil
+	}
+	return []gateway.StageOption{{Fence: lock}}
+}
+
+// lockLost explains a conflict of a run under lock: the school's sync lock
+// was taken over (or another run replaced this run's stage), so nothing of
+// this run was applied.
+func lockLost(lock *gateway.Lock, err error) error {
+	if lock == nil || err == nil || !errors.Is(err, gateway.ErrConflict) {
+		return err
+	}
+	return fmt.Errorf("%w (the sync lock was lost to another run; nothing was applied)", err)
 }
 
 // Result is the outcome of one run (counts only).
@@ -140,11 +167,14 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 	finish := func(status gateway.SyncStatus, err error) (Result, error) {
 		run.Status, run.FinishedAt = status, s.now().UTC()
 		if err != nil {
-			run.Error = err.Error()
 			var se *soap.Error
 			if errors.As(err, &se) {
 				run.ErrorClass = string(se.Class)
+			} else if errors.Is(err, gateway.ErrConflict) {
+				run.ErrorClass = ErrorClassConflict
+				err = lockLost(o.Lock, err)
 			}
+			run.Error = err.Error()
 		}
 		res.Run = run
 		if aerr := s.Store.AddSyncRun(ctx, run); aerr != nil && err == nil {
@@ -176,7 +206,7 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 		sealedTeacher[t.Key] = t
 	}
 
-	stage, err := s.Store.Stage(ctx, school.ID, run.ID)
+	stage, err := s.Store.Stage(ctx, school.ID, run.ID, fence(o.Lock)...)
 	if err != nil {
 		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: stage: %w", school.ID, err))
 	}

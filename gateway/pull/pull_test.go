@@ -196,8 +196,8 @@ func TestSyncHeldThenApproved(t *testing.T) {
 		t.Errorf("diff = +%d ~%d -%d, want -%d", d.Added, d.Changed, d.Left, res.Run.Left)
 	}
 	run, err := f.syncer.Approve(context.Background(), f.school, "test admin")
-	if err != nil || run.Left != res.Run.Left {
-		t.Fatalf("Approve = %+v, %v", run, err)
+	if err != nil || run.Left != res.Run.Left || run.Pupils != res.Run.Pupils || run.Pupils == 0 || run.Teachers != res.Run.Teachers {
+		t.Fatalf("Approve = %+v, %v; want the held run's counts (%d pupils)", run, err, res.Run.Pupils)
 	}
 	left := 0
 	for _, p := range f.pupils() {

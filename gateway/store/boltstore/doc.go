@@ -24,10 +24,15 @@
 //	                groups      key -> Group, JSON
 //	                composites  key -> CompositeGroup, JSON
 //	retired     bucket: generations replaced by a commit, deleted once no walk reads them
+//	lock        key: the school's sync lock (Lock, JSON); absent when free
+//	lockseq     key: the last fencing token issued (8-byte big-endian); never
+//	            lowered, also not by a release, so tokens are not reused
+//	conncheck   key: the last ConnectionCheck, JSON
+//	schedule    key: the ScheduleState, JSON
 //
-// Three more top-level buckets hold what belongs to no school or outlives
-// one. None starts with "school/", so DeleteSchool, Schools and the cleanup
-// on Open never touch them; an offboarded school's audit chain stays.
+// More top-level buckets hold what belongs to no school or outlives one.
+// None starts with "school/", so DeleteSchool, Schools and the cleanup on
+// Open never touch them; an offboarded school's audit chain stays.
 //
 //	audit       bucket: one bucket per chain ("gateway", "school/<id>") of
 //	                <seq>    8-byte big-endian sequence -> AuditEntry, JSON
@@ -39,6 +44,10 @@
 //	                         is WalkLogins order (time, then id)
 //	                ids      id -> its byat key
 //	secrets     bucket: name -> gateway secret (the caller seals it)
+//	tokens      bucket of
+//	                ids      token id -> Token, JSON (Tokens order)
+//	                byhash   Token.Hash -> token id; PutToken keeps the two in
+//	                         step in one transaction
 //
 // Records are encoded with encoding/json: readable with the bbolt CLI and
 // tolerant of added fields. Byte slices become base64 (nil stays nil), times
@@ -56,6 +65,18 @@
 // memory, and a generation retired by a commit is deleted only when the last
 // walk of it ends. On Open, generations that are neither current nor a kept
 // staging area (left by a crash or by a stage never committed) are deleted.
+//
+// # Locks and fencing
+//
+// AcquireLock, RenewLock and ReleaseLock are each one write transaction on
+// the school's lock and lockseq keys; the caller's now decides whether a
+// lock has lapsed (Until <= now). A lapsed lock stays until it is taken over
+// or released, and until then still counts as held by its token. A stage
+// made with StageOption.Fence checks the lock in its Stage (or OpenStage)
+// transaction and again inside the Commit transaction, before anything is
+// written; a refused Commit leaves the staging area and the handle as they
+// were. The file lock makes one process the only user of the file, so
+// locks matter here for goroutines of that process and for the contract.
 //
 // AppendAudit is a compare-and-set in one write transaction: it reads the
 // chain's head record, appends only when the entry's Seq and Prev extend it,

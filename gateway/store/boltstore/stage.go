@@ -12,11 +12,21 @@ import (
 )
 
 // Stage starts a new staging area, replacing any earlier one of the school.
-func (s *Store) Stage(ctx context.Context, id gateway.SchoolID, runID string) (gateway.Stage, error) {
-	st := &stage{s: s, school: id, runID: runID}
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+// With a fence it first checks, in the same transaction, that the school's
+// lock is held with the fence's token (ErrConflict otherwise), so a holder
+// that lost the lock cannot drop the new holder's staging area.
+func (s *Store) Stage(ctx context.Context, id gateway.SchoolID, runID string, opts ...gateway.StageOption) (gateway.Stage, error) {
+	fence, err := fenceOf(id, opts)
+	if err != nil {
+		return nil, fmt.Errorf("stage run %s of school %s: %w", runID, id, err)
+	}
+	st := &stage{s: s, school: id, runID: runID, fence: fence}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
 		sb, err := schoolBucket(tx, id)
 		if err != nil {
+			return err
+		}
+		if err := checkFence(sb, fence); err != nil {
 			return err
 		}
 		if err := dropStaging(sb); err != nil {
@@ -83,10 +93,16 @@ func (s *Store) StagedRun(ctx context.Context, id gateway.SchoolID) (string, err
 	return run, nil
 }
 
-// OpenStage reopens the kept staging area of run runID.
-func (s *Store) OpenStage(ctx context.Context, id gateway.SchoolID, runID string) (gateway.Stage, error) {
-	st := &stage{s: s, school: id, runID: runID}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+// OpenStage reopens the kept staging area of run runID. With a fence, the
+// school's lock must be held with its token (ErrConflict otherwise), now and
+// again at Commit.
+func (s *Store) OpenStage(ctx context.Context, id gateway.SchoolID, runID string, opts ...gateway.StageOption) (gateway.Stage, error) {
+	fence, err := fenceOf(id, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open stage of run %s of school %s: %w", runID, id, err)
+	}
+	st := &stage{s: s, school: id, runID: runID, fence: fence}
+	err = s.view(ctx, func(tx *bolt.Tx) error {
 		sb, err := schoolBucket(tx, id)
 		if err != nil {
 			return err
@@ -95,7 +111,7 @@ func (s *Store) OpenStage(ctx context.Context, id gateway.SchoolID, runID string
 		if sb.Get(keyKept) == nil || st.gen == 0 || !bytes.Equal(sb.Get(keyStageRun), []byte(runID)) {
 			return fmt.Errorf("kept stage: %w", gateway.ErrNotFound)
 		}
-		return nil
+		return checkFence(sb, fence)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open stage of run %s of school %s: %w", runID, id, err)
@@ -110,6 +126,7 @@ type stage struct {
 	school gateway.SchoolID
 	runID  string
 	gen    uint64
+	fence  uint64      // fencing token Commit checks; 0 for none
 	ended  atomic.Bool // committed or discarded through this handle
 }
 
@@ -218,9 +235,15 @@ func (st *stage) Pupils(ctx context.Context, fn func(gateway.Pupil) error) error
 }
 
 // Commit makes the stage the school's current snapshot in one transaction;
-// the old snapshot is retired and deleted once no walk reads it.
+// the old snapshot is retired and deleted once no walk reads it. A fenced
+// stage whose lock is no longer held with its token is refused in that
+// transaction (ErrConflict): nothing is written and the handle stays usable,
+// so the caller can still Discard it.
 func (st *stage) Commit(ctx context.Context) error {
 	err := st.update(ctx, "commit", func(sb, _ *bolt.Bucket) error {
+		if err := checkFence(sb, st.fence); err != nil {
+			return err
+		}
 		old := gen(sb, keyCurrent)
 		if err := sb.Put(keyCurrent, u64(st.gen)); err != nil {
 			return err

@@ -24,6 +24,10 @@
 //	p {s}:g<n>:composites     hash key → JSON CompositeGroup
 //	p {s}:g<n>:leases         sorted set reader token → deadline (ms), see below
 //	p {s}:retired             set of old generations still held by a reader
+//	p {s}:lock                hash owner, token, until: the school's sync lock; absent when free
+//	p {s}:lockseq             counter issuing fencing tokens; never lowered, also not by a release
+//	p {s}:conncheck           string, JSON ConnectionCheck: the last connection test
+//	p {s}:schedule            string, JSON ScheduleState
 //
 // Keys that belong to no school, or outlive one, start with a word instead
 // of "{", so DeleteSchool's SCAN for "p {s}:*" can never match them, whatever
@@ -37,6 +41,9 @@
 //	p logins:at               sorted set (score 0) of "<UTC time, fixed width> <id>": WalkLogins order
 //	p logins:key              hash login id → its member of logins:at
 //	p secrets                 hash name → gateway secret (the caller seals it)
+//	p tokens                  hash token id → JSON Token (Tokens sorts by id)
+//	p tokens:byhash           hash Token.Hash → token id; PutToken is one script that
+//	                          refuses a hash another id has and keeps both hashes in step
 //
 // AppendAudit is one script: it compares the head record's seq and hash
 // with the entry's Seq-1 and Prev (as strings, so no precision is lost) and
@@ -69,12 +76,27 @@
 // longer than that may find its generation gone and then fails with
 // gateway.ErrTransient rather than yield a mix.
 //
+// # Locks and fencing
+//
+// AcquireLock, RenewLock and ReleaseLock are one script each on the lock
+// hash (and, for AcquireLock, INCR on lockseq). Time is the caller's now,
+// never Redis TIME, and the lock hash has no Redis expiry: a lapsed lock
+// (until <= now) stays until it is taken over or released, and until then
+// still counts as held by its token. until is kept as "<Unix seconds>.<nine
+// digits of nanoseconds>" and compared in Lua as the pair, which a Lua
+// number holds exactly. A stage made with StageOption.Fence passes the
+// fencing token to the Stage script and to the Commit script, which compare
+// it with the lock hash's token before they change anything (OpenStage
+// reads it once; its Commit checks again in the script). A refused Commit
+// leaves the staging area and the handle as they were.
+//
 // # Limits
 //
 // Open connects to one Redis server (redis://, rediss:// or unix:// URLs);
 // the hash tags keep per-school work single-slot, but the school index,
-// DeleteSchool's SCAN and AppendAudit's script (which also updates
-// audit:chains) assume one server. DeleteSchool walks the database with
+// DeleteSchool's SCAN, AppendAudit's script (which also updates
+// audit:chains) and PutToken's script (tokens and tokens:byhash) assume one
+// server. DeleteSchool walks the database with
 // SCAN to catch every key of the school, so its cost grows with the size of
 // the whole database; it is an administrative act, not a hot path.
 // Records are stored as JSON of the gateway types: renaming a field of

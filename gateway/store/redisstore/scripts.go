@@ -6,6 +6,9 @@ import "github.com/redis/go-redis/v9"
 const (
 	refusedNoSchool = -1 // the school does not exist
 	refusedStale    = -2 // the stage token no longer matches (replaced, ended or school deleted)
+	refusedFence    = -3 // the school's lock is not held with the given fencing token
+	refusedLockHeld = -4 // the school's lock is held by someone and has not lapsed
+	refusedHashUsed = -5 // another token has this hash
 )
 
 // luaLib is prepended to every script. base is "<prefix>{<school>}:".
@@ -35,6 +38,11 @@ end
 local function sweep(base, now)
   for _, g in ipairs(redis.call('SMEMBERS', base .. 'retired')) do retire(base, g, now) end
 end
+-- fenced is true when a fencing token is given (not '') and the lock hash
+-- does not carry it: the holder lost the lock.
+local function fenced(lockkey, fence)
+  return fence ~= '' and redis.call('HGET', lockkey, 'token') ~= fence
+end
 `
 
 func script(body string) *redis.Script { return redis.NewScript(luaLib + body) }
@@ -62,9 +70,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return 0`)
 
-	// KEYS school, stage, gennext; ARGV base, token, run id. Returns the new generation.
+	// KEYS school, stage, gennext, lock; ARGV base, token, run id, fencing
+	// token ('' for none). Returns the new generation.
 	stageScript = script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if fenced(KEYS[4], ARGV[4]) then return -3 end
 local old = redis.call('HGET', KEYS[2], 'gen')
 if old then dropgen(ARGV[1], old) end
 local g = redis.call('INCR', KEYS[3])
@@ -84,11 +94,12 @@ return 0`)
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return -2 end
 return 0`)
 
-	// KEYS school, stage, gen; ARGV base, token.
+	// KEYS school, stage, gen, lock; ARGV base, token, fencing token ('' for none).
 	commitScript = script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local st = redis.call('HMGET', KEYS[2], 'token', 'gen')
 if st[1] ~= ARGV[2] then return -2 end
+if fenced(KEYS[4], ARGV[3]) then return -3 end
 local old = redis.call('GET', KEYS[3])
 redis.call('SET', KEYS[3], st[2])
 redis.call('DEL', KEYS[2])

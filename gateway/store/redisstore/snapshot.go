@@ -25,18 +25,25 @@ func genKey(base string, gen int64, what string) string {
 }
 
 // Stage starts a new staging area, dropping any earlier one of the school.
-func (s *Store) Stage(ctx context.Context, id gateway.SchoolID, runID string) (gateway.Stage, error) {
+// With a fence, the same script first checks that the school's lock is held
+// with the fence's token (ErrConflict otherwise), so a holder that lost the
+// lock cannot drop the new holder's staging area.
+func (s *Store) Stage(ctx context.Context, id gateway.SchoolID, runID string, opts ...gateway.StageOption) (gateway.Stage, error) {
+	fence, err := fenceOf(id, opts)
+	if err != nil {
+		return nil, wrap("stage run "+runID, id, err)
+	}
 	tok := token()
 	gen, err := stageScript.Run(ctx, s.rdb,
-		[]string{s.key(id, "school"), s.key(id, "stage"), s.key(id, "gennext")},
-		s.base(id), tok, runID).Int64()
+		[]string{s.key(id, "school"), s.key(id, "stage"), s.key(id, "gennext"), s.key(id, "lock")},
+		s.base(id), tok, runID, fence).Int64()
 	if err == nil {
-		err = refused(gen, id)
+		err = refusal(gen, id)
 	}
 	if err != nil {
 		return nil, wrap("stage run "+runID, id, err)
 	}
-	return &stage{s: s, school: id, run: runID, token: tok, gen: gen}, nil
+	return &stage{s: s, school: id, run: runID, token: tok, gen: gen, fence: fence}, nil
 }
 
 // StagedRun returns the run id of the kept staging area, or ErrNotFound.
@@ -48,16 +55,25 @@ func (s *Store) StagedRun(ctx context.Context, id gateway.SchoolID) (string, err
 	return run, nil
 }
 
-// OpenStage reopens the kept staging area of runID.
-func (s *Store) OpenStage(ctx context.Context, id gateway.SchoolID, runID string) (gateway.Stage, error) {
+// OpenStage reopens the kept staging area of runID. With a fence, the
+// school's lock must be held with its token (ErrConflict otherwise), now and
+// again, atomically, at Commit.
+func (s *Store) OpenStage(ctx context.Context, id gateway.SchoolID, runID string, opts ...gateway.StageOption) (gateway.Stage, error) {
+	fence, err := fenceOf(id, opts)
+	if err != nil {
+		return nil, wrap("open stage run "+runID, id, err)
+	}
 	tok, run, gen, err := s.kept(ctx, id)
 	if err == nil && run != runID {
 		err = fmt.Errorf("kept stage of run %s: %w", runID, gateway.ErrNotFound)
 	}
+	if err == nil && fence != "" {
+		err = s.checkFence(ctx, id, fence)
+	}
 	if err != nil {
 		return nil, wrap("open stage run "+runID, id, err)
 	}
-	return &stage{s: s, school: id, run: runID, token: tok, gen: gen}, nil
+	return &stage{s: s, school: id, run: runID, token: tok, gen: gen, fence: fence}, nil
 }
 
 // kept reads the kept stage of a school: token, run id and generation.
@@ -240,6 +256,7 @@ type stage struct {
 	run    string
 	token  string
 	gen    int64
+	fence  string // fencing token Commit checks; "" for none
 
 	mu    sync.Mutex
 	ended bool
@@ -413,18 +430,23 @@ func (st *stage) check(ctx context.Context) error {
 }
 
 // Commit swaps the staged generation in, in one script; the old generation
-// is dropped at once unless a Pupils walk still holds it.
+// is dropped at once unless a Pupils walk still holds it. A fenced stage
+// whose lock is no longer held with its token is refused by the same script
+// (ErrConflict): nothing is written and the handle stays usable, so the
+// caller can still Discard it.
 func (st *stage) Commit(ctx context.Context) error {
 	if err := st.live(); err != nil {
 		return wrap(st.op("commit"), st.school, err)
 	}
 	code, err := commitScript.Run(ctx, st.s.rdb,
-		[]string{st.s.key(st.school, "school"), st.stageKey(), st.s.key(st.school, "gen")},
-		st.s.base(st.school), st.token).Int64()
+		[]string{st.s.key(st.school, "school"), st.stageKey(), st.s.key(st.school, "gen"), st.s.key(st.school, "lock")},
+		st.s.base(st.school), st.token, st.fence).Int64()
 	if err == nil {
-		err = refused(code, st.school)
+		err = refusal(code, st.school)
 	}
-	if err == nil || errors.Is(err, gateway.ErrConflict) || errors.Is(err, gateway.ErrNotFound) {
+	// A fence refusal leaves the staging area as it was (the handle may
+	// still Discard it); the other refusals leave nothing to commit.
+	if err == nil || (code != refusedFence && (errors.Is(err, gateway.ErrConflict) || errors.Is(err, gateway.ErrNotFound))) {
 		st.end() // committed, or nothing left to commit
 	}
 	return wrap(st.op("commit"), st.school, err)

@@ -1,0 +1,523 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+)
+
+// HeldSync is a held sync and what approving it would change.
+type HeldSync struct {
+	School  gateway.SchoolID `json:"school"`
+	Run     string           `json:"run"`
+	Added   int              `json:"added"`
+	Changed int              `json:"changed"`
+	Left    int              `json:"left"`
+	Changes []HeldChange     `json:"changes"`
+}
+
+// HeldChange is one pupil in a held sync, by id and LAS key only.
+type HeldChange struct {
+	Pupil  gateway.PupilID `json:"pupil"`
+	LASKey string          `json:"las_key,omitempty"`
+	Kind   string          `json:"kind"`
+	Fields []string        `json:"fields,omitempty"`
+}
+
+// Submitted is what a results submission queued.
+type Submitted struct {
+	Results   int      `json:"results"`
+	New       int      `json:"new"`
+	Changed   int      `json:"changed"`
+	Unchanged int      `json:"unchanged"`
+	Tests     int      `json:"tests"`
+	Batches   []string `json:"batches"`
+	Held      bool     `json:"held"`
+}
+
+// Receipt is where one result stands.
+type Receipt struct {
+	Key         string             `json:"key"`
+	Pupil       gateway.PupilID    `json:"pupil"`
+	Test        string             `json:"test"`
+	Part        string             `json:"part,omitempty"`
+	Date        string             `json:"date"`
+	State       gateway.BatchState `json:"state"`
+	At          time.Time          `json:"at"`
+	Reason      string             `json:"reason,omitempty"`
+	ErrorClass  string             `json:"error_class,omitempty"`
+	FaultCode   string             `json:"fault_code,omitempty"`
+	Batch       string             `json:"batch"`
+	Attempts    int                `json:"attempts"`
+	NextAttempt *time.Time         `json:"next_attempt,omitempty"`
+	Evidence    string             `json:"evidence,omitempty"`
+}
+
+// AuditReport is the outcome of verifying the audit chains.
+type AuditReport struct {
+	OK       bool           `json:"ok"`
+	Chains   int            `json:"chains"`
+	Entries  int            `json:"entries"`
+	Problems []AuditProblem `json:"problems"`
+}
+
+// AuditProblem is one finding of the audit verification.
+type AuditProblem struct {
+	Chain  string `json:"chain"`
+	Seq    uint64 `json:"seq"`
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
+}
+
+// SchoolView is a school as the API shows it: never a secret.
+type SchoolView struct {
+	ID              gateway.SchoolID         `json:"id"`
+	Brin            string                   `json:"brin,omitempty"`
+	Dependancecode  string                   `json:"dependancecode,omitempty"`
+	Schoolkey       string                   `json:"schoolkey,omitempty"`
+	Profile         string                   `json:"profile"`
+	Endpoint        string                   `json:"endpoint"`
+	Xsdversie       string                   `json:"xsdversie"`
+	ResultsEndpoint string                   `json:"results_endpoint,omitempty"`
+	Consent         map[string]bool          `json:"consent"`
+	LastPulledAt    *time.Time               `json:"last_pulled_at,omitempty"`
+	Connection      *gateway.ConnectionCheck `json:"connection,omitempty"`
+	LastSync        *gateway.SyncRun         `json:"last_sync,omitempty"`
+	NextRun         *time.Time               `json:"next_run,omitempty"`
+	HeldSync        *string                  `json:"held_sync,omitempty"`
+	Outbox          map[string]int           `json:"outbox,omitempty"`
+}
+
+func consentMap(c gateway.Consent) map[string]bool {
+	m := map[string]bool{}
+	for _, p := range gateway.Processings {
+		m[string(p)] = c[p]
+	}
+	return m
+}
+
+// view builds the school's view; detailed adds the status fields.
+func (s *Server) view(r *http.Request, sc gateway.School, detailed bool) (SchoolView, error) {
+	ctx := r.Context()
+	v := SchoolView{ID: sc.ID, Brin: sc.Brin, Dependancecode: sc.Dependancecode, Schoolkey: sc.Schoolkey, Profile: sc.Vendor,
+		Endpoint: sc.Endpoint, Xsdversie: sc.Xsdversie}
+	if sc.Results != nil {
+		v.ResultsEndpoint = sc.Results.Endpoint
+	}
+	if !sc.LastPulledAt.IsZero() {
+		t := sc.LastPulledAt
+		v.LastPulledAt = &t
+	}
+	c, err := s.store.Consent(ctx, sc.ID)
+	if err != nil {
+		return v, err
+	}
+	v.Consent = consentMap(c)
+	if !detailed {
+		return v, nil
+	}
+	if chk, err := s.store.ConnectionCheck(ctx, sc.ID); err == nil {
+		v.Connection = &chk
+	} else if !errors.Is(err, gateway.ErrNotFound) {
+		return v, err
+	}
+	runs, err := s.store.SyncRuns(ctx, sc.ID, 1)
+	if err != nil {
+		return v, err
+	}
+	if len(runs) > 0 {
+		v.LastSync = &runs[0]
+	}
+	if t := s.services.NextRun(ctx, sc); !t.IsZero() {
+		v.NextRun = &t
+	}
+	if run, err := s.store.StagedRun(ctx, sc.ID); err == nil {
+		v.HeldSync = &run
+	} else if !errors.Is(err, gateway.ErrNotFound) {
+		return v, err
+	}
+	d, err := s.store.OutboxDepth(ctx, sc.ID)
+	if err != nil {
+		return v, err
+	}
+	v.Outbox = map[string]int{}
+	for _, st := range gateway.BatchStates {
+		v.Outbox[string(st)] = d[st]
+	}
+	return v, nil
+}
+
+// school loads the {school} of the path, within the caller's scope.
+func (s *Server) school(w http.ResponseWriter, r *http.Request) (gateway.School, bool) {
+	sc, err := s.store.School(r.Context(), gateway.SchoolID(r.PathValue("school")))
+	if err != nil {
+		s.fail(w, r, err)
+		return sc, false
+	}
+	return sc, true
+}
+
+func (s *Server) listSchools(w http.ResponseWriter, r *http.Request) {
+	schools, err := s.store.Schools(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]SchoolView, 0, len(schools))
+	for _, sc := range schools {
+		v, err := s.view(r, sc, false)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"schools": out})
+}
+
+func (s *Server) getSchool(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.view(r, sc, true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	chk, err := s.services.TestConnection(r.Context(), sc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, chk)
+}
+
+// ConsentChangeView is one consent change.
+type ConsentChangeView struct {
+	Processing gateway.Processing `json:"processing"`
+	Old        bool               `json:"old"`
+	New        bool               `json:"new"`
+	By         string             `json:"by"`
+	At         time.Time          `json:"at"`
+}
+
+func (s *Server) getConsent(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	c, err := s.store.Consent(r.Context(), sc.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	hist, err := s.store.ConsentHistory(r.Context(), sc.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := make([]ConsentChangeView, 0, len(hist))
+	for _, ch := range hist {
+		h = append(h, ConsentChangeView{Processing: ch.Processing, Old: ch.Old, New: ch.New, By: ch.By, At: ch.At})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"school": sc.ID, "consent": consentMap(c), "history": h})
+}
+
+// maxJSONBody caps a small JSON request body (a consent change).
+const maxJSONBody = 1 << 20
+
+// readBody decodes a small JSON body strictly: exactly one JSON value,
+// unknown fields named by a JSON pointer. tooLarge: the body passed
+// maxJSONBody (a 413, not a 422).
+func readBody(w http.ResponseWriter, r *http.Request, v any) (fp *FieldProblem, tooLarge bool) {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, err = dec.Token(); errors.Is(err, io.EOF) {
+			return nil, false
+		} else if err == nil {
+			err = errors.New("the body holds more than one JSON value")
+		}
+	}
+	var mbe *http.MaxBytesError
+	var ute *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &mbe):
+		return &FieldProblem{Field: "", Reason: fmt.Sprintf("the body is larger than %d bytes", mbe.Limit)}, true
+	case errors.As(err, &ute):
+		return &FieldProblem{Field: jsonPointer(ute.Field), Reason: "must be a JSON " + jsonType(ute.Type)}, false
+	case errors.Is(err, io.EOF):
+		return &FieldProblem{Field: "", Reason: "the body is empty; send a JSON object"}, false
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if name, uerr := strconv.Unquote(name); uerr == nil {
+			return &FieldProblem{Field: jsonPointer(name), Reason: "is not a known field"}, false
+		}
+	}
+	return &FieldProblem{Field: "", Reason: err.Error()}, false
+}
+
+// jsonPointer turns encoding/json's dotted field path into a JSON pointer
+// ("" is the whole body).
+func jsonPointer(path string) string {
+	if path == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, part := range strings.Split(path, ".") {
+		b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(part))
+	}
+	return b.String()
+}
+
+// jsonType names the JSON type a Go type decodes from (never the Go type:
+// it would show the server's internals).
+func jsonType(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "value"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	}
+	return "value"
+}
+
+func (s *Server) putConsent(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	p := gateway.Processing(r.PathValue("processing"))
+	if !p.Valid() {
+		invalid(w, r, "unknown processing", FieldProblem{Field: "processing", Reason: "must be one of las_exchange, dashboards, legal, research"})
+		return
+	}
+	var body struct {
+		Granted *bool `json:"granted"`
+	}
+	if fp, tooLarge := readBody(w, r, &body); tooLarge {
+		writeProblem(w, r, Problem{Type: typeInvalid, Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: fp.Reason, Errors: []FieldProblem{*fp}})
+		return
+	} else if fp != nil {
+		invalid(w, r, "the body must be {\"granted\": true|false}", *fp)
+		return
+	}
+	if body.Granted == nil {
+		invalid(w, r, "the body must be {\"granted\": true|false}", FieldProblem{Field: "/granted", Reason: "is required"})
+		return
+	}
+	pr, _ := principalOf(r.Context())
+	a, err := s.services.SetConsent(r.Context(), sc.ID, p, *body.Granted, pr.actor())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"school": sc.ID, "processing": p, "granted": a.Change.New, "changed": a.Changed,
+		"held_batches": a.Held, "released_batches": a.Released, "still_in_flight": a.StillInFlight})
+}
+
+func (s *Server) syncNow(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	pr, _ := principalOf(r.Context())
+	if err := s.services.SyncNow(r.Context(), sc, pr.actor()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/schools/"+string(sc.ID)+"/syncs")
+	writeJSON(w, http.StatusAccepted, map[string]any{"school": sc.ID, "status": "started"})
+}
+
+// limitParam reads ?limit= (default def, 1..max).
+func limitParam(w http.ResponseWriter, r *http.Request, def, maxN int) (int, bool) {
+	q := r.URL.Query().Get("limit")
+	if q == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(q)
+	if err != nil || n < 1 || n > maxN {
+		invalid(w, r, "bad query parameter", FieldProblem{Field: "limit", Reason: fmt.Sprintf("must be a whole number from 1 to %d", maxN)})
+		return 0, false
+	}
+	return n, true
+}
+
+func (s *Server) listSyncs(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	n, ok := limitParam(w, r, 20, 1000)
+	if !ok {
+		return
+	}
+	runs, err := s.store.SyncRuns(r.Context(), sc.ID, n)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if runs == nil {
+		runs = []gateway.SyncRun{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"school": sc.ID, "runs": runs})
+}
+
+func (s *Server) getHeldSync(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	h, err := s.services.HeldSync(r.Context(), sc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}
+
+func (s *Server) approveHeldSync(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	pr, _ := principalOf(r.Context())
+	run, err := s.services.Approve(r.Context(), sc, pr.actor())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, run)
+}
+
+// maxResultsBody caps a results submission (about 100,000 results).
+const maxResultsBody = 64 << 20
+
+func (s *Server) submitResults(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxResultsBody+1))
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("read body: %w", gateway.ErrInvalid))
+		return
+	}
+	if len(body) > maxResultsBody {
+		writeProblem(w, r, Problem{Type: typeInvalid, Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("a results submission may hold at most %d bytes: split it", maxResultsBody)})
+		return
+	}
+	pr, _ := principalOf(r.Context())
+	sub, problems, err := s.services.SubmitResults(r.Context(), sc, body, pr.actor())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(problems) > 0 {
+		invalid(w, r, fmt.Sprintf("%d problem(s) in the results; nothing was stored", len(problems)), problems...)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, sub)
+}
+
+func (s *Server) listResults(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	state := gateway.BatchState(r.URL.Query().Get("state"))
+	if state != "" && !slices.Contains(gateway.BatchStates, state) {
+		invalid(w, r, "bad query parameter", FieldProblem{Field: "state", Reason: "must be one of queued, sent, accepted, rejected, held, split"})
+		return
+	}
+	rcs, err := s.services.Receipts(r.Context(), sc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	counts := map[string]int{}
+	out := []Receipt{}
+	for _, rc := range rcs {
+		counts[string(rc.State)]++
+		if state == "" || rc.State == state {
+			out = append(out, rc)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"school": sc.ID, "counts": counts, "receipts": out})
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.school(w, r)
+	if !ok {
+		return
+	}
+	n, ok := limitParam(w, r, 100, 10000)
+	if !ok {
+		return
+	}
+	var entries []gateway.AuditEntry
+	err := s.store.WalkAudit(r.Context(), gateway.AuditChainOf(sc.ID), func(e gateway.AuditEntry) error {
+		entries = append(entries, e)
+		if len(entries) > n {
+			entries = entries[1:]
+		}
+		return nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if entries == nil {
+		entries = []gateway.AuditEntry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"school": sc.ID, "entries": entries})
+}
+
+func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.services.VerifyAudit(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if rep.Problems == nil {
+		rep.Problems = []AuditProblem{}
+	}
+	writeJSON(w, http.StatusOK, rep)
+}

@@ -1,0 +1,25 @@
+// Package httpapi is the gateway's admin HTTP edge: the REST API under
+// /api/v1 (its OpenAPI 3 document is openapi.json, served at
+// /api/v1/openapi.json), the server-rendered school-admin page, Prometheus
+// /metrics, /healthz and /readyz.
+//
+// # Room and limits
+//
+// It is the only importer of the Prometheus client. It reaches the rest of
+// the gateway through the Store (wrapped in gateway.ScopedStore, so a
+// caller's school scope is enforced inside every query) and through the
+// Services interface, which cmd/uwlr-gateway wires to the sync, delivery,
+// intake and audit packages.
+//
+// Authentication: bearer tokens (stored as SHA-256 hashes) with the roles
+// operator (every school), school-admin (the schools on the token) and
+// viewer (read-only). A school outside the caller's scope answers 404, as
+// if it did not exist. Every failed login, every web login, and the first
+// use of an API token after an hour of quiet is audited (the processing
+// agreement's login logging) and kept as a login record for retention.
+//
+// Errors are RFC 9457 problem details, from one table (statusOf) of error
+// kinds; a bad field is named in "errors". A 5xx carries only the request
+// id; the error itself is logged once, with that id. Logs never hold a
+// token secret, name, birth date, ECK iD or request body.
+package httpapi

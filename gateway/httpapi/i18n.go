@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+)
+
+// Languages of the web page: Dutch (the default, for Dutch school admins)
+// and English.
+const (
+	langNL = "nl"
+	langEN = "en"
+)
+
+// processingText is how the web page describes each optional processing:
+// the purposes of the processing agreement, in the school's words.
+var processingText = map[string]map[gateway.Processing][2]string{
+	langNL: {
+		gateway.ProcessingLASExchange: {"Uitwisseling met het LAS",
+			"Leerlinggegevens ophalen uit het leerlingadministratiesysteem (LAS) van de school en toetsresultaten terugsturen naar het LAS."},
+		gateway.ProcessingDashboards: {"Dashboards",
+			"Resultaten tonen in de dashboards van de school."},
+		gateway.ProcessingLegal: {"Wettelijke verplichtingen",
+			"Gegevens bewaren en verwerken die nodig zijn om aan wettelijke verplichtingen te voldoen."},
+		gateway.ProcessingResearch: {"Onderzoek en statistiek",
+			"Gepseudonimiseerde gegevens gebruiken voor onderzoek en statistiek; niet herleidbaar tot een leerling."},
+	},
+	langEN: {
+		gateway.ProcessingLASExchange: {"Exchange with the LAS",
+			"Pulling pupil data from the school's pupil administration system (LAS) and sending test results back to it."},
+		gateway.ProcessingDashboards: {"Dashboards",
+			"Showing results in the school's dashboards."},
+		gateway.ProcessingLegal: {"Legal requirements",
+			"Keeping and processing the data needed to meet legal requirements."},
+		gateway.ProcessingResearch: {"Research and statistics",
+			"Using pseudonymised data for research and statistics; never traceable to a pupil."},
+	},
+}
+
+// texts are the page's words.
+var texts = map[string]map[string]string{
+	langNL: {
+		"title": "UWLR-koppeling", "login": "Inloggen", "token": "Toegangssleutel (token)", "login.help": "Plak de toegangssleutel die u van de beheerder kreeg.",
+		"logout": "Uitloggen", "schools": "Scholen", "consent": "Toestemming", "consent.help": "Elke verwerking staat uit totdat de school die aanzet. Elke wijziging wordt vastgelegd.",
+		"on": "Aan", "off": "Uit", "turn.on": "Aanzetten", "turn.off": "Uitzetten",
+		"connection": "Verbinding met het LAS", "connection.none": "Nog niet getest.", "connection.ok": "Verbinding werkt", "connection.fail": "Verbinding mislukt",
+		"test": "Verbinding testen", "fix": "Oplossing", "sync": "Synchronisatie", "sync.last": "Laatste synchronisatie", "sync.next": "Volgende geplande synchronisatie",
+		"sync.never": "Nog nooit", "sync.none": "Niet gepland", "sync.now": "Nu synchroniseren", "held": "Goedkeuring van grote wijzigingen",
+		"run.applied": "doorgevoerd", "run.held": "wacht op goedkeuring", "run.unchanged": "geen wijzigingen", "run.refused": "geweigerd (geen toestemming)", "run.failed": "mislukt",
+		"held.help": "Deze synchronisatie verandert veel leerlingen tegelijk en wordt pas doorgevoerd na uw goedkeuring.",
+		"held.none": "Er wacht geen synchronisatie op goedkeuring.", "approve": "Goedkeuren en doorvoeren", "added": "nieuw", "changed": "gewijzigd", "left": "vertrokken",
+		"pupil": "Leerling", "laskey": "LAS-sleutel", "kind": "Soort", "fields": "Velden", "results": "Resultaten naar het LAS",
+		"state.queued": "In de wachtrij", "state.sent": "Verzonden", "state.accepted": "Geaccepteerd", "state.rejected": "Geweigerd", "state.held": "Vastgehouden", "state.split": "Opgesplitst",
+		"viewer": "U kunt alleen meekijken.", "back": "Terug", "error": "Er ging iets mis", "denied": "Geen toegang", "bad.token": "Deze toegangssleutel is niet geldig.",
+		"at": "om", "pupils": "leerlingen", "status": "Status", "profile": "LAS-profiel", "groups": "groepen",
+		"msg.consent": "Toestemming bijgewerkt.", "msg.tested": "Verbinding getest.", "msg.approved": "Synchronisatie goedgekeurd en doorgevoerd.", "msg.sync": "Synchronisatie gestart; ververs de pagina over enkele ogenblikken.",
+		"msg.held": "batches met resultaten vastgehouden", "msg.released": "batches met resultaten weer in de wachtrij",
+	},
+	langEN: {
+		"title": "UWLR link", "login": "Log in", "token": "Access token", "login.help": "Paste the access token your administrator gave you.",
+		"logout": "Log out", "schools": "Schools", "consent": "Consent", "consent.help": "Each processing is off until the school turns it on. Every change is recorded.",
+		"on": "On", "off": "Off", "turn.on": "Turn on", "turn.off": "Turn off",
+		"connection": "Connection to the LAS", "connection.none": "Not tested yet.", "connection.ok": "Connection works", "connection.fail": "Connection failed",
+		"test": "Test connection", "fix": "How to fix", "sync": "Sync", "sync.last": "Last sync", "sync.next": "Next scheduled sync",
+		"sync.never": "Never", "sync.none": "Not planned", "sync.now": "Sync now", "held": "Approval of large changes",
+		"run.applied": "applied", "run.held": "waiting for approval", "run.unchanged": "no changes", "run.refused": "refused (no consent)", "run.failed": "failed",
+		"held.help": "This sync changes many pupils at once and is applied only after your approval.",
+		"held.none": "No sync waits for approval.", "approve": "Approve and apply", "added": "added", "changed": "changed", "left": "left",
+		"pupil": "Pupil", "laskey": "LAS key", "kind": "Kind", "fields": "Fields", "results": "Results to the LAS",
+		"state.queued": "Queued", "state.sent": "Sent", "state.accepted": "Accepted", "state.rejected": "Rejected", "state.held": "Held", "state.split": "Split",
+		"viewer": "You can only look.", "back": "Back", "error": "Something went wrong", "denied": "No access", "bad.token": "This access token is not valid.",
+		"at": "at", "pupils": "pupils", "status": "Status", "profile": "LAS profile", "groups": "groups",
+		"msg.consent": "Consent updated.", "msg.tested": "Connection tested.", "msg.approved": "Sync approved and applied.", "msg.sync": "Sync started; refresh the page in a moment.",
+		"msg.held": "result batches held", "msg.released": "result batches queued again",
+	},
+}
+
+// langOf picks the page language: ?lang=, then the lang cookie, then Dutch.
+func langOf(r *http.Request) string {
+	for _, l := range []string{r.URL.Query().Get("lang"), cookieValue(r, "uwlr_lang")} {
+		if l == langNL || l == langEN {
+			return l
+		}
+	}
+	return langNL
+}
+
+func cookieValue(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}

@@ -1,0 +1,575 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ScopedStore returns a Store that enforces the caller's scope (WithScope)
+// in every method, before the wrapped store is asked anything (STYLE.md R12):
+// an API handler that forgets a check still cannot read or change school B.
+//
+// Without a scope in ctx (the CLI, the scheduler, the delivery worker) every
+// method delegates unchanged. With one:
+//
+//   - A method that names a school (as an argument, or inside a value it
+//     writes: School.ID, ConsentChange.School, SyncRun.School,
+//     Evidence.School, Claim.Batch.School, Lock.School, a batch's or result's
+//     School, a StageOption's fence) returns an error wrapping ErrNotFound
+//     when the scope does not allow that school: to the caller it does not
+//     exist. A value that leaves its school empty (a Result or Batch handed
+//     to Enqueue, a part handed to Split) takes the checked school of the call.
+//   - An audit chain counts as its school's (AuditChainOf); the gateway chain,
+//     and any other name, needs Scope.All; out of scope is ErrNotFound.
+//   - Listings filter: Schools, AuditChains and WalkLogins show only what the
+//     scope allows (a login without a school needs Scope.All).
+//   - Gateway-wide acts that name no school (tokens, gateway secrets,
+//     deleting login records, claiming outbox batches across schools) need
+//     Scope.All; otherwise they return an error wrapping ErrForbidden.
+//
+// The wrapper holds no state; a Stage it returns is bound to a school that
+// was checked when it was made. It does not embed Store, so a new Store
+// method does not compile here until someone decides its scope.
+func ScopedStore(st Store) Store { return scopedStore{st: st} }
+
+type scopedStore struct{ st Store }
+
+var _ Store = scopedStore{}
+
+// needAll refuses a gateway-wide act to a caller whose scope is limited.
+func needAll(ctx context.Context, op string) error {
+	if s, ok := ScopeFrom(ctx); ok && !s.All {
+		return fmt.Errorf("%s: %w: needs the gateway-wide scope", op, ErrForbidden)
+	}
+	return nil
+}
+
+// chainInScope allows a school's chain to a scope with that school, and
+// every other chain (the gateway chain included) only to Scope.All.
+func chainInScope(ctx context.Context, chain string) error {
+	s, ok := ScopeFrom(ctx)
+	if !ok || s.All {
+		return nil
+	}
+	if id, isSchool := strings.CutPrefix(chain, AuditChainOf("")); isSchool && id != "" && s.Allows(SchoolID(id)) {
+		return nil
+	}
+	return fmt.Errorf("audit chain %s: %w", chain, ErrNotFound)
+}
+
+// optionalInScope checks a school carried by a value only when it is set.
+func optionalInScope(ctx context.Context, school SchoolID) error {
+	if school == "" {
+		return nil
+	}
+	return inScope(ctx, school)
+}
+
+// fencesInScope checks the school of every fence in opts.
+func fencesInScope(ctx context.Context, opts []StageOption) error {
+	for _, o := range opts {
+		if o.Fence != nil {
+			if err := inScope(ctx, o.Fence.School); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Schools: filtered to the scope.
+func (s scopedStore) Schools(ctx context.Context) ([]School, error) {
+	all, err := s.st.Schools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := ScopeFrom(ctx)
+	if !ok || sc.All {
+		return all, nil
+	}
+	out := all[:0:0]
+	for _, x := range all {
+		if sc.Allows(x.ID) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// PutSchool: checks the school's ID (a limited scope cannot create a school
+// outside it, nor replace one).
+func (s scopedStore) PutSchool(ctx context.Context, x School) error {
+	if err := inScope(ctx, x.ID); err != nil {
+		return err
+	}
+	return s.st.PutSchool(ctx, x)
+}
+
+func (s scopedStore) School(ctx context.Context, id SchoolID) (School, error) {
+	if err := inScope(ctx, id); err != nil {
+		return School{}, err
+	}
+	return s.st.School(ctx, id)
+}
+
+func (s scopedStore) DeleteSchool(ctx context.Context, id SchoolID) error {
+	if err := inScope(ctx, id); err != nil {
+		return err
+	}
+	return s.st.DeleteSchool(ctx, id)
+}
+
+// SetConsent: checks ConsentChange.School.
+func (s scopedStore) SetConsent(ctx context.Context, c ConsentChange) error {
+	if err := inScope(ctx, c.School); err != nil {
+		return err
+	}
+	return s.st.SetConsent(ctx, c)
+}
+
+func (s scopedStore) Consent(ctx context.Context, id SchoolID) (Consent, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.st.Consent(ctx, id)
+}
+
+func (s scopedStore) ConsentHistory(ctx context.Context, id SchoolID) ([]ConsentChange, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.st.ConsentHistory(ctx, id)
+}
+
+// Stage: checks the school and the school of any fence.
+func (s scopedStore) Stage(ctx context.Context, id SchoolID, runID string, opts ...StageOption) (Stage, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, err
+	}
+	if err := fencesInScope(ctx, opts); err != nil {
+		return nil, err
+	}
+	return s.st.Stage(ctx, id, runID, opts...)
+}
+
+func (s scopedStore) StagedRun(ctx context.Context, id SchoolID) (string, error) {
+	if err := inScope(ctx, id); err != nil {
+		return "", err
+	}
+	return s.st.StagedRun(ctx, id)
+}
+
+// OpenStage: checks the school and the school of any fence.
+func (s scopedStore) OpenStage(ctx context.Context, id SchoolID, runID string, opts ...StageOption) (Stage, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, err
+	}
+	if err := fencesInScope(ctx, opts); err != nil {
+		return nil, err
+	}
+	return s.st.OpenStage(ctx, id, runID, opts...)
+}
+
+func (s scopedStore) Pupils(ctx context.Context, id SchoolID, fn func(Pupil) error) error {
+	if err := inScope(ctx, id); err != nil {
+		return err
+	}
+	return s.st.Pupils(ctx, id, fn)
+}
+
+func (s scopedStore) Teachers(ctx context.Context, id SchoolID) ([]Teacher, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.st.Teachers(ctx, id)
+}
+
+func (s scopedStore) Groups(ctx context.Context, id SchoolID) ([]Group, []CompositeGroup, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, nil, err
+	}
+	return s.st.Groups(ctx, id)
+}
+
+func (s scopedStore) PupilsByID(ctx context.Context, id SchoolID, ids []PupilID) (map[PupilID]Pupil, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.st.PupilsByID(ctx, id, ids)
+}
+
+func (s scopedStore) PurgePupils(ctx context.Context, id SchoolID, ids []PupilID) (int, error) {
+	if err := inScope(ctx, id); err != nil {
+		return 0, err
+	}
+	return s.st.PurgePupils(ctx, id, ids)
+}
+
+// AddSyncRun: checks SyncRun.School.
+func (s scopedStore) AddSyncRun(ctx context.Context, r SyncRun) error {
+	if err := inScope(ctx, r.School); err != nil {
+		return err
+	}
+	return s.st.AddSyncRun(ctx, r)
+}
+
+func (s scopedStore) SyncRuns(ctx context.Context, id SchoolID, limit int) ([]SyncRun, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.st.SyncRuns(ctx, id, limit)
+}
+
+// --- Outbox
+
+func (s scopedStore) PutTests(ctx context.Context, id SchoolID, tests []TestDefinition) error {
+	if err := inScope(ctx, id); err != nil {
+		return err
+	}
+	return s.st.PutTests(ctx, id, tests)
+}
+
+func (s scopedStore) Tests(ctx context.Context, id SchoolID) ([]TestDefinition, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.st.Tests(ctx, id)
+}
+
+// Enqueue: checks the school, the batch's School and every result's
+// School (each when set).
+func (s scopedStore) Enqueue(ctx context.Context, id SchoolID, rs []Result, b Batch) (Enqueued, error) {
+	if err := inScope(ctx, id); err != nil {
+		return Enqueued{}, err
+	}
+	if err := optionalInScope(ctx, b.School); err != nil {
+		return Enqueued{}, err
+	}
+	for _, r := range rs {
+		if err := optionalInScope(ctx, r.School); err != nil {
+			return Enqueued{}, err
+		}
+	}
+	return s.st.Enqueue(ctx, id, rs, b)
+}
+
+func (s scopedStore) Results(ctx context.Context, id SchoolID, keys []string) ([]Result, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.st.Results(ctx, id, keys)
+}
+
+func (s scopedStore) WalkResults(ctx context.Context, id SchoolID, fn func(Result) error) error {
+	if err := inScope(ctx, id); err != nil {
+		return err
+	}
+	return s.st.WalkResults(ctx, id, fn)
+}
+
+func (s scopedStore) DeleteResults(ctx context.Context, id SchoolID, keys []string) (int, error) {
+	if err := inScope(ctx, id); err != nil {
+		return 0, err
+	}
+	return s.st.DeleteResults(ctx, id, keys)
+}
+
+func (s scopedStore) Batch(ctx context.Context, id SchoolID, batch string) (Batch, error) {
+	if err := inScope(ctx, id); err != nil {
+		return Batch{}, err
+	}
+	return s.st.Batch(ctx, id, batch)
+}
+
+func (s scopedStore) WalkBatches(ctx context.Context, id SchoolID, fn func(Batch) error) error {
+	if err := inScope(ctx, id); err != nil {
+		return err
+	}
+	return s.st.WalkBatches(ctx, id, fn)
+}
+
+// Claim: names no school and leases batches of every school, so it needs
+// Scope.All. Filtering the claimed batches afterwards would leave the others
+// leased to nobody until their lease lapsed.
+func (s scopedStore) Claim(ctx context.Context, r ClaimRequest) ([]Claim, error) {
+	if err := needAll(ctx, "claim outbox batches"); err != nil {
+		return nil, err
+	}
+	return s.st.Claim(ctx, r)
+}
+
+// Settle: checks Claim.Batch.School (a claim without a school is denied to
+// a limited scope).
+func (s scopedStore) Settle(ctx context.Context, c Claim, st Settlement) (Batch, error) {
+	if err := inScope(ctx, c.Batch.School); err != nil {
+		return Batch{}, err
+	}
+	return s.st.Settle(ctx, c, st)
+}
+
+// Split: checks Claim.Batch.School and the School of every part (when set).
+func (s scopedStore) Split(ctx context.Context, c Claim, parts []Batch, at time.Time) error {
+	if err := inScope(ctx, c.Batch.School); err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if err := optionalInScope(ctx, p.School); err != nil {
+			return err
+		}
+	}
+	return s.st.Split(ctx, c, parts, at)
+}
+
+func (s scopedStore) HoldBatches(ctx context.Context, id SchoolID, reason string, at time.Time) (int, error) {
+	if err := inScope(ctx, id); err != nil {
+		return 0, err
+	}
+	return s.st.HoldBatches(ctx, id, reason, at)
+}
+
+func (s scopedStore) ReleaseBatches(ctx context.Context, id SchoolID, at time.Time) (int, error) {
+	if err := inScope(ctx, id); err != nil {
+		return 0, err
+	}
+	return s.st.ReleaseBatches(ctx, id, at)
+}
+
+func (s scopedStore) Requeue(ctx context.Context, id SchoolID, ids []string, at time.Time) (int, error) {
+	if err := inScope(ctx, id); err != nil {
+		return 0, err
+	}
+	return s.st.Requeue(ctx, id, ids, at)
+}
+
+func (s scopedStore) InFlight(ctx context.Context, id SchoolID, now time.Time) (int, error) {
+	if err := inScope(ctx, id); err != nil {
+		return 0, err
+	}
+	return s.st.InFlight(ctx, id, now)
+}
+
+func (s scopedStore) OutboxDepth(ctx context.Context, id SchoolID) (map[BatchState]int, error) {
+	if err := inScope(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.st.OutboxDepth(ctx, id)
+}
+
+// --- EvidenceStore
+
+// PutEvidence: checks Evidence.School.
+func (s scopedStore) PutEvidence(ctx context.Context, e Evidence) error {
+	if err := inScope(ctx, e.School); err != nil {
+		return err
+	}
+	return s.st.PutEvidence(ctx, e)
+}
+
+func (s scopedStore) Evidence(ctx context.Context, id SchoolID, evID string) (Evidence, error) {
+	if err := inScope(ctx, id); err != nil {
+		return Evidence{}, err
+	}
+	return s.st.Evidence(ctx, id, evID)
+}
+
+func (s scopedStore) WalkEvidence(ctx context.Context, id SchoolID, fn func(Evidence) error) error {
+	if err := inScope(ctx, id); err != nil {
+		return err
+	}
+	return s.st.WalkEvidence(ctx, id, fn)
+}
+
+func (s scopedStore) DeleteEvidence(ctx context.Context, id SchoolID, ids []string) (int, error) {
+	if err := inScope(ctx, id); err != nil {
+		return 0, err
+	}
+	return s.st.DeleteEvidence(ctx, id, ids)
+}
+
+// --- AuditStore
+
+// AppendAudit: checks the chain, and the entry's School when set (a school
+// admin cannot put an entry about school B into its own chain either).
+func (s scopedStore) AppendAudit(ctx context.Context, e AuditEntry) error {
+	if err := chainInScope(ctx, e.Chain); err != nil {
+		return err
+	}
+	if err := optionalInScope(ctx, e.School); err != nil {
+		return err
+	}
+	return s.st.AppendAudit(ctx, e)
+}
+
+// AuditHead: checks the chain (out of scope is ErrNotFound, not the zero
+// entry an unknown chain gets).
+func (s scopedStore) AuditHead(ctx context.Context, chain string) (AuditEntry, error) {
+	if err := chainInScope(ctx, chain); err != nil {
+		return AuditEntry{}, err
+	}
+	return s.st.AuditHead(ctx, chain)
+}
+
+// WalkAudit: checks the chain.
+func (s scopedStore) WalkAudit(ctx context.Context, chain string, fn func(AuditEntry) error) error {
+	if err := chainInScope(ctx, chain); err != nil {
+		return err
+	}
+	return s.st.WalkAudit(ctx, chain, fn)
+}
+
+// AuditChains: filtered to the chains the scope allows.
+func (s scopedStore) AuditChains(ctx context.Context) ([]string, error) {
+	all, err := s.st.AuditChains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sc, ok := ScopeFrom(ctx); !ok || sc.All {
+		return all, nil
+	}
+	out := all[:0:0]
+	for _, c := range all {
+		if chainInScope(ctx, c) == nil {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// --- LoginStore
+
+// AddLogin: a login record about a school (Login.School) may be added by a
+// scope with that school; one without a school is gateway-wide and needs
+// Scope.All (ErrForbidden).
+func (s scopedStore) AddLogin(ctx context.Context, l Login) error {
+	if l.School == "" {
+		if err := needAll(ctx, "add login "+l.ID); err != nil {
+			return err
+		}
+	} else if err := inScope(ctx, l.School); err != nil {
+		return err
+	}
+	return s.st.AddLogin(ctx, l)
+}
+
+// WalkLogins: filtered; fn sees only logins of schools in scope (a login
+// without a school only with Scope.All).
+func (s scopedStore) WalkLogins(ctx context.Context, fn func(Login) error) error {
+	sc, ok := ScopeFrom(ctx)
+	if !ok || sc.All {
+		return s.st.WalkLogins(ctx, fn)
+	}
+	return s.st.WalkLogins(ctx, func(l Login) error {
+		if l.School == "" || !sc.Allows(l.School) {
+			return nil
+		}
+		return fn(l)
+	})
+}
+
+// DeleteLogins: deletes by id across every school (retention), so it needs
+// Scope.All.
+func (s scopedStore) DeleteLogins(ctx context.Context, ids []string) (int, error) {
+	if err := needAll(ctx, "delete logins"); err != nil {
+		return 0, err
+	}
+	return s.st.DeleteLogins(ctx, ids)
+}
+
+// --- SecretStore: the gateway's own secrets need Scope.All.
+
+func (s scopedStore) GatewaySecret(ctx context.Context, name string) ([]byte, error) {
+	if err := needAll(ctx, "gateway secret "+name); err != nil {
+		return nil, err
+	}
+	return s.st.GatewaySecret(ctx, name)
+}
+
+func (s scopedStore) PutGatewaySecret(ctx context.Context, name string, v []byte, ifAbsent bool) ([]byte, error) {
+	if err := needAll(ctx, "put gateway secret "+name); err != nil {
+		return nil, err
+	}
+	return s.st.PutGatewaySecret(ctx, name, v, ifAbsent)
+}
+
+// --- TokenStore: tokens are gateway-wide (a token may span schools, and
+// finding one by hash is how a caller gets its scope in the first place),
+// so every method needs Scope.All.
+
+func (s scopedStore) PutToken(ctx context.Context, t Token) error {
+	if err := needAll(ctx, "put token "+t.ID); err != nil {
+		return err
+	}
+	return s.st.PutToken(ctx, t)
+}
+
+func (s scopedStore) TokenByHash(ctx context.Context, hash string) (Token, error) {
+	if err := needAll(ctx, "token by hash"); err != nil {
+		return Token{}, err
+	}
+	return s.st.TokenByHash(ctx, hash)
+}
+
+func (s scopedStore) Tokens(ctx context.Context) ([]Token, error) {
+	if err := needAll(ctx, "list tokens"); err != nil {
+		return nil, err
+	}
+	return s.st.Tokens(ctx)
+}
+
+// --- LockStore: checks the school, or Lock.School.
+
+func (s scopedStore) AcquireLock(ctx context.Context, id SchoolID, owner string, ttl time.Duration, now time.Time) (Lock, error) {
+	if err := inScope(ctx, id); err != nil {
+		return Lock{}, err
+	}
+	return s.st.AcquireLock(ctx, id, owner, ttl, now)
+}
+
+func (s scopedStore) RenewLock(ctx context.Context, l Lock, ttl time.Duration, now time.Time) (Lock, error) {
+	if err := inScope(ctx, l.School); err != nil {
+		return Lock{}, err
+	}
+	return s.st.RenewLock(ctx, l, ttl, now)
+}
+
+func (s scopedStore) ReleaseLock(ctx context.Context, l Lock) error {
+	if err := inScope(ctx, l.School); err != nil {
+		return err
+	}
+	return s.st.ReleaseLock(ctx, l)
+}
+
+// --- StatusStore: checks the school.
+
+func (s scopedStore) PutConnectionCheck(ctx context.Context, id SchoolID, c ConnectionCheck) error {
+	if err := inScope(ctx, id); err != nil {
+		return err
+	}
+	return s.st.PutConnectionCheck(ctx, id, c)
+}
+
+func (s scopedStore) ConnectionCheck(ctx context.Context, id SchoolID) (ConnectionCheck, error) {
+	if err := inScope(ctx, id); err != nil {
+		return ConnectionCheck{}, err
+	}
+	return s.st.ConnectionCheck(ctx, id)
+}
+
+func (s scopedStore) PutScheduleState(ctx context.Context, id SchoolID, st ScheduleState) error {
+	if err := inScope(ctx, id); err != nil {
+		return err
+	}
+	return s.st.PutScheduleState(ctx, id, st)
+}
+
+func (s scopedStore) ScheduleState(ctx context.Context, id SchoolID) (ScheduleState, error) {
+	if err := inScope(ctx, id); err != nil {
+		return ScheduleState{}, err
+	}
+	return s.st.ScheduleState(ctx, id)
+}
+
+// Close takes no context, so no scope: it closes the wrapped store.
+func (s scopedStore) Close() error { return s.st.Close() }
