@@ -232,14 +232,16 @@ func (a *app) serve(ctx context.Context) error {
 	return nil
 }
 
+// faultClass is the closed label set of delivery outcomes: none,
+// credential, request, version, temporary, consent.
 func faultClass(o delivery.Outcome) string {
-	switch o.State {
-	case gateway.BatchAccepted, gateway.BatchSplit:
+	switch o.ErrorClass {
+	case "credential", "request", "version", "temporary", "consent":
+		return o.ErrorClass
+	case "":
 		return "none"
-	case gateway.BatchHeld:
-		return "consent"
 	}
-	return "see_reason"
+	return "other"
 }
 
 // listSchedule lists the schools and their schedule states.

@@ -45,7 +45,7 @@ func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
 		if _, err := w.Store.Settle(sctx, c, st); err != nil {
 			return fail(err)
 		}
-		o.State, o.Reason = st.State, st.Reason
+		o.State, o.Reason, o.ErrorClass = st.State, st.Reason, st.ErrorClass
 		w.audit(sctx, b, gateway.AuditDelivery, st, details)
 		return o
 	}
@@ -149,7 +149,7 @@ func (w *Worker) failed(ctx context.Context, c gateway.Claim, sent gateway.Batch
 			o.Err = fmt.Errorf("deliver batch %s of school %s: %w", b.ID, b.School, err)
 			return o
 		}
-		o.State, o.Reason = st.State, st.Reason
+		o.State, o.Reason, o.ErrorClass = st.State, st.Reason, st.ErrorClass
 		w.audit(sctx, b, gateway.AuditDelivery, st, map[string]string{"attempt": strconv.Itoa(sent.Attempts)})
 		return o
 	}

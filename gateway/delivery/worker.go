@@ -112,7 +112,10 @@ type Outcome struct {
 	State   gateway.BatchState // accepted, queued (retry), rejected, held, split
 	Results int
 	Reason  string
-	Err     error // set when the batch could not be settled (it is claimed again later)
+	// ErrorClass classifies a failure: credential, request, version,
+	// temporary, consent; empty when accepted or split.
+	ErrorClass string
+	Err        error // set when the batch could not be settled (it is claimed again later)
 }
 
 // Worker sends batches from the outbox.

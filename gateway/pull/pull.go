@@ -177,7 +177,7 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 			run.Error = err.Error()
 		}
 		res.Run = run
-		if aerr := s.Store.AddSyncRun(ctx, run); aerr != nil && err == nil {
+		if aerr := s.Store.AddSyncRun(context.WithoutCancel(ctx), run); aerr != nil && err == nil {
 			err = fmt.Errorf("sync %s: record run: %w", school.ID, aerr)
 		}
 		if aerr := s.audit(ctx, gateway.AuditSync, run, "sync"); aerr != nil && err == nil {
