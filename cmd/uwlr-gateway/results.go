@@ -14,7 +14,9 @@ import (
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/delivery"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/httpapi"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/intake"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/service"
 )
 
 func (a *app) resultsCommand() *cobra.Command {
@@ -129,24 +131,6 @@ func schoolOfFile(data []byte) string {
 	return head.School
 }
 
-// receiptJSON is one result's receipt.
-type receiptJSON struct {
-	Key         string             `json:"key"`
-	Pupil       gateway.PupilID    `json:"pupil"`
-	Test        string             `json:"test"`
-	Part        string             `json:"part,omitempty"`
-	Date        string             `json:"date"`
-	State       gateway.BatchState `json:"state"`
-	At          time.Time          `json:"at"`
-	Reason      string             `json:"reason,omitempty"`
-	ErrorClass  string             `json:"error_class,omitempty"`
-	FaultCode   string             `json:"fault_code,omitempty"`
-	Batch       string             `json:"batch"`
-	Attempts    int                `json:"attempts"`
-	NextAttempt *time.Time         `json:"next_attempt,omitempty"`
-	Evidence    string             `json:"evidence,omitempty"`
-}
-
 func (a *app) resultsStatusCommand() *cobra.Command {
 	var id, state string
 	var keys []string
@@ -164,28 +148,22 @@ func (a *app) resultsStatusCommand() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			rcs, err := delivery.Receipts(ctx, st, s.ID)
+			rcs, err := service.Receipts(ctx, st, s.ID)
 			if err != nil {
 				return err
 			}
 			counts := map[gateway.BatchState]int{}
-			var out []receiptJSON
+			var out []httpapi.Receipt
 			for _, r := range rcs {
 				counts[r.State]++
 				if (state != "" && string(r.State) != state) || (len(keys) > 0 && !slices.Contains(keys, r.Key)) {
 					continue
 				}
-				j := receiptJSON{Key: r.Key, Pupil: r.Pupil, Test: r.Test, Part: r.Part, Date: r.Date, State: r.State, At: r.At,
-					Reason: r.Reason, ErrorClass: r.ErrorClass, FaultCode: r.FaultCode, Batch: r.Batch, Attempts: r.Attempts, Evidence: r.Evidence}
-				if r.State == gateway.BatchQueued && !r.NextAttempt.IsZero() {
-					t := r.NextAttempt
-					j.NextAttempt = &t
-				}
-				out = append(out, j)
+				out = append(out, r)
 			}
 			if asJSON {
 				if out == nil {
-					out = []receiptJSON{}
+					out = []httpapi.Receipt{}
 				}
 				return writeJSON(a.stdout, map[string]any{"school": s.ID, "counts": counts, "receipts": out})
 			}

@@ -18,11 +18,11 @@ import (
 func BenchmarkDeliver(b *testing.B) {
 	const results, batch = 20000, 500
 	for _, s := range stores {
-		b.Run(s.name, func(b *testing.B) {
+		b.Run(s.Name, func(b *testing.B) {
 			var total time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				f := newFixture(b, s.open, 2000, nil)
+				f := newFixture(b, s.Open, 2000, nil)
 				_, sub := f.submit(results, batch)
 				if len(sub.Batches) != results/batch {
 					b.Fatalf("submitted %+v", sub)

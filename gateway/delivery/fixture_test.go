@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uwlr-gateway/uwlr-gateway/internal/teststores"
+
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/audit"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/consent"
@@ -25,59 +26,14 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/lassim"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/pull"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/store/boltstore"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/store/redisstore"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
 const schooljaar = "2026-2027"
 
-// stores are the two gateway.Store implementations every test runs on.
-var stores = []struct {
-	name string
-	open func(t testing.TB) gateway.Store
-}{
-	{"bolt", func(t testing.TB) gateway.Store {
-		st, err := boltstore.Open(filepath.Join(t.TempDir(), "gateway.db"), boltstore.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
-	{"redis", openRedis},
-}
-
-func redisURL() string {
-	if u := os.Getenv("REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
-// openRedis opens a store under a fresh prefix and deletes its keys (and
-// only its keys) at the end: offboarding every school removes the school
-// keys; the global outbox, audit and login keys go by prefix.
-func openRedis(t testing.TB) gateway.Store {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix := "uwlrtest:delivery:" + hex.EncodeToString(b[:]) + ":"
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	st, err := redisstore.Open(ctx, redisURL(), prefix)
-	if err != nil {
-		t.Fatalf("delivery tests need Redis at $REDIS_URL: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := st.Drop(context.Background()); err != nil {
-			t.Errorf("clean up prefix %s: %v", prefix, err)
-		}
-		st.Close()
-	})
-	return st
-}
+// stores are the two real stores; tests that depend on the store run on both.
+var stores = teststores.All
 
 var (
 	keyOnce sync.Once
@@ -374,7 +330,7 @@ func (f *fixture) brengCalls() int { return f.sim.Calls(uwlr.OpBrengLeerresultat
 
 func forStores(t *testing.T, fn func(t *testing.T, open func(testing.TB) gateway.Store)) {
 	for _, s := range stores {
-		t.Run(s.name, func(t *testing.T) { fn(t, s.open) })
+		t.Run(s.Name, func(t *testing.T) { fn(t, s.Open) })
 	}
 }
 

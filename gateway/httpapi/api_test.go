@@ -17,6 +17,7 @@ import (
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/httpapi"
+	"github.com/uwlr-gateway/uwlr-gateway/internal/teststores"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
@@ -395,10 +396,10 @@ func (s *revokeDuringLogin) AddLogin(ctx context.Context, l gateway.Login) error
 func TestRevokedDuringFirstUseStaysRevoked(t *testing.T) {
 	t.Parallel()
 	for _, s := range stores {
-		t.Run(s.name, func(t *testing.T) {
+		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
 			var hook *revokeDuringLogin
-			f := newFixtureWith(t, s.open, func(st gateway.Store) gateway.Store {
+			f := newFixtureWith(t, s.Open, func(st gateway.Store) gateway.Store {
 				hook = &revokeDuringLogin{Store: st, id: "tok-admin-a"}
 				return hook
 			})
@@ -555,7 +556,7 @@ func mapsEqual[K comparable, V comparable](a, b map[K]V) bool {
 // store plays no part, so one store suffices.
 func TestResultsTooLarge(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, openBolt)
+	f := newFixture(t, teststores.Bolt)
 	body := bytes.Repeat([]byte(" "), 64<<20+1)
 	p := f.post(t, "/api/v1/schools/"+string(f.A.ID)+"/results", f.tok.AdminA, body).problem(t, http.StatusRequestEntityTooLarge)
 	if !strings.Contains(p.Detail, "split") {
@@ -1122,7 +1123,7 @@ func TestMetrics(t *testing.T) {
 // greps the JSON log: no secret, and every access log line is one request.
 func TestSecretsNeverLogged(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, openBolt)
+	f := newFixture(t, teststores.Bolt)
 	for _, tk := range f.tok.all() {
 		for _, r := range schoolRoutes {
 			if r.write {

@@ -14,9 +14,10 @@
 // Authentication: bearer tokens (stored as SHA-256 hashes) with the roles
 // operator (every school), school-admin (the schools on the token) and
 // viewer (read-only). A school outside the caller's scope answers 404, as
-// if it did not exist. Every failed login, every web login, and the first
-// use of an API token after an hour of quiet is audited (the processing
-// agreement's login logging) and kept as a login record for retention.
+// if it did not exist. Every failed login and every web login is audited
+// (the processing agreement's login logging) and kept as a login record
+// for retention; an API token's use is audited as a login at most once an
+// hour (its LastUsedAt is the time of that audited login).
 //
 // Errors are RFC 9457 problem details, from one table (statusOf) of error
 // kinds; a bad field is named in "errors". A 5xx carries only the request

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,21 +12,19 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/uwlr-gateway/uwlr-gateway/internal/teststores"
+
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/httpapi"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/lassim"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/pull"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/service"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/store/boltstore"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/store/redisstore"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
 )
 
@@ -42,62 +39,16 @@ const schooljaar = "2026-2027"
 // to be held when half of them vanish, small enough to stay fast.
 const simPupils = 40
 
-// stores are the two gateway.Store implementations; tests that depend on
-// the store run on both.
-var stores = []struct {
-	name string
-	open func(t testing.TB) gateway.Store
-}{
-	{"bolt", openBolt},
-	{"redis", openRedis},
-}
-
-func openBolt(t testing.TB) gateway.Store {
-	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "gateway.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-func redisURL() string {
-	if u := os.Getenv("REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
-// openRedis opens a store under a fresh key prefix and drops exactly that
-// prefix's keys at the end. A missing Redis fails the test (STYLE R14).
-func openRedis(t testing.TB) gateway.Store {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix := "uwlrtest:httpapi:" + hex.EncodeToString(b[:]) + ":"
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	st, err := redisstore.Open(ctx, redisURL(), prefix)
-	if err != nil {
-		t.Fatalf("httpapi tests need Redis at $REDIS_URL (%s): %v", redisURL(), err)
-	}
-	t.Cleanup(func() {
-		if err := st.Drop(context.Background()); err != nil {
-			t.Errorf("drop redis prefix %s: %v", prefix, err)
-		}
-		st.Close()
-	})
-	return st
-}
+// stores are the two real stores; tests that depend on the store run on both.
+var stores = teststores.All
 
 // forEachStore runs fn on a fresh fixture over each store, in parallel.
 func forEachStore(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	t.Helper()
 	for _, s := range stores {
-		t.Run(s.name, func(t *testing.T) {
+		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
-			fn(t, newFixture(t, s.open))
+			fn(t, newFixture(t, s.Open))
 		})
 	}
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/httpapi"
+	"github.com/uwlr-gateway/uwlr-gateway/internal/teststores"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
@@ -148,7 +149,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		}
 	}
 	// The served document is the embedded one.
-	f := newFixture(t, openBolt)
+	f := newFixture(t, teststores.Bolt)
 	r := f.do(t, req{Method: http.MethodGet, Path: "/api/v1/openapi.json"})
 	r.json(t, http.StatusOK, nil)
 	if !bytes.Equal(r.Body, httpapi.OpenAPI) {
@@ -204,7 +205,7 @@ func TestRoutesMatchDocument(t *testing.T) {
 	t.Parallel()
 	doc := loadDoc(t)
 	ops := docOps(doc)
-	f := newFixture(t, openBolt)
+	f := newFixture(t, teststores.Bolt)
 
 	// Every operation of the document is served by its own pattern. No
 	// token is sent: the route still matches (authentication runs inside

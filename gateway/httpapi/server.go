@@ -180,8 +180,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		if err := s.ready(ctx); err != nil {
+			// The cause is logged; an unauthenticated caller learns no more.
 			s.log(r).Warn("not ready", "error", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "the store does not answer"})
 			return
 		}
 	}

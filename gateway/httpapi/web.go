@@ -176,16 +176,17 @@ func (s *Server) action(h func(r *http.Request, sc gateway.School, p principal) 
 			return
 		}
 		p := principal{token: t}
-		if !p.canWrite() {
-			s.render(w, r, http.StatusForbidden, "error.html", pageData{Error: texts[lang]["viewer"]})
-			return
-		}
 		ctx := gateway.WithScope(setToken(withPrincipal(r.Context(), p), t.ID), t.ScopeOf())
 		r = r.WithContext(ctx)
+		// A school outside the scope does not exist, whatever the role.
 		sc, err := s.store.School(ctx, gateway.SchoolID(r.PathValue("school")))
 		if err != nil {
 			status, _, _ := statusOf(err)
 			s.render(w, r, status, "error.html", pageData{Error: texts[lang]["error"]})
+			return
+		}
+		if !p.canWrite() {
+			s.render(w, r, http.StatusForbidden, "error.html", pageData{Error: texts[lang]["viewer"], Data: sc.ID})
 			return
 		}
 		msg, err := h(r, sc, p)

@@ -198,8 +198,8 @@ func noPersonalData(t *testing.T, what, s string) {
 
 func TestBreachGolden(t *testing.T) {
 	for _, sc := range stores {
-		t.Run(sc.name, func(t *testing.T) {
-			st := sc.open(t)
+		t.Run(sc.Name, func(t *testing.T) {
+			st := sc.Open(t)
 			fixture(t, st)
 			r, err := report.Breach(t.Context(), st, report.BreachOptions{From: from, To: to, Now: now})
 			if err != nil {
@@ -248,8 +248,8 @@ func TestBreachGolden(t *testing.T) {
 
 func TestBreachOneSchool(t *testing.T) {
 	for _, sc := range stores {
-		t.Run(sc.name, func(t *testing.T) {
-			st := sc.open(t)
+		t.Run(sc.Name, func(t *testing.T) {
+			st := sc.Open(t)
 			fixture(t, st)
 			r, err := report.Breach(t.Context(), st, report.BreachOptions{From: from, To: to, School: schoolB, Now: now})
 			if err != nil {

@@ -213,8 +213,8 @@ func TestRun(t *testing.T) {
 	wantA := retention.SchoolReceipt{School: schoolA, Pupils: 2, Results: 4, TrialResults: 1, Evidence: 3, Skipped: 2}
 	wantB := retention.SchoolReceipt{School: schoolB}
 	for _, sc := range stores {
-		t.Run(sc.name, func(t *testing.T) {
-			st := sc.open(t)
+		t.Run(sc.Name, func(t *testing.T) {
+			st := sc.Open(t)
 			ctx := t.Context()
 			fixture(t, st)
 			before := snapshot(t, st)
@@ -325,8 +325,8 @@ func noPersonalData(t *testing.T, s string) {
 // A held sync loses the purged pupils too.
 func TestRunPurgesHeldSync(t *testing.T) {
 	for _, sc := range stores {
-		t.Run(sc.name, func(t *testing.T) {
-			st := sc.open(t)
+		t.Run(sc.Name, func(t *testing.T) {
+			st := sc.Open(t)
 			ctx := t.Context()
 			putSchool(t, st, schoolA)
 			commitPupils(t, st, schoolA, []gateway.Pupil{{ID: "p01"}, {ID: "p02", LeftOn: "2020-01-01"}})
@@ -366,8 +366,8 @@ func TestRunPurgesHeldSync(t *testing.T) {
 // that day, are kept through 2026-02-28 and go on 2026-03-01 (Amsterdam).
 func TestRunLeapDay(t *testing.T) {
 	for _, sc := range stores {
-		t.Run(sc.name, func(t *testing.T) {
-			st := sc.open(t)
+		t.Run(sc.Name, func(t *testing.T) {
+			st := sc.Open(t)
 			ctx := t.Context()
 			putSchool(t, st, schoolA)
 			commitPupils(t, st, schoolA, []gateway.Pupil{{ID: "p01", LeftOn: "2024-02-29"}, {ID: "p02"}, {ID: "p03", LeftOn: "2024-03-02"}})
@@ -414,8 +414,8 @@ func TestRunInvalid(t *testing.T) {
 // crash) is finished by the next one: nothing is orphaned.
 func TestRunFinishesAStoppedRun(t *testing.T) {
 	for _, sc := range stores {
-		t.Run(sc.name, func(t *testing.T) {
-			st := sc.open(t)
+		t.Run(sc.Name, func(t *testing.T) {
+			st := sc.Open(t)
 			ctx := t.Context()
 			fixture(t, st)
 			// The first run "crashes" when it comes to purging pupils.

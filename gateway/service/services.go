@@ -168,7 +168,12 @@ func (g *Gateway) Submit(ctx context.Context, s gateway.School, b intake.Batch, 
 
 // Receipts returns every result's receipt.
 func (g *Gateway) Receipts(ctx context.Context, s gateway.School) ([]httpapi.Receipt, error) {
-	rcs, err := delivery.Receipts(ctx, g.st, s.ID)
+	return Receipts(ctx, g.st, s.ID)
+}
+
+// Receipts returns every result's receipt, as the API shows them.
+func Receipts(ctx context.Context, st gateway.Store, school gateway.SchoolID) ([]httpapi.Receipt, error) {
+	rcs, err := delivery.Receipts(ctx, st, school)
 	if err != nil {
 		return nil, err
 	}

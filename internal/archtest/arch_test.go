@@ -51,6 +51,7 @@ var rooms = map[string]rule{
 	"internal/cmd/readbench":   {ours: []string{"gateway/soap", "gateway/lassim", "wsdl/uwlr"}},
 	"internal/cmd/syncbench":   {ours: []string{"*"}},
 	"internal/archtest":        {},
+	"internal/teststores":      {ours: []string{"gateway", "gateway/store/boltstore", "gateway/store/redisstore"}},
 }
 
 // outsideOwners: each outside library has exactly one room that may import it.

@@ -71,27 +71,7 @@ func (s *Store) WalkEvidence(ctx context.Context, id gateway.SchoolID, fn func(g
 
 // DeleteEvidence deletes records by id.
 func (s *Store) DeleteEvidence(ctx context.Context, id gateway.SchoolID, ids []string) (int, error) {
-	n := 0
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		n = 0
-		sb, err := schoolBucket(tx, id)
-		if err != nil {
-			return err
-		}
-		eb := sb.Bucket(bktEvidence)
-		if eb == nil {
-			return nil
-		}
-		for _, e := range ids {
-			if eb.Get([]byte(e)) != nil {
-				n++
-				if err := eb.Delete([]byte(e)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	n, err := s.deleteIn(ctx, id, bktEvidence, ids)
 	if err != nil {
 		return 0, fmt.Errorf("delete evidence of school %s: %w", id, err)
 	}

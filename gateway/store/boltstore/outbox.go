@@ -304,6 +304,16 @@ func walkPages[T any](ctx context.Context, s *Store, id gateway.SchoolID, bucket
 
 // DeleteResults deletes results by key.
 func (s *Store) DeleteResults(ctx context.Context, id gateway.SchoolID, keys []string) (int, error) {
+	n, err := s.deleteIn(ctx, id, bktResults, keys)
+	if err != nil {
+		return 0, fmt.Errorf("delete results of school %s: %w", id, err)
+	}
+	return n, nil
+}
+
+// deleteIn deletes keys from one of a school's buckets in one transaction
+// and returns how many existed.
+func (s *Store) deleteIn(ctx context.Context, id gateway.SchoolID, bucket []byte, keys []string) (int, error) {
 	n := 0
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		n = 0
@@ -311,24 +321,22 @@ func (s *Store) DeleteResults(ctx context.Context, id gateway.SchoolID, keys []s
 		if err != nil {
 			return err
 		}
-		res := sb.Bucket(bktResults)
-		if res == nil {
+		b := sb.Bucket(bucket)
+		if b == nil {
 			return nil
 		}
 		for _, k := range keys {
-			if res.Get([]byte(k)) != nil {
-				n++
-				if err := res.Delete([]byte(k)); err != nil {
-					return err
-				}
+			if b.Get([]byte(k)) == nil {
+				continue
+			}
+			n++
+			if err := b.Delete([]byte(k)); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, fmt.Errorf("delete results of school %s: %w", id, err)
-	}
-	return n, nil
+	return n, err
 }
 
 // Batch returns one batch.
