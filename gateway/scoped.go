@@ -357,6 +357,14 @@ func (s scopedStore) OutboxDepth(ctx context.Context, id SchoolID) (map[BatchSta
 	return s.st.OutboxDepth(ctx, id)
 }
 
+// DeleteBatches: checks id.
+func (s scopedStore) DeleteBatches(ctx context.Context, id SchoolID, ids []string) (int, error) {
+	if err := inScope(ctx, id); err != nil {
+		return 0, err
+	}
+	return s.st.DeleteBatches(ctx, id, ids)
+}
+
 // --- EvidenceStore
 
 // PutEvidence: checks Evidence.School.

@@ -274,6 +274,9 @@ var scopeRows = []scopeRow{
 	{method: "InFlight", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
 		return nothing(st.InFlight(ctx, s, at))
 	}},
+	{method: "DeleteBatches", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
+		return nothing(st.DeleteBatches(ctx, s, []string{"b1"}))
+	}},
 	{method: "OutboxDepth", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
 		return nothing(st.OutboxDepth(ctx, s))
 	}},

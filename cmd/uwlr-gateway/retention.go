@@ -102,8 +102,8 @@ func printRetention(a *app, rc retention.Receipt) {
 			quiet++
 			continue
 		}
-		fmt.Fprintf(a.stdout, "%s: %s %d pupils, %d of their results, %d trial results, %d evidence records\n",
-			s.School, verb, s.Pupils, s.Results, s.TrialResults, s.Evidence)
+		fmt.Fprintf(a.stdout, "%s: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d ended delivery batches\n",
+			s.School, verb, s.Pupils, s.Results, s.TrialResults, s.Evidence, s.Batches)
 		if s.Skipped > 0 {
 			fmt.Fprintf(a.stdout, "  kept %d records whose date cannot be read: check them\n", s.Skipped)
 		}
@@ -115,6 +115,6 @@ func printRetention(a *app, rc retention.Receipt) {
 		fmt.Fprintf(a.stdout, "%d of %d schools: nothing to purge\n", quiet, len(rc.Schools))
 	}
 	fmt.Fprintf(a.stdout, "login records: %s %d\n", verb, rc.Logins)
-	fmt.Fprintf(a.stdout, "total: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d login records\n",
-		verb, rc.Pupils, rc.Results, rc.TrialResults, rc.Evidence, rc.Logins)
+	fmt.Fprintf(a.stdout, "total: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d delivery batches, %d login records\n",
+		verb, rc.Pupils, rc.Results, rc.TrialResults, rc.Evidence, rc.Batches, rc.Logins)
 }

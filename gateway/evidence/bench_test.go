@@ -99,7 +99,7 @@ func TestBigRequestSignsAndVerifies(t *testing.T) {
 
 func BenchmarkSign(b *testing.B) {
 	k := testKey(b)
-	for _, n := range []int{100, 1000} {
+	for _, n := range []int{100, 500, 1000} {
 		b.Run(fmt.Sprintf("results=%d", n), func(b *testing.B) {
 			d := benchDelivery(b, n)
 			b.SetBytes(int64(len(d.Request)))
@@ -115,7 +115,7 @@ func BenchmarkSign(b *testing.B) {
 
 func BenchmarkVerify(b *testing.B) {
 	k := testKey(b)
-	for _, n := range []int{100, 1000} {
+	for _, n := range []int{100, 500, 1000} {
 		b.Run(fmt.Sprintf("results=%d", n), func(b *testing.B) {
 			doc, err := evidence.Sign(k, benchDelivery(b, n))
 			if err != nil {

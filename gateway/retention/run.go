@@ -23,6 +23,9 @@ type Store interface {
 	DeleteResults(ctx context.Context, id gateway.SchoolID, keys []string) (int, error)
 	WalkEvidence(ctx context.Context, id gateway.SchoolID, fn func(gateway.Evidence) error) error
 	DeleteEvidence(ctx context.Context, id gateway.SchoolID, ids []string) (int, error)
+	WalkBatches(ctx context.Context, id gateway.SchoolID, fn func(gateway.Batch) error) error
+	Results(ctx context.Context, id gateway.SchoolID, keys []string) ([]gateway.Result, error)
+	DeleteBatches(ctx context.Context, id gateway.SchoolID, ids []string) (int, error)
 	WalkLogins(ctx context.Context, fn func(gateway.Login) error) error
 	DeleteLogins(ctx context.Context, ids []string) (int, error)
 	// AppendAudit and AuditHead let Run write its receipt when
@@ -66,6 +69,9 @@ type SchoolReceipt struct {
 	// Evidence records that named a purged (or unknown) pupil or a purged
 	// result.
 	Evidence int `json:"evidence"`
+	// Batches are ended delivery batches none of whose results is left
+	// (they list the result keys).
+	Batches int `json:"batches"`
 	// Skipped counts records kept because their date could not be read (a
 	// pupil's LeftOn, a trial result's Date); they need a person's look.
 	Skipped int `json:"skipped,omitempty"`
@@ -76,7 +82,7 @@ type SchoolReceipt struct {
 
 // Purged reports whether anything was (or would be) deleted at the school.
 func (s SchoolReceipt) Purged() bool {
-	return s.Pupils+s.Results+s.TrialResults+s.Evidence > 0
+	return s.Pupils+s.Results+s.TrialResults+s.Evidence+s.Batches > 0
 }
 
 // Receipt is the outcome of a run: per school and in total, with the dates
@@ -96,6 +102,7 @@ type Receipt struct {
 	Results      int `json:"results"`
 	TrialResults int `json:"trial_results"`
 	Evidence     int `json:"evidence"`
+	Batches      int `json:"batches"`
 	Skipped      int `json:"skipped,omitempty"`
 }
 
@@ -149,6 +156,7 @@ func Run(ctx context.Context, st Store, o Options) (Receipt, error) {
 		rc.Results += sr.Results
 		rc.TrialResults += sr.TrialResults
 		rc.Evidence += sr.Evidence
+		rc.Batches += sr.Batches
 		rc.Skipped += sr.Skipped
 		if !o.DryRun && sr.Purged() {
 			if _, err := o.Audit.School(ctx, s.ID, gateway.AuditRetentionPurge, o.Actor, schoolDetails(sr, rc)); err != nil {
@@ -243,8 +251,28 @@ func purgeSchool(ctx context.Context, st Store, id gateway.SchoolID, today Date,
 	}
 	slices.Sort(pupils)
 
+	// Ended batches whose results are all gone (now or earlier) go too:
+	// they list result keys, and a key may be the publisher's own id.
+	var batches []string
+	err = st.WalkBatches(ctx, id, func(b gateway.Batch) error {
+		if !b.State.Terminal() {
+			return nil
+		}
+		left, err := st.Results(ctx, id, b.Keys)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(left, func(r gateway.Result) bool { return !deadKeys[r.Key] }) {
+			batches = append(batches, b.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return sr, gone, fmt.Errorf("retention: school %s: walk batches: %w", id, err)
+	}
+
 	if o.DryRun {
-		sr.Evidence, sr.Results, sr.TrialResults, sr.Pupils = len(evidence), len(ofGone), len(trial), len(pupils)
+		sr.Evidence, sr.Results, sr.TrialResults, sr.Pupils, sr.Batches = len(evidence), len(ofGone), len(trial), len(pupils), len(batches)
 		return sr, gone, nil
 	}
 	// Evidence first, then results, then pupils: see "Order and crash
@@ -257,6 +285,9 @@ func purgeSchool(ctx context.Context, st Store, id gateway.SchoolID, today Date,
 	}
 	if sr.TrialResults, err = deleteChunks(ctx, trial, func(keys []string) (int, error) { return st.DeleteResults(ctx, id, keys) }); err != nil {
 		return sr, gone, fmt.Errorf("retention: school %s: delete trial results: %w", id, err)
+	}
+	if sr.Batches, err = deleteChunks(ctx, batches, func(ids []string) (int, error) { return st.DeleteBatches(ctx, id, ids) }); err != nil {
+		return sr, gone, fmt.Errorf("retention: school %s: delete batches: %w", id, err)
 	}
 	if sr.Pupils, err = deleteChunks(ctx, pupils, func(ids []gateway.PupilID) (int, error) { return st.PurgePupils(ctx, id, ids) }); err != nil {
 		return sr, gone, fmt.Errorf("retention: school %s: purge pupils: %w", id, err)
@@ -289,6 +320,7 @@ func schoolDetails(sr SchoolReceipt, rc Receipt) map[string]string {
 		"results":             strconv.Itoa(sr.Results),
 		"trial_results":       strconv.Itoa(sr.TrialResults),
 		"evidence":            strconv.Itoa(sr.Evidence),
+		"batches":             strconv.Itoa(sr.Batches),
 		"today":               rc.Today,
 		"left_on_or_before":   rc.Cutoff,
 		"tested_on_or_before": rc.Cutoff,
@@ -318,6 +350,7 @@ func gatewayDetails(rc Receipt, failures int) map[string]string {
 		"results":                strconv.Itoa(rc.Results),
 		"trial_results":          strconv.Itoa(rc.TrialResults),
 		"evidence":               strconv.Itoa(rc.Evidence),
+		"batches":                strconv.Itoa(rc.Batches),
 		"logins":                 strconv.Itoa(rc.Logins),
 		"today":                  rc.Today,
 		"left_on_or_before":      rc.Cutoff,

@@ -267,7 +267,7 @@ func TestRun(t *testing.T) {
 			if len(ea) != 1 || ea[0].Kind != gateway.AuditRetentionPurge || ea[0].Actor != "test" || !ea[0].At.Equal(runAt) || ea[0].School != schoolA {
 				t.Fatalf("school A chain: %+v", ea)
 			}
-			wantDetails := map[string]string{"pupils": "2", "results": "4", "trial_results": "1", "evidence": "3", "skipped": "2",
+			wantDetails := map[string]string{"pupils": "2", "results": "4", "trial_results": "1", "evidence": "3", "batches": "0", "skipped": "2",
 				"today": "2026-03-15", "left_on_or_before": "2024-03-15", "tested_on_or_before": "2024-03-15", "period_years": "2"}
 			if !maps.Equal(ea[0].Details, wantDetails) {
 				t.Errorf("school A receipt details %v, want %v", ea[0].Details, wantDetails)
@@ -452,4 +452,44 @@ type failingPurge struct{ gateway.Store }
 
 func (f *failingPurge) PurgePupils(context.Context, gateway.SchoolID, []gateway.PupilID) (int, error) {
 	return 0, fmt.Errorf("simulated crash: %w", gateway.ErrTransient)
+}
+
+// An ended batch whose results are all gone is deleted too (it lists their
+// keys); one with a result left, and one still in the queue, stay.
+func TestRunDeletesEndedBatches(t *testing.T) {
+	for _, sc := range stores {
+		t.Run(sc.Name, func(t *testing.T) {
+			st := sc.Open(t)
+			ctx := t.Context()
+			putSchool(t, st, schoolA)
+			commitPupils(t, st, schoolA, []gateway.Pupil{{ID: "p01"}, {ID: "p04", LeftOn: "2023-01-10"}})
+			enqueue(t, st, schoolA, "b-gone", []gateway.Result{res("g1", "p04", "2022-06-01", false), res("g2", "p04", "2022-07-01", false)})
+			enqueue(t, st, schoolA, "b-mixed", []gateway.Result{res("m1", "p04", "2022-06-02", false), res("m2", "p01", "2022-06-02", false)})
+			enqueue(t, st, schoolA, "b-queued", []gateway.Result{res("q1", "p04", "2022-06-03", false)})
+			cs, err := st.Claim(ctx, gateway.ClaimRequest{Consumer: "t", Max: 10, Lease: time.Minute, Now: runAt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				if c.Batch.ID != "b-queued" {
+					if _, err := st.Settle(ctx, c, gateway.Settlement{State: gateway.BatchAccepted, At: runAt}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			dry, err := retention.Run(ctx, st, retention.Options{Now: runAt, DryRun: true, Actor: "test"})
+			if err != nil || dry.Batches != 1 || dry.Schools[0].Batches != 1 {
+				t.Fatalf("dry run = %+v, %v; want 1 batch", dry, err)
+			}
+			rc, err := retention.Run(ctx, st, retention.Options{Now: runAt, Actor: "test"})
+			if err != nil || rc.Batches != 1 || rc.Results != 4 {
+				t.Fatalf("run = %+v, %v; want 1 batch and 4 results", rc, err)
+			}
+			var left []string
+			_ = st.WalkBatches(ctx, schoolA, func(b gateway.Batch) error { left = append(left, b.ID); return nil })
+			if !slices.Equal(left, []string{"b-mixed", "b-queued"}) {
+				t.Errorf("batches left %v, want [b-mixed b-queued]", left)
+			}
+		})
+	}
 }

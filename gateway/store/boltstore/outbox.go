@@ -658,3 +658,35 @@ func (s *Store) OutboxDepth(ctx context.Context, id gateway.SchoolID) (map[gatew
 	}
 	return out, nil
 }
+
+// DeleteBatches deletes ended batches by id.
+func (s *Store) DeleteBatches(ctx context.Context, id gateway.SchoolID, ids []string) (int, error) {
+	n := 0
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		sb, err := schoolBucket(tx, id)
+		if err != nil {
+			return err
+		}
+		for _, bid := range ids {
+			b, err := getBatch(sb, bid)
+			if errors.Is(err, gateway.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if !b.State.Terminal() {
+				continue
+			}
+			if err := sb.Bucket(bktBatches).Delete([]byte(bid)); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete batches of school %s: %w", id, err)
+	}
+	return n, nil
+}

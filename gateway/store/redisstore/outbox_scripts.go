@@ -164,6 +164,15 @@ for i = 0, m - 1 do
 end
 return 0`)
 
+	// KEYS batch, batches, depth; ARGV batch id. Deletes an ended batch.
+	deleteBatchScript = script(`
+local st = redis.call('HGET', KEYS[1], 'state')
+if st ~= 'accepted' and st ~= 'rejected' and st ~= 'split' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[3], st, -1)
+return 1`)
+
 	// KEYS school, gen, stage; ARGV base, ids... Deletes pupils from the
 	// current generation and a kept stage; returns how many left the current one.
 	purgeScript = script(`

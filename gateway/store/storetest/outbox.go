@@ -34,6 +34,7 @@ var outboxTests = []struct {
 	{"EvidenceRoundTrip", testEvidenceRoundTrip},
 	{"ResultsDelete", testResultsDelete},
 	{"PupilsByIDAndPurge", testPupilsByIDAndPurge},
+	{"DeleteBatchesEndedOnly", testDeleteBatches},
 }
 
 var o0 = time.Date(2026, 3, 2, 20, 0, 0, 0, time.UTC)
@@ -712,5 +713,40 @@ func testPupilsByIDAndPurge(t *testing.T, s gateway.Store) {
 	}
 	if left := readPupils(t, s, "11AA00"); len(left) != 18 {
 		t.Fatalf("approving the held sync brought purged pupils back: %d pupils", len(left))
+	}
+}
+
+// Only ended batches can be deleted (retention); the depth follows.
+func testDeleteBatches(t *testing.T, s gateway.Store) {
+	mustSchool(t, s, "11AA00")
+	ctx := ctxFor(t)
+	mustEnqueue(t, s, "11AA00", results("11AA00", "r", "v", 2), newBatch("b1", gateway.BatchQueued))
+	mustEnqueue(t, s, "11AA00", results("11AA00", "q", "v", 2), newBatch("b2", gateway.BatchQueued))
+	cs := claim(t, s, "w1", o0, time.Minute)
+	for _, c := range cs {
+		if c.Batch.ID == "b1" {
+			settle(t, s, c, gateway.Settlement{State: gateway.BatchAccepted, At: o0})
+		}
+	}
+	n, err := s.DeleteBatches(ctx, "11AA00", []string{"b1", "b2", "nope"})
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteBatches = %d, %v; want 1 (b2 has not ended)", n, err)
+	}
+	if _, err := s.Batch(ctx, "11AA00", "b1"); !errors.Is(err, gateway.ErrNotFound) {
+		t.Errorf("deleted batch b1: %v", err)
+	}
+	if _, err := s.Batch(ctx, "11AA00", "b2"); err != nil {
+		t.Errorf("batch b2 (in flight) was deleted: %v", err)
+	}
+	var ids []string
+	_ = s.WalkBatches(ctx, "11AA00", func(b gateway.Batch) error { ids = append(ids, b.ID); return nil })
+	if !slices.Equal(ids, []string{"b2"}) {
+		t.Errorf("WalkBatches after delete = %v", ids)
+	}
+	if d := depth(t, s, "11AA00"); d[gateway.BatchAccepted] != 0 || d[gateway.BatchQueued] != 1 {
+		t.Errorf("depth after delete = %v", d)
+	}
+	if _, err := s.DeleteBatches(ctx, "99ZZ00", []string{"b1"}); !errors.Is(err, gateway.ErrNotFound) {
+		t.Errorf("DeleteBatches of an unknown school: %v", err)
 	}
 }
