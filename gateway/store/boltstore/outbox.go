@@ -389,7 +389,32 @@ func (s *Store) claimOnce(ctx context.Context, r gateway.ClaimRequest) ([]gatewa
 	var out []gateway.Claim
 	s.lmu.Lock()
 	defer s.lmu.Unlock()
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	// An idle worker polls often: look in a read transaction first, and
+	// write only when a due entry is not leased here (a write transaction
+	// syncs the file even when it changes nothing).
+	work := false
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		q := tx.Bucket(bktOutbox)
+		if q == nil {
+			return nil
+		}
+		c := q.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			due, school, id, ok := parseQueueKey(k)
+			if ok && due.After(r.Now) {
+				return nil
+			}
+			if l, leased := s.leases[leaseKey(school, id)]; !ok || !leased || !l.until.After(r.Now) {
+				work = true
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil || !work {
+		return nil, err
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
 		out = out[:0]
 		q := tx.Bucket(bktOutbox)
 		if q == nil {
