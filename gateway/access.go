@@ -47,6 +47,19 @@ func (t Token) Active(now time.Time) bool {
 	return t.RevokedAt.IsZero() && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
 }
 
+// LoginAttempt is one login or failed login to the admin API or web page,
+// as the edge saw it (what the login logging records).
+type LoginAttempt struct {
+	// Token is the token used (the zero token when none was found).
+	Token  Token
+	OK     bool
+	Via    string // "api" or "web"
+	Remote string // the caller's IP address
+	// RequestID ties the record to the request's log line.
+	RequestID string
+	Reason    string // why it failed
+}
+
 // Scope is the set of schools a caller may see. The zero Scope (All false,
 // no schools) sees nothing.
 type Scope struct {
@@ -130,14 +143,14 @@ type StageOption struct {
 
 // ConnectionCheck is the outcome of the last connection test of a school.
 type ConnectionCheck struct {
-	At         time.Time `json:"at"`
-	OK         bool      `json:"ok"`
-	ErrorClass string    `json:"error_class,omitempty"`
-	FaultCode  string    `json:"fault_code,omitempty"`
-	Message    string    `json:"message,omitempty"`
-	Hint       string    `json:"hint,omitempty"`
-	ElapsedMS  int64     `json:"elapsed_ms"`
-	Groups     int       `json:"groups"`
+	At         time.Time  `json:"at"`
+	OK         bool       `json:"ok"`
+	ErrorClass ErrorClass `json:"error_class,omitempty"`
+	FaultCode  string     `json:"fault_code,omitempty"`
+	Message    string     `json:"message,omitempty"`
+	Hint       string     `json:"hint,omitempty"`
+	ElapsedMS  int64      `json:"elapsed_ms"`
+	Groups     int        `json:"groups"`
 }
 
 // ScheduleState is what the scheduler remembers of a school.

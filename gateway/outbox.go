@@ -54,9 +54,9 @@ type Batch struct {
 	NextAttemptAt time.Time `json:"next_attempt_at"`
 	Attempts      int       `json:"attempts"`
 	// Reason says why the batch is held, waits for a retry, or was rejected.
-	Reason     string `json:"reason,omitempty"`
-	ErrorClass string `json:"error_class,omitempty"` // credential, request, version, temporary, consent
-	FaultCode  string `json:"fault_code,omitempty"`
+	Reason     string     `json:"reason,omitempty"`
+	ErrorClass ErrorClass `json:"error_class,omitempty"`
+	FaultCode  string     `json:"fault_code,omitempty"`
 	// Evidence is the id of the signed evidence of the accepted delivery.
 	Evidence   string    `json:"evidence,omitempty"`
 	SentAt     time.Time `json:"sent_at,omitempty"`
@@ -100,7 +100,7 @@ type Settlement struct {
 	// NextAttemptAt is when a BatchQueued settlement (a retry) is due.
 	NextAttemptAt time.Time
 	Reason        string
-	ErrorClass    string
+	ErrorClass    ErrorClass
 	FaultCode     string
 	Evidence      string
 	// CountAttempt adds one to Attempts (with State BatchSent).

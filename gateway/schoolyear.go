@@ -5,8 +5,11 @@ import (
 	"time"
 )
 
-// amsterdam is the school's clock. The school year switches on 1 August.
-var amsterdam = mustLoadLocation("Europe/Amsterdam")
+// Amsterdam is the school's clock (Europe/Amsterdam, embedded: see
+// tzdata.go): school hours, the school year (switching on 1 August),
+// retention dates and the nightly window are all read on it. It is the one
+// place the zone is loaded.
+var Amsterdam = mustLoadLocation("Europe/Amsterdam")
 
 func mustLoadLocation(name string) *time.Location {
 	loc, err := time.LoadLocation(name)
@@ -20,7 +23,7 @@ func mustLoadLocation(name string) *time.Location {
 // SchoolYearAt returns the UWLR schooljaar ("2025-2026") that t falls in.
 // The year switches at 1 August 00:00 Europe/Amsterdam.
 func SchoolYearAt(t time.Time) string {
-	t = t.In(amsterdam)
+	t = t.In(Amsterdam)
 	y := t.Year()
 	if t.Month() < time.August {
 		y--

@@ -31,7 +31,7 @@ type SyncRun struct {
 	Teachers   int        `json:"teachers"`
 	Groups     int        `json:"groups"`
 	Warnings   []string   `json:"warnings,omitempty"`
-	ErrorClass string     `json:"error_class,omitempty"` // credential, request, version, temporary; empty on success
+	ErrorClass ErrorClass `json:"error_class,omitempty"` // empty on success
 	Error      string     `json:"error,omitempty"`
 }
 

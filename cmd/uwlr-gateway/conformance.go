@@ -8,7 +8,7 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/conformance"
 )
 
-func (a *app) conformanceCommand() *cobra.Command {
+func (c *edge) conformanceCommand() *cobra.Command {
 	f := &lasFlags{}
 	cmd := &cobra.Command{
 		Use:   "conformance",
@@ -19,7 +19,7 @@ credentials of one school the key grants. Each case sends one bad request and
 expects a specific SOAP fault code; one valid request checks the target first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, hc, err := a.connection(f)
+			conn, hc, err := c.connection(f)
 			if err != nil {
 				return err
 			}
@@ -34,13 +34,13 @@ expects a specific SOAP fault code; one valid request checks the target first.`,
 			if !f.asJSON {
 				// Fixed columns, printed as each case finishes (slow endpoints show progress).
 				const row = "%-6s %-54s %-36s %s\n"
-				fmt.Fprintf(a.stdout, row, "RESULT", "CASE", "EXPECTED", "GOT")
+				fmt.Fprintf(c.stdout, row, "RESULT", "CASE", "EXPECTED", "GOT")
 				progress = func(r conformance.Result) {
 					mark := "PASS"
 					if !r.OK {
 						mark = "FAIL"
 					}
-					fmt.Fprintf(a.stdout, row, mark, r.Name, r.Expected, r.Got)
+					fmt.Fprintf(c.stdout, row, mark, r.Name, r.Expected, r.Got)
 				}
 			}
 			rep, err := conformance.Run(cmd.Context(), hc, t, conformance.Options{QuoteSOAPAction: conn.QuoteSOAPAction, Header: conn.Header}, progress)
@@ -48,11 +48,11 @@ expects a specific SOAP fault code; one valid request checks the target first.`,
 				return &exitError{code: exitFailure, err: err}
 			}
 			if f.asJSON {
-				if err := writeJSON(a.stdout, rep); err != nil {
+				if err := writeJSON(c.stdout, rep); err != nil {
 					return err
 				}
 			} else {
-				fmt.Fprintf(a.stdout, "%d passed, %d failed\n", rep.Passed, rep.Failed)
+				fmt.Fprintf(c.stdout, "%d passed, %d failed\n", rep.Passed, rep.Failed)
 			}
 			if rep.Failed > 0 {
 				return errReported

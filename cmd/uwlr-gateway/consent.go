@@ -1,73 +1,69 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 )
 
-func (a *app) consentCommand() *cobra.Command {
+func (c *edge) consentCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "consent", Short: "Show and change a school's opt-ins (default: everything off)"}
-	cmd.AddCommand(a.consentSetCommand(), a.consentShowCommand())
+	cmd.AddCommand(c.consentSetCommand(), c.consentShowCommand())
 	return cmd
 }
 
-func (a *app) consentSetCommand() *cobra.Command {
+func (c *edge) consentSetCommand() *cobra.Command {
 	var id, processing, by string
 	var grant, revoke, asJSON bool
 	cmd := &cobra.Command{Use: "set", Short: "Grant or revoke one processing for one school", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		PreRunE: func(*cobra.Command, []string) error {
 			if grant == revoke {
 				return usageErr("give exactly one of --grant and --revoke")
 			}
-			p := gateway.Processing(processing)
-			if !p.Valid() {
+			if !gateway.Processing(processing).Valid() {
 				return usageErr("--processing %q: one of las_exchange, dashboards, legal, research", processing)
 			}
-			ctx := cmd.Context()
-			st, _, err := a.openSchool(ctx, id)
+			return nil
+		},
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			p := gateway.Processing(processing)
+			res, err := a.SetConsent(ctx, gateway.SchoolID(id), p, grant, by)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			res, err := a.gate(st).Apply(ctx, gateway.SchoolID(id), p, grant, by)
-			ch, changed := res.Change, res.Changed
-			if errors.Is(err, gateway.ErrInvalid) {
-				return usageErr("%w", err)
-			} else if err != nil {
-				return err
-			}
+			ch := res.Change
 			if asJSON {
-				return writeJSON(a.stdout, struct {
+				return writeJSON(c.stdout, struct {
 					consentChangeJSON
 					Changed       bool `json:"changed"`
 					HeldBatches   int  `json:"held_batches"`
 					Released      int  `json:"released_batches"`
 					StillInFlight int  `json:"still_in_flight"`
-				}{toChangeJSON(ch), changed, res.Held, res.Released, res.StillInFlight})
+				}{toChangeJSON(ch), res.Changed, res.Held, res.Released, res.StillInFlight})
 			}
-			if !changed {
-				fmt.Fprintf(a.stdout, "school %s: %s was already %s; nothing changed\n", id, p, onOff(grant))
+			if !res.Changed {
+				fmt.Fprintf(c.stdout, "school %s: %s was already %s; nothing changed\n", id, p, onOff(grant))
 				return nil
 			}
-			fmt.Fprintf(a.stdout, "school %s: %s %s -> %s by %s\n", id, p, onOff(ch.Old), onOff(ch.New), ch.By)
+			fmt.Fprintf(c.stdout, "school %s: %s %s -> %s by %s\n", id, p, onOff(ch.Old), onOff(ch.New), ch.By)
 			if res.Held > 0 {
-				fmt.Fprintf(a.stdout, "  %d queued result batch(es) held until %s is granted again\n", res.Held, p)
+				fmt.Fprintf(c.stdout, "  %d queued result batch(es) held until %s is granted again\n", res.Held, p)
 			}
 			if res.Released > 0 {
-				fmt.Fprintf(a.stdout, "  %d held result batch(es) queued again\n", res.Released)
+				fmt.Fprintf(c.stdout, "  %d held result batch(es) queued again\n", res.Released)
 			}
 			if res.StillInFlight > 0 {
-				fmt.Fprintf(a.stdout, "  warning: %d delivery(ies) were still under way when the wait ran out\n", res.StillInFlight)
+				fmt.Fprintf(c.stdout, "  warning: %d delivery(ies) were still under way when the wait ran out\n", res.StillInFlight)
 			}
 			return nil
-		}}
+		})}
 	f := cmd.Flags()
-	f.StringVar(&id, "school", "", "school id")
+	schoolFlag(cmd, &id)
 	f.StringVar(&processing, "processing", "", "las_exchange | dashboards | legal | research")
 	f.BoolVar(&grant, "grant", false, "opt in")
 	f.BoolVar(&revoke, "revoke", false, "opt out")
@@ -89,22 +85,12 @@ func toChangeJSON(c gateway.ConsentChange) consentChangeJSON {
 	return consentChangeJSON{School: c.School, Processing: c.Processing, Old: c.Old, New: c.New, By: c.By, At: c.At}
 }
 
-func (a *app) consentShowCommand() *cobra.Command {
+func (c *edge) consentShowCommand() *cobra.Command {
 	var id string
 	var asJSON bool
 	cmd := &cobra.Command{Use: "show", Short: "Show a school's opt-ins and their history", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			st, _, err := a.openSchool(ctx, id)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			cur, err := st.Consent(ctx, gateway.SchoolID(id))
-			if err != nil {
-				return err
-			}
-			hist, err := st.ConsentHistory(ctx, gateway.SchoolID(id))
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			cur, hist, err := a.Consent(ctx, gateway.SchoolID(id))
 			if err != nil {
 				return err
 			}
@@ -116,21 +102,21 @@ func (a *app) consentShowCommand() *cobra.Command {
 			for _, p := range gateway.Processings {
 				out.Processing[string(p)] = cur[p]
 			}
-			for _, c := range hist {
-				out.History = append(out.History, toChangeJSON(c))
+			for _, ch := range hist {
+				out.History = append(out.History, toChangeJSON(ch))
 			}
 			if asJSON {
-				return writeJSON(a.stdout, out)
+				return writeJSON(c.stdout, out)
 			}
 			for _, p := range gateway.Processings {
-				fmt.Fprintf(a.stdout, "%-12s %s\n", p, onOff(cur[p]))
+				fmt.Fprintf(c.stdout, "%-12s %s\n", p, onOff(cur[p]))
 			}
-			for _, c := range hist {
-				fmt.Fprintf(a.stdout, "  %s %s %s -> %s by %s\n", c.At.Format(time.RFC3339), c.Processing, onOff(c.Old), onOff(c.New), c.By)
+			for _, ch := range hist {
+				fmt.Fprintf(c.stdout, "  %s %s %s -> %s by %s\n", ch.At.Format(time.RFC3339), ch.Processing, onOff(ch.Old), onOff(ch.New), ch.By)
 			}
 			return nil
-		}}
-	cmd.Flags().StringVar(&id, "school", "", "school id")
+		})}
+	schoolFlag(cmd, &id)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

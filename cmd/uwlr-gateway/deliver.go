@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -8,12 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/delivery"
 )
 
-func (a *app) deliverCommand() *cobra.Command {
-	var follow, asJSON bool
-	var conc int
+func (c *edge) deliverCommand() *cobra.Command {
+	var o app.DeliverOptions
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "deliver",
 		Short: "Send queued results to the LAS (BrengLeerresultaten); by default until nothing is due",
@@ -21,91 +23,75 @@ func (a *app) deliverCommand() *cobra.Command {
 			"settles each one: accepted (with signed evidence), retried later (temporary faults), or rejected\n" +
 			"(dead letter; see `results status`). With --follow it keeps running until interrupted.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			kr, err := a.loadKeys()
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			w, err := a.service(st, kr).Worker(ctx)
-			if err != nil {
-				return err
-			}
-			if conc > 0 {
-				w.Options.Concurrency = conc
-			}
-			var mu sync.Mutex
-			counts := map[gateway.BatchState]int{}
-			results := map[gateway.BatchState]int{}
-			tty := !asJSON && isTerminal(a.stderr)
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			tty := !asJSON && isTerminal(c.stderr)
 			start := time.Now()
-			w.Settled = func(o delivery.Outcome) {
-				mu.Lock()
-				defer mu.Unlock()
-				if o.Err == nil {
-					counts[o.State]++
-					results[o.State] += o.Results
-				}
-				if !asJSON && (o.Err != nil || (o.State != gateway.BatchAccepted && o.State != gateway.BatchSplit)) {
-					if tty {
-						fmt.Fprint(a.stderr, "\r\033[K")
-					}
-					reason := o.Reason
-					if o.Err != nil {
-						reason = o.Err.Error()
-					}
-					state := string(o.State)
-					if o.State == gateway.BatchQueued {
-						state = "retry later"
-					}
-					fmt.Fprintf(a.stdout, "%s batch %s (%d results): %s: %s\n", o.School, o.Batch, o.Results, state, reason)
-				}
-				if tty {
-					fmt.Fprintf(a.stderr, "\r\033[Kdelivered %d results in %d batches (%.0f results/s)", results[gateway.BatchAccepted],
-						counts[gateway.BatchAccepted], float64(results[gateway.BatchAccepted])/time.Since(start).Seconds())
-				}
+			o.Settled = c.deliveryProgress(tty, !asJSON, start)
+			if o.Follow && !asJSON {
+				fmt.Fprintln(c.stderr, "delivering; press Ctrl-C to stop")
 			}
-			if follow {
-				if !asJSON {
-					fmt.Fprintln(a.stderr, "delivering; press Ctrl-C to stop")
-				}
-				_ = w.Run(ctx)
-				if tty {
-					fmt.Fprintln(a.stderr)
-				}
+			d, err := a.Deliver(ctx, o)
+			if tty {
+				fmt.Fprintln(c.stderr)
+			}
+			if o.Follow {
 				return nil
 			}
-			d, err := w.Drain(ctx)
-			if tty {
-				fmt.Fprintln(a.stderr)
-			}
 			if err != nil {
-				return &exitError{code: exitFailure, err: fmt.Errorf("deliver: %w", err)}
+				return failed(err)
 			}
 			if asJSON {
-				return writeJSON(a.stdout, struct {
+				return writeJSON(c.stdout, struct {
 					delivery.Drained
 					ElapsedMS int64 `json:"elapsed_ms"`
 				}{d, time.Since(start).Milliseconds()})
 			}
-			fmt.Fprintf(a.stdout, "delivered: %d results accepted; %d rejected; %d held; %d to retry later",
+			fmt.Fprintf(c.stdout, "delivered: %d results accepted; %d rejected; %d held; %d to retry later",
 				d.Results[gateway.BatchAccepted], d.Results[gateway.BatchRejected], d.Results[gateway.BatchHeld], d.Results[gateway.BatchQueued])
 			if d.Waiting > 0 {
-				fmt.Fprintf(a.stdout, " (%d batches wait; the first retry is due %s)", d.Waiting, d.NextAttempt.Local().Format(time.DateTime))
+				fmt.Fprintf(c.stdout, " (%d batches wait; the first retry is due %s)", d.Waiting, d.NextAttempt.Local().Format(time.DateTime))
 			}
-			fmt.Fprintf(a.stdout, " (%s)\n", time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(c.stdout, " (%s)\n", time.Since(start).Round(time.Millisecond))
 			if d.Errors > 0 {
-				return &exitError{code: exitFailure, err: fmt.Errorf("%d batch(es) could not be settled (the store failed); they are sent again after their lease", d.Errors)}
+				return failed(fmt.Errorf("%d batch(es) could not be settled (the store failed); they are sent again after their lease", d.Errors))
 			}
 			return nil
-		}}
-	cmd.Flags().BoolVar(&follow, "follow", false, "keep delivering until interrupted")
-	cmd.Flags().IntVar(&conc, "concurrency", 0, "batches sent at the same time (default delivery.concurrency)")
+		})}
+	cmd.Flags().BoolVar(&o.Follow, "follow", false, "keep delivering until interrupted")
+	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 0, "batches sent at the same time (default delivery.concurrency)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON summary")
 	return cmd
+}
+
+// deliveryProgress prints every batch that was not accepted (lines) and,
+// on a terminal, a running count.
+func (c *edge) deliveryProgress(tty, lines bool, start time.Time) func(delivery.Outcome) {
+	var mu sync.Mutex
+	counts, results := map[gateway.BatchState]int{}, map[gateway.BatchState]int{}
+	return func(o delivery.Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		if o.Err == nil {
+			counts[o.State]++
+			results[o.State] += o.Results
+		}
+		if lines && (o.Err != nil || (o.State != gateway.BatchAccepted && o.State != gateway.BatchSplit)) {
+			if tty {
+				fmt.Fprint(c.stderr, "\r\033[K")
+			}
+			reason := o.Reason
+			if o.Err != nil {
+				reason = o.Err.Error()
+			}
+			state := string(o.State)
+			if o.State == gateway.BatchQueued {
+				state = "retry later"
+			}
+			fmt.Fprintf(c.stdout, "%s batch %s (%d results): %s: %s\n", o.School, o.Batch, o.Results, state, reason)
+		}
+		if tty {
+			fmt.Fprintf(c.stderr, "\r\033[Kdelivered %d results in %d batches (%.0f results/s)", results[gateway.BatchAccepted],
+				counts[gateway.BatchAccepted], float64(results[gateway.BatchAccepted])/time.Since(start).Seconds())
+		}
+	}
 }

@@ -51,45 +51,19 @@ func (f *lasFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.asJSON, "json", false, "print machine-readable JSON")
 }
 
-func (a *app) readKey(path string) (string, error) {
-	if path == "" {
-		return "", usageErr("--key-file is required (the autorisatiesleutel is never passed on the command line)")
-	}
-	var r io.Reader
-	if path == "-" {
-		r = a.stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return "", usageErr("key file: %w", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	b, err := io.ReadAll(io.LimitReader(r, 4096))
-	if err != nil {
-		return "", usageErr("key file: %w", err)
-	}
-	key := strings.TrimSpace(string(b))
-	if key == "" {
-		return "", usageErr("key file %s is empty", path)
-	}
-	return key, nil
-}
-
-func (a *app) connection(f *lasFlags) (soap.Connection, *http.Client, error) {
-	key, err := a.readKey(f.keyFile)
+func (c *edge) connection(f *lasFlags) (soap.Connection, *http.Client, error) {
+	key, err := c.readKey(f.keyFile)
 	if err != nil {
 		return soap.Connection{}, nil, err
 	}
-	c := a.cfg.LAS
+	l := c.cfg.LAS
 	conn := soap.Connection{
 		Endpoint: f.endpoint, Autorisatiesleutel: key,
-		Klantcode: or(f.klantcode, c.Klantcode), Klantnaam: or(f.klantnaam, c.Klantnaam),
+		Klantcode: or(f.klantcode, l.Klantcode), Klantnaam: or(f.klantnaam, l.Klantnaam),
 		Brincode: f.brin, Dependancecode: f.dep, Schoolkey: f.schoolkey,
-		Xsdversie: or(f.xsdversie, c.XSDVersie), Gegevenssetid: f.gegevenssetid,
-		QuoteSOAPAction: f.quote || c.SOAPActionQuoted, MaxResponseBytes: c.MaxResponseBytes,
-		DisableGzip: !c.AcceptGzip, UserAgent: c.UserAgent, Header: http.Header{},
+		Xsdversie: or(f.xsdversie, l.XSDVersie), Gegevenssetid: f.gegevenssetid,
+		QuoteSOAPAction: f.quote || l.SOAPActionQuoted, MaxResponseBytes: l.MaxResponseBytes,
+		DisableGzip: !l.AcceptGzip, UserAgent: l.UserAgent, Header: http.Header{},
 	}
 	for _, h := range f.headers {
 		name, value, ok := strings.Cut(h, ":")
@@ -103,10 +77,10 @@ func (a *app) connection(f *lasFlags) (soap.Connection, *http.Client, error) {
 	}
 	timeout := f.timeout
 	if timeout == 0 {
-		timeout = c.Timeout
+		timeout = l.Timeout
 	}
 	hc, err := soap.NewHTTPClient(soap.TransportOptions{ClientCertFile: f.clientCert, ClientKeyFile: f.clientKey,
-		CAFile: f.caFile, Timeout: timeout, ConnectTimeout: c.ConnectTimeout})
+		CAFile: f.caFile, Timeout: timeout, ConnectTimeout: l.ConnectTimeout})
 	if err != nil {
 		return conn, nil, usageErr("%w", err)
 	}
@@ -123,16 +97,9 @@ func (f *lasFlags) schooljaar() (string, error) {
 	return f.jaar, nil
 }
 
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func (a *app) lasCommand() *cobra.Command {
+func (c *edge) lasCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "las", Short: "Talk to one LAS: test a connection, save or parse responses"}
-	cmd.AddCommand(a.lasCheckCommand(), a.lasFetchCommand(), a.lasParseCommand())
+	cmd.AddCommand(c.lasCheckCommand(), c.lasFetchCommand(), c.lasParseCommand())
 	return cmd
 }
 
@@ -153,7 +120,7 @@ func toFault(err error) *faultJSON {
 	return &faultJSON{Class: string(soap.ClassRequest), Message: err.Error(), Hint: "See the message; this is not a classified LAS failure."}
 }
 
-func (a *app) printFault(fj *faultJSON) {
+func (c *edge) printFault(fj *faultJSON) {
 	what := fj.Code
 	if what == "" && fj.HTTPStatus != 0 {
 		what = fmt.Sprintf("HTTP %d", fj.HTTPStatus)
@@ -161,11 +128,11 @@ func (a *app) printFault(fj *faultJSON) {
 	if what == "" {
 		what = "failure"
 	}
-	fmt.Fprintf(a.stdout, "FAILED: %s (%s)\n", what, fj.Class)
+	fmt.Fprintf(c.stdout, "FAILED: %s (%s)\n", what, fj.Class)
 	if fj.Message != "" {
-		fmt.Fprintf(a.stdout, "  message: %s\n", fj.Message)
+		fmt.Fprintf(c.stdout, "  message: %s\n", fj.Message)
 	}
-	fmt.Fprintf(a.stdout, "  fix:     %s\n", fj.Hint)
+	fmt.Fprintf(c.stdout, "  fix:     %s\n", fj.Hint)
 }
 
 // answerCounts is what both check and parse report about an answer.
@@ -195,14 +162,14 @@ type checkJSON struct {
 	Fault     *faultJSON `json:"fault,omitempty"`
 }
 
-func (a *app) lasCheckCommand() *cobra.Command {
+func (c *edge) lasCheckCommand() *cobra.Command {
 	f := &lasFlags{}
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Test a connection to one LAS school: TLS, credentials, version; prints counts or the classified fault",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, hc, err := a.connection(f)
+			conn, hc, err := c.connection(f)
 			if err != nil {
 				return err
 			}
@@ -210,13 +177,13 @@ func (a *app) lasCheckCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			progress := !f.asJSON && isTerminal(a.stderr)
+			progress := !f.asJSON && isTerminal(c.stderr)
 			h := soap.Handler{}
 			n := 0
 			if progress {
 				h.Leerling = func(*uwlr.Leerling) error {
 					if n++; n%1000 == 0 {
-						fmt.Fprintf(a.stderr, "\rreading pupils: %d", n)
+						fmt.Fprintf(c.stderr, "\rreading pupils: %d", n)
 					}
 					return nil
 				}
@@ -224,7 +191,7 @@ func (a *app) lasCheckCommand() *cobra.Command {
 			start := time.Now()
 			sum, err := soap.NewClient(hc, conn).HaalLeerlinggegevens(cmd.Context(), soap.Request{Schooljaar: jaar}, h)
 			if progress && n >= 1000 {
-				fmt.Fprintln(a.stderr)
+				fmt.Fprintln(c.stderr)
 			}
 			out := checkJSON{Endpoint: conn.Endpoint, Operation: uwlr.OpHaalLeerlinggegevens.Name, Schooljaar: jaar,
 				Xsdversie: conn.Xsdversie, ElapsedMS: time.Since(start).Milliseconds(), answerCounts: answerCounts{Warnings: []string{}}}
@@ -236,16 +203,16 @@ func (a *app) lasCheckCommand() *cobra.Command {
 				out.answerCounts = countsOf(sum)
 			}
 			if f.asJSON {
-				if err := writeJSON(a.stdout, out); err != nil {
+				if err := writeJSON(c.stdout, out); err != nil {
 					return err
 				}
 			} else if out.OK {
-				fmt.Fprintf(a.stdout, "OK: %s answered %s for schooljaar %s in %d ms\n", conn.Endpoint, out.Outcome, jaar, out.ElapsedMS)
-				fmt.Fprintf(a.stdout, "  pupils %d, groups %d, composite groups %d, teachers %d, vestigingen %d\n",
+				fmt.Fprintf(c.stdout, "OK: %s answered %s for schooljaar %s in %d ms\n", conn.Endpoint, out.Outcome, jaar, out.ElapsedMS)
+				fmt.Fprintf(c.stdout, "  pupils %d, groups %d, composite groups %d, teachers %d, vestigingen %d\n",
 					out.Pupils, out.Groups, out.CompositeGroups, out.Teachers, out.Vestigingen)
-				printWarnings(a.stdout, out.Warnings, sum.DroppedWarnings)
+				printWarnings(c.stdout, out.Warnings, sum.DroppedWarnings)
 			} else {
-				a.printFault(out.Fault)
+				c.printFault(out.Fault)
 			}
 			if !out.OK {
 				return errReported
@@ -270,7 +237,7 @@ func printWarnings(w io.Writer, ws []string, dropped int) {
 	}
 }
 
-func (a *app) lasFetchCommand() *cobra.Command {
+func (c *edge) lasFetchCommand() *cobra.Command {
 	f := &lasFlags{}
 	var out, opName string
 	cmd := &cobra.Command{
@@ -287,7 +254,7 @@ func (a *app) lasFetchCommand() *cobra.Command {
 			if !ok {
 				return usageErr("--operation %q: want HaalLeerlinggegevens or HaalStructuur", opName)
 			}
-			conn, hc, err := a.connection(f)
+			conn, hc, err := c.connection(f)
 			if err != nil {
 				return err
 			}
@@ -329,18 +296,18 @@ func (a *app) lasFetchCommand() *cobra.Command {
 				res.Fault = toFault(callErr)
 			}
 			if f.asJSON {
-				if err := writeJSON(a.stdout, res); err != nil {
+				if err := writeJSON(c.stdout, res); err != nil {
 					return err
 				}
 			} else {
 				if res.File != "" {
-					fmt.Fprintf(a.stdout, "saved %d bytes to %s\n", n, out)
+					fmt.Fprintf(c.stdout, "saved %d bytes to %s\n", n, out)
 				}
 				if callErr != nil {
 					if res.File != "" {
-						fmt.Fprintln(a.stdout, "the saved file holds the LAS's fault answer")
+						fmt.Fprintln(c.stdout, "the saved file holds the LAS's fault answer")
 					}
-					a.printFault(res.Fault)
+					c.printFault(res.Fault)
 				}
 			}
 			if callErr != nil {
@@ -355,7 +322,7 @@ func (a *app) lasFetchCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) lasParseCommand() *cobra.Command {
+func (c *edge) lasParseCommand() *cobra.Command {
 	var file string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -401,26 +368,26 @@ func (a *app) lasParseCommand() *cobra.Command {
 				res.Error = err.Error()
 			}
 			if asJSON {
-				if err := writeJSON(a.stdout, res); err != nil {
+				if err := writeJSON(c.stdout, res); err != nil {
 					return err
 				}
 			} else if res.OK {
-				fmt.Fprintf(a.stdout, "%s: %s\n", file, res.Outcome)
+				fmt.Fprintf(c.stdout, "%s: %s\n", file, res.Outcome)
 				if res.Outcome == string(soap.OutcomeData) {
 					id := res.Brincode + " " + res.Dependancecode
 					if res.Schoolkey != "" {
 						id = "schoolkey " + res.Schoolkey
 					}
-					fmt.Fprintf(a.stdout, "  school %s, schooljaar %s, xsdversie %s\n", id, res.Schooljaar, res.Xsdversie)
-					fmt.Fprintf(a.stdout, "  pupils %d, groups %d, composite groups %d, teachers %d, vestigingen %d\n",
+					fmt.Fprintf(c.stdout, "  school %s, schooljaar %s, xsdversie %s\n", id, res.Schooljaar, res.Xsdversie)
+					fmt.Fprintf(c.stdout, "  pupils %d, groups %d, composite groups %d, teachers %d, vestigingen %d\n",
 						res.Pupils, res.Groups, res.CompositeGroups, res.Teachers, res.Vestigingen)
 				}
-				printWarnings(a.stdout, res.Warnings, res.DroppedWarnings)
+				printWarnings(c.stdout, res.Warnings, res.DroppedWarnings)
 			} else if res.Fault != nil {
-				fmt.Fprintf(a.stdout, "%s holds a SOAP fault\n", file)
-				a.printFault(res.Fault)
+				fmt.Fprintf(c.stdout, "%s holds a SOAP fault\n", file)
+				c.printFault(res.Fault)
 			} else {
-				fmt.Fprintf(a.stdout, "%s: not a readable UWLR leerlinggegevens answer: %s\n", file, res.Error)
+				fmt.Fprintf(c.stdout, "%s: not a readable UWLR leerlinggegevens answer: %s\n", file, res.Error)
 			}
 			if !res.OK {
 				return errReported

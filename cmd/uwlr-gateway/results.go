@@ -1,11 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -13,19 +12,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/delivery"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/httpapi"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/intake"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/service"
 )
 
-func (a *app) resultsCommand() *cobra.Command {
+func (c *edge) resultsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "results", Short: "Take in results for delivery to the LAS, and follow them"}
-	cmd.AddCommand(a.resultsSubmitCommand(), a.resultsStatusCommand(), a.resultsRetryCommand(), a.resultsSchemaCommand())
+	cmd.AddCommand(c.resultsSubmitCommand(), c.resultsStatusCommand(), c.resultsRetryCommand(), c.resultsSchemaCommand())
 	return cmd
 }
 
-func (a *app) resultsSubmitCommand() *cobra.Command {
+func (c *edge) resultsSubmitCommand() *cobra.Command {
 	var file, id, by string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -35,70 +33,52 @@ func (a *app) resultsSubmitCommand() *cobra.Command {
 			"nothing is stored. Good files are queued in batches; results already queued with the same\n" +
 			"content are not queued again, so a file can be submitted again safely (e.g. after an interruption).",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
 			if file == "" {
 				return usageErr("--file FILE is required ('-' reads stdin)")
 			}
-			data, err := readInput(a, file)
+			data, err := c.readInput(file)
 			if err != nil {
 				return err
 			}
 			if id == "" {
-				id = schoolOfFile(data)
-				if id == "" {
+				if id = schoolOfFile(data); id == "" {
 					return usageErr("give --school ID, or name the school in the file (\"school\": \"12AB00\")")
 				}
 			}
-			ctx := cmd.Context()
-			st, s, err := a.openSchool(ctx, id)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			kr, err := a.loadKeys()
-			if err != nil {
-				return err
-			}
-			gw := a.service(st, kr)
-			batch, problems, err := gw.ReadResults(ctx, s, data)
-			if err != nil {
-				return &exitError{code: exitFailure, err: err}
-			}
-			if len(problems) > 0 {
-				if asJSON {
-					_ = writeJSON(a.stdout, map[string]any{"ok": false, "school": s.ID, "problems": problems})
-				} else {
-					fmt.Fprintf(a.stdout, "%s: %d problem(s); nothing was stored:\n", file, len(problems))
-					for _, p := range problems {
-						fmt.Fprintf(a.stdout, "  %s\n", p)
+			var progress func(done, total int)
+			if !asJSON && isTerminal(c.stderr) {
+				progress = func(done, total int) {
+					if total > c.cfg.Delivery.BatchSize {
+						fmt.Fprintf(c.stderr, "\rqueued %d/%d results", done, total)
 					}
 				}
-				return &exitError{code: exitUsage, err: fmt.Errorf("results file %s has %d problem(s); nothing was stored", file, len(problems))}
+				defer fmt.Fprintln(c.stderr)
 			}
-			var progress func(done, total int)
-			if !asJSON && isTerminal(a.stderr) && len(batch.Results) > a.cfg.Delivery.BatchSize {
-				progress = func(done, total int) { fmt.Fprintf(a.stderr, "\rqueued %d/%d results", done, total) }
-				defer fmt.Fprintln(a.stderr)
+			sub, problems, err := a.SubmitResults(ctx, gateway.SchoolID(id), data, or(by, "cli"), progress)
+			if err != nil && !errors.Is(err, gateway.ErrNotFound) && !errors.Is(err, app.ErrNoSchool) {
+				return failed(err)
+			} else if err != nil {
+				return err
 			}
-			sub, err := gw.Submit(ctx, s, batch, or(by, "cli"), progress)
-			if err != nil {
-				return &exitError{code: exitFailure, err: err}
+			if len(problems) > 0 {
+				return c.printProblems(file, id, problems, asJSON)
 			}
 			if asJSON {
-				return writeJSON(a.stdout, struct {
+				return writeJSON(c.stdout, struct {
 					OK bool `json:"ok"`
-					delivery.Submitted
+					gateway.Submission
 				}{true, sub})
 			}
-			fmt.Fprintf(a.stdout, "%s: %d results (%d new, %d corrected, %d already queued), %d test definitions; %d batch(es) queued\n",
-				s.ID, sub.Results, sub.New, sub.Changed, sub.Unchanged, sub.Tests, len(sub.Batches))
+			fmt.Fprintf(c.stdout, "%s: %d results (%d new, %d corrected, %d already queued), %d test definitions; %d batch(es) queued\n",
+				id, sub.Results, sub.New, sub.Changed, sub.Unchanged, sub.Tests, len(sub.Batches))
 			if sub.Held {
-				fmt.Fprintf(a.stdout, "  held: las_exchange is not granted for %s; the results wait until a school admin grants it\n", s.ID)
+				fmt.Fprintf(c.stdout, "  held: las_exchange is not granted for %s; the results wait until a school admin grants it\n", id)
 			} else if len(sub.Batches) > 0 {
-				fmt.Fprintln(a.stdout, "  run `uwlr-gateway deliver` to send them (serve does it continuously)")
+				fmt.Fprintln(c.stdout, "  run `uwlr-gateway deliver` to send them (serve does it continuously)")
 			}
 			return nil
-		}}
+		})}
 	f := cmd.Flags()
 	f.StringVar(&file, "file", "", "results file (JSON; '-' = stdin)")
 	f.StringVar(&id, "school", "", "school id (default: the file's \"school\")")
@@ -107,19 +87,17 @@ func (a *app) resultsSubmitCommand() *cobra.Command {
 	return cmd
 }
 
-// readInput reads a file, or stdin for "-".
-func readInput(a *app, file string) ([]byte, error) {
-	var data []byte
-	var err error
-	if file == "-" {
-		data, err = io.ReadAll(a.stdin)
+// printProblems reports a refused results file (exit 2: nothing stored).
+func (c *edge) printProblems(file, id string, problems []gateway.Problem, asJSON bool) error {
+	if asJSON {
+		_ = writeJSON(c.stdout, map[string]any{"ok": false, "school": id, "problems": problems})
 	} else {
-		data, err = os.ReadFile(file)
+		fmt.Fprintf(c.stdout, "%s: %d problem(s); nothing was stored:\n", file, len(problems))
+		for _, p := range problems {
+			fmt.Fprintf(c.stdout, "  %s\n", p)
+		}
 	}
-	if err != nil {
-		return nil, &exitError{code: exitFailure, err: err}
-	}
-	return data, nil
+	return usageErr("results file %s has %d problem(s); nothing was stored", file, len(problems))
 }
 
 // schoolOfFile returns the "school" member of a results file, if any.
@@ -131,75 +109,40 @@ func schoolOfFile(data []byte) string {
 	return head.School
 }
 
-func (a *app) resultsStatusCommand() *cobra.Command {
+func (c *edge) resultsStatusCommand() *cobra.Command {
 	var id, state string
 	var keys []string
 	var asJSON bool
 	var limit int
 	cmd := &cobra.Command{Use: "status", Short: "Show the receipt of each result: queued, sent, accepted, rejected or held, with time and reason",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		PreRunE: func(*cobra.Command, []string) error {
 			if state != "" && !slices.Contains(gateway.BatchStates, gateway.BatchState(state)) {
 				return usageErr("--state %q: one of queued, sent, accepted, rejected, held", state)
 			}
-			ctx := cmd.Context()
-			st, s, err := a.openSchool(ctx, id)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			rcs, err := service.Receipts(ctx, st, s.ID)
+			return nil
+		},
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			rcs, err := a.Receipts(ctx, gateway.SchoolID(id))
 			if err != nil {
 				return err
 			}
 			counts := map[gateway.BatchState]int{}
-			var out []httpapi.Receipt
+			out := []gateway.Receipt{}
 			for _, r := range rcs {
 				counts[r.State]++
-				if (state != "" && string(r.State) != state) || (len(keys) > 0 && !slices.Contains(keys, r.Key)) {
-					continue
+				if (state == "" || string(r.State) == state) && (len(keys) == 0 || slices.Contains(keys, r.Key)) {
+					out = append(out, r)
 				}
-				out = append(out, r)
 			}
 			if asJSON {
-				if out == nil {
-					out = []httpapi.Receipt{}
-				}
-				return writeJSON(a.stdout, map[string]any{"school": s.ID, "counts": counts, "receipts": out})
+				return writeJSON(c.stdout, map[string]any{"school": id, "counts": counts, "receipts": out})
 			}
-			var parts []string
-			for _, k := range gateway.BatchStates {
-				if k != gateway.BatchSplit {
-					parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
-				}
-			}
-			fmt.Fprintf(a.stdout, "%s: %d results: %s\n", s.ID, len(rcs), strings.Join(parts, ", "))
-			shown := 0
-			for _, r := range out {
-				if state == "" && len(keys) == 0 && r.State == gateway.BatchAccepted {
-					continue // the list shows what needs attention unless asked
-				}
-				if limit > 0 && shown >= limit {
-					fmt.Fprintf(a.stdout, "  … %d more (use --json, --state or --limit)\n", len(out)-shown)
-					break
-				}
-				shown++
-				line := fmt.Sprintf("  %-30s %-9s %s  pupil %s %s %s", r.Key, r.State, r.At.Local().Format(time.DateTime), r.Pupil, r.Test, r.Date)
-				if r.NextAttempt != nil {
-					line += "  next attempt " + r.NextAttempt.Local().Format(time.DateTime)
-				}
-				fmt.Fprintln(a.stdout, line)
-				if r.Reason != "" {
-					fmt.Fprintf(a.stdout, "      %s\n", r.Reason)
-				}
-			}
-			if counts[gateway.BatchRejected] > 0 {
-				fmt.Fprintf(a.stdout, "rejected results are dead letters: fix the cause, then `results retry --school %s --all`\n", s.ID)
-			}
+			c.printReceipts(id, len(rcs), counts, out, state == "" && len(keys) == 0, limit)
 			return nil
-		}}
+		})}
 	f := cmd.Flags()
-	f.StringVar(&id, "school", "", "school id")
+	schoolFlag(cmd, &id)
 	f.StringVar(&state, "state", "", "only results in this state")
 	f.StringSliceVar(&keys, "key", nil, "only these result keys (repeatable)")
 	f.IntVar(&limit, "limit", 50, "most results listed (0: all); --json lists all")
@@ -207,48 +150,76 @@ func (a *app) resultsStatusCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) resultsRetryCommand() *cobra.Command {
+// printReceipts lists receipts; unasked, only those that need attention.
+func (c *edge) printReceipts(id string, total int, counts map[gateway.BatchState]int, out []gateway.Receipt, unasked bool, limit int) {
+	var parts []string
+	for _, k := range gateway.BatchStates {
+		if k != gateway.BatchSplit {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	fmt.Fprintf(c.stdout, "%s: %d results: %s\n", id, total, strings.Join(parts, ", "))
+	shown := 0
+	for _, r := range out {
+		if unasked && r.State == gateway.BatchAccepted {
+			continue
+		}
+		if limit > 0 && shown >= limit {
+			fmt.Fprintf(c.stdout, "  … %d more (use --json, --state or --limit)\n", len(out)-shown)
+			break
+		}
+		shown++
+		line := fmt.Sprintf("  %-30s %-9s %s  pupil %s %s %s", r.Key, r.State, r.At.Local().Format(time.DateTime), r.Pupil, r.Test, r.Date)
+		if r.NextAttempt != nil {
+			line += "  next attempt " + r.NextAttempt.Local().Format(time.DateTime)
+		}
+		fmt.Fprintln(c.stdout, line)
+		if r.Reason != "" {
+			fmt.Fprintf(c.stdout, "      %s\n", r.Reason)
+		}
+	}
+	if counts[gateway.BatchRejected] > 0 {
+		fmt.Fprintf(c.stdout, "rejected results are dead letters: fix the cause, then `results retry --school %s --all`\n", id)
+	}
+}
+
+func (c *edge) resultsRetryCommand() *cobra.Command {
 	var id, by string
-	var batches, keys []string
-	var all, asJSON bool
+	var sel delivery.RetrySelection
+	var asJSON bool
 	cmd := &cobra.Command{Use: "retry", Short: "Queue rejected results (dead letters) again, by batch, by result key, or all",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !all && len(batches) == 0 && len(keys) == 0 {
+		PreRunE: func(*cobra.Command, []string) error {
+			if !sel.All && len(sel.Batches) == 0 && len(sel.Keys) == 0 {
 				return usageErr("say which dead letters: --batch ID, --key KEY (both repeatable) or --all")
 			}
-			ctx := cmd.Context()
-			st, s, err := a.openSchool(ctx, id)
+			return nil
+		},
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			n, results, err := a.RetryResults(ctx, gateway.SchoolID(id), sel, or(by, "cli"))
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			n, results, err := delivery.Retry(ctx, st, a.auditLog(st), s.ID, delivery.RetrySelection{All: all, Batches: batches, Keys: keys}, or(by, "cli"), time.Now())
-			if errors.Is(err, gateway.ErrNotFound) {
-				return &exitError{code: exitFailure, err: err}
-			} else if err != nil {
-				return err
-			}
 			if asJSON {
-				return writeJSON(a.stdout, map[string]any{"school": s.ID, "batches": n, "results": results})
+				return writeJSON(c.stdout, map[string]any{"school": id, "batches": n, "results": results})
 			}
-			fmt.Fprintf(a.stdout, "%s: %d rejected batch(es) with %d results queued again; run `uwlr-gateway deliver`\n", s.ID, n, results)
+			fmt.Fprintf(c.stdout, "%s: %d rejected batch(es) with %d results queued again; run `uwlr-gateway deliver`\n", id, n, results)
 			return nil
-		}}
+		})}
 	f := cmd.Flags()
-	f.StringVar(&id, "school", "", "school id")
-	f.StringSliceVar(&batches, "batch", nil, "a rejected batch to retry (repeatable)")
-	f.StringSliceVar(&keys, "key", nil, "retry the rejected batch holding this result key (repeatable)")
-	f.BoolVar(&all, "all", false, "retry every rejected batch of the school")
+	schoolFlag(cmd, &id)
+	f.StringSliceVar(&sel.Batches, "batch", nil, "a rejected batch to retry (repeatable)")
+	f.StringSliceVar(&sel.Keys, "key", nil, "retry the rejected batch holding this result key (repeatable)")
+	f.BoolVar(&sel.All, "all", false, "retry every rejected batch of the school")
 	f.StringVar(&by, "by", "", "who retries (recorded in the audit log)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
-func (a *app) resultsSchemaCommand() *cobra.Command {
+func (c *edge) resultsSchemaCommand() *cobra.Command {
 	return &cobra.Command{Use: "schema", Short: "Print the JSON Schema of results files", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := a.stdout.Write(intake.Schema)
+		RunE: plain(func(context.Context) error {
+			_, err := c.stdout.Write(intake.Schema)
 			return err
-		}}
+		})}
 }

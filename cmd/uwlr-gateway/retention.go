@@ -1,24 +1,19 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/retention"
 )
-
-// amsterdamTZ is the school's clock, for dates given on the command line.
-var amsterdamTZ = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Amsterdam")
-	if err != nil {
-		panic(fmt.Sprintf("load Europe/Amsterdam: %v", err)) // tzdata is embedded by package gateway
-	}
-	return loc
-}()
 
 // parseWhen reads a time given on the command line: RFC 3339, or a date
 // (YYYY-MM-DD) meaning midnight at its start in Europe/Amsterdam.
@@ -26,21 +21,22 @@ func parseWhen(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, s, amsterdamTZ); err == nil {
+	if t, err := time.ParseInLocation(time.DateOnly, s, gateway.Amsterdam); err == nil {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (2026-03-15T10:00:00+01:00) nor a date (2026-03-15)", s)
 }
 
-func (a *app) retentionCommand() *cobra.Command {
+func (c *edge) retentionCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "retention", Short: "Apply the processing agreement's retention periods"}
-	cmd.AddCommand(a.retentionRunCommand())
+	cmd.AddCommand(c.retentionRunCommand())
 	return cmd
 }
 
-func (a *app) retentionRunCommand() *cobra.Command {
-	var nowFlag, by string
-	var dry, asJSON bool
+func (c *edge) retentionRunCommand() *cobra.Command {
+	var nowFlag string
+	var o app.RetentionOptions
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Purge pupils who left 2 years ago, their results, evidence and logins, and trial results 2 years after the test",
@@ -51,70 +47,161 @@ func (a *app) retentionRunCommand() *cobra.Command {
 			"that purged something gets a receipt in its audit chain, and every run one on the gateway\n" +
 			"chain. --dry-run reports what would be purged and changes nothing.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			now := time.Now()
-			if nowFlag != "" {
-				t, err := parseWhen(nowFlag)
-				if err != nil {
-					return usageErr("--now: %w", err)
-				}
-				now = t
+		PreRunE: func(*cobra.Command, []string) error {
+			if nowFlag == "" {
+				return nil
 			}
-			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			t, err := parseWhen(nowFlag)
 			if err != nil {
-				return err
+				return usageErr("--now: %w", err)
 			}
-			defer st.Close()
-			rc, runErr := retention.Run(ctx, st, retention.Options{Now: now, DryRun: dry, Actor: or(by, "cli"), Audit: a.auditLog(st)})
-			if errors.Is(runErr, gateway.ErrInvalid) {
-				return usageErr("%w", runErr)
+			o.At = t
+			return nil
+		},
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			rc, runErr := a.RunRetention(ctx, o)
+			if codeOf(runErr) == exitUsage {
+				return runErr
 			}
 			if asJSON {
-				if err := writeJSON(a.stdout, rc); err != nil {
+				if err := writeJSON(c.stdout, rc); err != nil {
 					return err
 				}
 			} else {
-				printRetention(a, rc)
+				c.printRetention(rc)
 			}
 			if runErr != nil {
-				return &exitError{code: exitFailure, err: fmt.Errorf("retention run incomplete (run it again to finish): %w", runErr)}
+				return failed(fmt.Errorf("retention run incomplete (run it again to finish): %w", runErr))
 			}
 			return nil
-		}}
+		})}
 	f := cmd.Flags()
-	f.BoolVar(&dry, "dry-run", false, "report what would be purged; delete nothing, write no audit entry")
+	f.BoolVar(&o.DryRun, "dry-run", false, "report what would be purged; delete nothing, write no audit entry")
 	f.StringVar(&nowFlag, "now", "", "apply the rules as at this time: RFC 3339 or YYYY-MM-DD (Europe/Amsterdam); default now")
-	f.StringVar(&by, "by", "", "who runs it (recorded in the audit log; default cli)")
+	f.StringVar(&o.By, "by", "", "who runs it (recorded in the audit log; default cli)")
 	f.BoolVar(&asJSON, "json", false, "print the receipt as JSON")
 	return cmd
 }
 
-func printRetention(a *app, rc retention.Receipt) {
+func (c *edge) printRetention(rc retention.Receipt) {
 	verb, mode := "purged", ""
 	if rc.DryRun {
 		verb, mode = "would purge", " (dry run: nothing deleted)"
 	}
-	fmt.Fprintf(a.stdout, "retention as at %s: data that started on or before %s has expired%s\n", rc.Today, rc.Cutoff, mode)
+	fmt.Fprintf(c.stdout, "retention as at %s: data that started on or before %s has expired%s\n", rc.Today, rc.Cutoff, mode)
 	quiet := 0
 	for _, s := range rc.Schools {
 		if !s.Purged() && s.Skipped == 0 && s.Error == "" {
 			quiet++
 			continue
 		}
-		fmt.Fprintf(a.stdout, "%s: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d ended delivery batches\n",
+		fmt.Fprintf(c.stdout, "%s: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d ended delivery batches\n",
 			s.School, verb, s.Pupils, s.Results, s.TrialResults, s.Evidence, s.Batches)
 		if s.Skipped > 0 {
-			fmt.Fprintf(a.stdout, "  kept %d records whose date cannot be read: check them\n", s.Skipped)
+			fmt.Fprintf(c.stdout, "  kept %d records whose date cannot be read: check them\n", s.Skipped)
 		}
 		if s.Error != "" {
-			fmt.Fprintf(a.stdout, "  failed: %s\n", s.Error)
+			fmt.Fprintf(c.stdout, "  failed: %s\n", s.Error)
 		}
 	}
 	if quiet > 0 {
-		fmt.Fprintf(a.stdout, "%d of %d schools: nothing to purge\n", quiet, len(rc.Schools))
+		fmt.Fprintf(c.stdout, "%d of %d schools: nothing to purge\n", quiet, len(rc.Schools))
 	}
-	fmt.Fprintf(a.stdout, "login records: %s %d\n", verb, rc.Logins)
-	fmt.Fprintf(a.stdout, "total: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d delivery batches, %d login records\n",
+	fmt.Fprintf(c.stdout, "login records: %s %d\n", verb, rc.Logins)
+	fmt.Fprintf(c.stdout, "total: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d delivery batches, %d login records\n",
 		verb, rc.Pupils, rc.Results, rc.TrialResults, rc.Evidence, rc.Batches, rc.Logins)
+}
+
+func (c *edge) reportCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "report", Short: "Reports for the data protection officer"}
+	cmd.AddCommand(c.reportBreachCommand())
+	return cmd
+}
+
+func (c *edge) reportBreachCommand() *cobra.Command {
+	var fromFlag, toFlag, school, format, out, by string
+	var from, to time.Time
+	cmd := &cobra.Command{
+		Use:   "breach",
+		Short: "Draft a data-breach notification: data categories, pupils and teachers per school, encryption, the window",
+		Long: "Writes the facts a data-breach notification needs, from what the store holds: per school the\n" +
+			"data categories and whether the gateway encrypts them, the number of pupils and teachers, the\n" +
+			"results delivered and the audit entries in the window, consent and last sync; and what the\n" +
+			"gateway cannot know. Counts and ids only, never a name, birth date or ECK iD. The report is\n" +
+			"recorded in the gateway's audit chain. --from and --to take RFC 3339 or YYYY-MM-DD (midnight\n" +
+			"at the start of that day, Europe/Amsterdam); both ends are included.",
+		Args: cobra.NoArgs,
+		PreRunE: func(*cobra.Command, []string) error {
+			if fromFlag == "" || toFlag == "" {
+				return usageErr("give the window of the breach: --from and --to")
+			}
+			var err error
+			if from, err = parseWhen(fromFlag); err != nil {
+				return usageErr("--from: %w", err)
+			}
+			if to, err = parseWhen(toFlag); err != nil {
+				return usageErr("--to: %w", err)
+			}
+			if format != "markdown" && format != "json" {
+				return usageErr("--format %q: want markdown or json", format)
+			}
+			return nil
+		},
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			r, err := a.BreachReport(ctx, from, to, gateway.SchoolID(school), format, or(by, "cli"))
+			if err != nil {
+				return err
+			}
+			doc := []byte(r.Markdown())
+			if format == "json" {
+				if doc, err = json.MarshalIndent(r, "", "  "); err != nil {
+					return err
+				}
+				doc = append(doc, '\n')
+			}
+			if out == "" {
+				_, err := c.stdout.Write(doc)
+				return err
+			}
+			if err := writePrivate(out, doc); err != nil {
+				return failed(err)
+			}
+			fmt.Fprintf(c.stdout, "breach report (%s, %s) written to %s\n", format, r.Scope, out)
+			return nil
+		})}
+	f := cmd.Flags()
+	f.StringVar(&fromFlag, "from", "", "start of the window: RFC 3339 or YYYY-MM-DD (Europe/Amsterdam)")
+	f.StringVar(&toFlag, "to", "", "end of the window, included: RFC 3339 or YYYY-MM-DD (Europe/Amsterdam midnight)")
+	f.StringVar(&school, "school", "", "only this school (default: all schools)")
+	f.StringVar(&format, "format", "markdown", "markdown or json")
+	f.StringVar(&out, "out", "", "write to this file (mode 0600) instead of stdout")
+	f.StringVar(&by, "by", "", "who asks for the report (recorded in the audit log; default cli)")
+	return cmd
+}
+
+// writePrivate writes doc to path with mode 0600: into a new temporary file
+// beside it, then renamed into place, so a failed write never leaves a half
+// file under the name.
+func writePrivate(path string, doc []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	name := tmp.Name()
+	defer os.Remove(name) // no-op after the rename
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report: %w", err)
+	}
+	if _, err := tmp.Write(doc); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Rename(name, path); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
 }

@@ -2,23 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/lassim"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 )
-
-func schoolKeyPlace(id gateway.SchoolID) vault.Place {
-	return vault.Place{Kind: "school", School: id, Field: "autorisatiesleutel"}
-}
 
 // schoolJSON is what school list/show print: never a secret.
 type schoolJSON struct {
@@ -52,11 +43,7 @@ type receiverJSON struct {
 func toSchoolJSON(s gateway.School) schoolJSON {
 	j := schoolJSON{ID: s.ID, Brin: s.Brin, Dependancecode: s.Dependancecode, Schoolkey: s.Schoolkey, Profile: s.Vendor,
 		Endpoint: s.Endpoint, Klantcode: s.Klantcode, Klantnaam: s.Klantnaam, Xsdversie: s.Xsdversie,
-		ClientCert: s.ClientCertFile != "", Key: "sealed"}
-	if !s.LastPulledAt.IsZero() {
-		t := s.LastPulledAt
-		j.LastPulledAt = &t
-	}
+		ClientCert: s.ClientCertFile != "", Key: "sealed", LastPulledAt: timePtr(s.LastPulledAt)}
 	if r := s.Results; r != nil {
 		key := "the school's own (sealed)"
 		if len(r.SealedKey) > 0 {
@@ -68,140 +55,64 @@ func toSchoolJSON(s gateway.School) schoolJSON {
 	return j
 }
 
-func (a *app) schoolCommand() *cobra.Command {
+func (c *edge) schoolCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "school", Short: "Enrol, list, show and offboard schools"}
-	cmd.AddCommand(a.schoolAddCommand(), a.schoolListCommand(), a.schoolShowCommand(), a.schoolRemoveCommand(), a.schoolReceiverCommand())
+	cmd.AddCommand(c.schoolAddCommand(), c.schoolListCommand(), c.schoolShowCommand(), c.schoolRemoveCommand(), c.schoolReceiverCommand())
 	return cmd
 }
 
-func (a *app) schoolAddCommand() *cobra.Command {
-	var brin, dep, skey, endpoint, klantcode, klantnaam, keyFile, profile, xsd, gset, cert, key, passFile string
+func (c *edge) schoolAddCommand() *cobra.Command {
+	var e app.Enrolment
+	var keyFile, passFile string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "add",
 		Short: "Enrol a school: its LAS endpoint and credentials (the key is sealed at once)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if profile != "" {
-				if _, err := lassim.LookupProfile(profile); err != nil {
-					return usageErr("--profile: %w", err)
-				}
-			}
-			secret, err := a.readKey(keyFile)
-			if err != nil {
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			var err error
+			if e.Key, err = c.readKey(keyFile); err != nil {
 				return err
 			}
-			if xsd == "" {
-				xsd = a.cfg.LAS.XSDVersie
-				if p, ok := lassim.Profiles[profile]; ok {
-					xsd = p.Xsdversie
-				}
-			}
-			id := gateway.SchoolIDFor(brin, dep, skey)
-			if dep == "" && brin != "" {
-				dep = "00"
-			}
-			conn := soap.Connection{Endpoint: endpoint, Autorisatiesleutel: secret, Klantcode: or(klantcode, a.cfg.LAS.Klantcode),
-				Klantnaam: or(klantnaam, a.cfg.LAS.Klantnaam), Brincode: brin, Dependancecode: dep, Schoolkey: skey}
-			if err := conn.Validate(); err != nil {
-				return usageErr("%w", err)
-			}
-			if (cert == "") != (key == "") {
-				return usageErr("--client-cert and --client-key go together")
-			}
-			for _, f := range []string{cert, key} {
-				if f != "" {
-					if _, err := os.Stat(f); err != nil {
-						return usageErr("%w", err)
-					}
-				}
-			}
-			kr, err := a.loadKeys()
-			if err != nil {
-				return err
-			}
-			sealed, err := kr.Sealer().Seal(schoolKeyPlace(id), []byte(secret))
-			if err != nil {
-				return err
-			}
-			var sealedPass []byte
 			if passFile != "" {
-				if key == "" {
-					return usageErr("--client-key-passphrase-file needs --client-key")
-				}
-				pass, err := a.readKey(passFile)
-				if err != nil {
-					return err
-				}
-				// Prove now that it opens the key, not at the first nightly sync.
-				if _, err := soap.NewHTTPClient(soap.TransportOptions{ClientCertFile: cert, ClientKeyFile: key, ClientKeyPassphrase: []byte(pass)}); err != nil {
-					return usageErr("%w", err)
-				}
-				if sealedPass, err = kr.Sealer().Seal(vault.SchoolSecret(id, vault.FieldKeyPassphrase), []byte(pass)); err != nil {
+				if e.KeyPassphrase, err = c.readKey(passFile); err != nil {
 					return err
 				}
 			}
-			st, err := a.openStore(ctx)
+			s, _, err := a.EnrolSchool(ctx, e, "cli")
 			if err != nil {
-				return err
-			}
-			defer st.Close()
-			s := gateway.School{ID: id, Brin: brin, Dependancecode: dep, Schoolkey: skey, Vendor: or(profile, "standard"),
-				Endpoint: endpoint, Klantcode: conn.Klantcode, Klantnaam: conn.Klantnaam, Xsdversie: xsd, Gegevenssetid: gset,
-				SealedKey: sealed, ClientCertFile: cert, ClientKeyFile: key, SealedKeyPassphrase: sealedPass, CreatedAt: time.Now().UTC()}
-			action := "enrolled"
-			if old, err := st.School(ctx, id); err == nil {
-				s.CreatedAt, s.LastPulledAt, s.Results = old.CreatedAt, old.LastPulledAt, old.Results
-				action = "updated"
-			} else if !errors.Is(err, gateway.ErrNotFound) {
-				return err
-			}
-			if err := s.Validate(); err != nil {
-				return usageErr("%w", err)
-			}
-			if err := st.PutSchool(ctx, s); err != nil {
-				return err
-			}
-			if _, err := a.auditLog(st).School(ctx, s.ID, gateway.AuditSchoolAdd, "cli", map[string]string{"action": action,
-				"profile": s.Vendor, "endpoint": s.Endpoint, "xsdversie": s.Xsdversie, "client_cert": fmt.Sprint(s.ClientCertFile != "")}); err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(a.stdout, toSchoolJSON(s))
+				return writeJSON(c.stdout, toSchoolJSON(s))
 			}
-			fmt.Fprintf(a.stdout, "school %s enrolled (profile %s, %s); all optional processing is off until granted with `consent set`\n", id, s.Vendor, endpoint)
+			fmt.Fprintf(c.stdout, "school %s enrolled (profile %s, %s); all optional processing is off until granted with `consent set`\n", s.ID, s.Vendor, s.Endpoint)
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
-	f.StringVar(&brin, "brin", "", "BRIN code, e.g. 12AB")
-	f.StringVar(&dep, "dependancecode", "", "dependancecode (2 digits, default 00)")
-	f.StringVar(&skey, "schoolkey", "", "schoolkey, instead of --brin")
-	f.StringVar(&endpoint, "endpoint", "", "LAS SOAP endpoint URL")
-	f.StringVar(&klantcode, "klantcode", "", "klantcode issued by the LAS vendor (default las.klantcode)")
-	f.StringVar(&klantnaam, "klantnaam", "", "klantnaam issued by the LAS vendor (default las.klantnaam)")
+	f.StringVar(&e.Brin, "brin", "", "BRIN code, e.g. 12AB")
+	f.StringVar(&e.Dependancecode, "dependancecode", "", "dependancecode (2 digits, default 00)")
+	f.StringVar(&e.Schoolkey, "schoolkey", "", "schoolkey, instead of --brin")
+	f.StringVar(&e.Endpoint, "endpoint", "", "LAS SOAP endpoint URL")
+	f.StringVar(&e.Klantcode, "klantcode", "", "klantcode issued by the LAS vendor (default las.klantcode)")
+	f.StringVar(&e.Klantnaam, "klantnaam", "", "klantnaam issued by the LAS vendor (default las.klantnaam)")
 	f.StringVar(&keyFile, "key-file", "", "file with the autorisatiesleutel ('-' = stdin)")
-	f.StringVar(&profile, "profile", "", "vendor profile: standard|magister|esis|somtoday|iddink")
-	f.StringVar(&xsd, "xsdversie", "", "UWLR version (default: the profile's)")
-	f.StringVar(&gset, "gegevenssetid", "", "gegevenssetid to ask for")
-	f.StringVar(&cert, "client-cert", "", "PEM client certificate for mTLS")
-	f.StringVar(&key, "client-key", "", "PEM key for --client-cert")
+	f.StringVar(&e.Profile, "profile", "", "vendor profile: standard|magister|esis|somtoday|iddink")
+	f.StringVar(&e.Xsdversie, "xsdversie", "", "UWLR version (default: the profile's)")
+	f.StringVar(&e.Gegevenssetid, "gegevenssetid", "", "gegevenssetid to ask for")
+	f.StringVar(&e.ClientCertFile, "client-cert", "", "PEM client certificate for mTLS")
+	f.StringVar(&e.ClientKeyFile, "client-key", "", "PEM key for --client-cert")
 	f.StringVar(&passFile, "client-key-passphrase-file", "", "file with the passphrase of an encrypted --client-key (sealed in the store)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
-func (a *app) schoolListCommand() *cobra.Command {
+func (c *edge) schoolListCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{Use: "list", Short: "List enrolled schools", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			schools, err := st.Schools(cmd.Context())
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			schools, err := a.Schools(ctx)
 			if err != nil {
 				return err
 			}
@@ -210,140 +121,136 @@ func (a *app) schoolListCommand() *cobra.Command {
 				out = append(out, toSchoolJSON(s))
 			}
 			if asJSON {
-				return writeJSON(a.stdout, out)
+				return writeJSON(c.stdout, out)
 			}
 			for _, s := range out {
 				last := "never synced"
 				if s.LastPulledAt != nil {
 					last = "last pulled " + s.LastPulledAt.Format(time.RFC3339)
 				}
-				fmt.Fprintf(a.stdout, "%-10s %-9s %s (%s)\n", s.ID, s.Profile, s.Endpoint, last)
+				fmt.Fprintf(c.stdout, "%-10s %-9s %s (%s)\n", s.ID, s.Profile, s.Endpoint, last)
 			}
 			return nil
-		}}
+		})}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
-func (a *app) schoolShowCommand() *cobra.Command {
+func (c *edge) schoolShowCommand() *cobra.Command {
 	var id string
 	var asJSON bool
 	cmd := &cobra.Command{Use: "show", Short: "Show one school, its consent and last sync", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			st, s, err := a.openSchool(ctx, id)
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			s, err := a.School(ctx, gateway.SchoolID(id))
 			if err != nil {
 				return err
 			}
-			defer st.Close()
 			j := toSchoolJSON(s)
-			if j.Consent, err = st.Consent(ctx, s.ID); err != nil {
+			if j.Consent, _, err = a.Consent(ctx, s.ID); err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(a.stdout, j)
+				return writeJSON(c.stdout, j)
 			}
-			fmt.Fprintf(a.stdout, "school %s\n  profile %s, xsdversie %s\n  endpoint %s\n  klantcode %s, klantnaam %s\n  autorisatiesleutel: sealed\n",
+			fmt.Fprintf(c.stdout, "school %s\n  profile %s, xsdversie %s\n  endpoint %s\n  klantcode %s, klantnaam %s\n  autorisatiesleutel: sealed\n",
 				j.ID, j.Profile, j.Xsdversie, j.Endpoint, j.Klantcode, j.Klantnaam)
 			for _, p := range gateway.Processings {
-				fmt.Fprintf(a.stdout, "  consent %-12s %s\n", p, onOff(j.Consent[p]))
+				fmt.Fprintf(c.stdout, "  consent %-12s %s\n", p, onOff(j.Consent[p]))
 			}
 			if r := j.Results; r != nil {
-				fmt.Fprintf(a.stdout, "  results go to %s (%s scores, key: %s)\n", r.Endpoint, r.ScoreType, r.Key)
+				fmt.Fprintf(c.stdout, "  results go to %s (%s scores, key: %s)\n", r.Endpoint, r.ScoreType, r.Key)
 			} else {
-				fmt.Fprintln(a.stdout, "  results go to the LAS endpoint above (integer scores)")
+				fmt.Fprintln(c.stdout, "  results go to the LAS endpoint above (integer scores)")
 			}
 			return nil
-		}}
-	cmd.Flags().StringVar(&id, "school", "", "school id (BRIN+dependancecode, e.g. 12AB00, or the schoolkey)")
+		})}
+	schoolFlag(cmd, &id)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
-func onOff(b bool) string {
-	if b {
-		return "granted"
-	}
-	return "off"
+// schoolFlag registers --school.
+func schoolFlag(cmd *cobra.Command, id *string) {
+	cmd.Flags().StringVar(id, "school", "", "school id (BRIN+dependancecode, e.g. 12AB00, or the schoolkey)")
 }
 
-func (a *app) schoolRemoveCommand() *cobra.Command {
+func (c *edge) schoolRemoveCommand() *cobra.Command {
 	var id string
 	var yes bool
 	cmd := &cobra.Command{Use: "remove", Short: "Offboard a school: delete every record of it", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		PreRunE: func(*cobra.Command, []string) error {
 			if !yes {
 				return usageErr("school remove deletes every record of %s; add --yes to confirm", id)
 			}
-			ctx := cmd.Context()
-			st, _, err := a.openSchool(ctx, id)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := st.DeleteSchool(ctx, gateway.SchoolID(id)); err != nil {
-				return err
-			}
-			// The school's audit chain outlives it: the offboarding is its last entry.
-			if _, err := a.auditLog(st).School(ctx, gateway.SchoolID(id), gateway.AuditSchoolRemove, "cli",
-				map[string]string{"action": "offboarded: every record deleted"}); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "school %s removed with all its records (its audit chain stays)\n", id)
 			return nil
-		}}
-	cmd.Flags().StringVar(&id, "school", "", "school id")
+		},
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			if err := a.RemoveSchool(ctx, gateway.SchoolID(id), "cli"); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "school %s removed with all its records (its audit chain stays)\n", id)
+			return nil
+		})}
+	schoolFlag(cmd, &id)
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm the deletion")
 	return cmd
 }
 
-func (a *app) school(ctx context.Context, st gateway.Store, id string) (gateway.School, error) {
-	if id == "" {
-		return gateway.School{}, usageErr("--school is required")
-	}
-	s, err := st.School(ctx, gateway.SchoolID(id))
-	if errors.Is(err, gateway.ErrNotFound) {
-		return s, &exitError{code: exitFailure, err: fmt.Errorf("school %s is not enrolled (see `school list`)", id)}
-	}
-	return s, err
+func (c *edge) schoolReceiverCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "receiver", Short: "Send a school's results to another receiver than its LAS endpoint (a results-only receiver)"}
+	cmd.AddCommand(c.receiverSetCommand(), c.receiverClearCommand())
+	return cmd
 }
 
-// openSchool opens the store and checks that id is enrolled. The caller
-// closes the store.
-func (a *app) openSchool(ctx context.Context, id string) (gateway.Store, gateway.School, error) {
-	st, err := a.openStore(ctx)
-	if err != nil {
-		return nil, gateway.School{}, err
-	}
-	s, err := a.school(ctx, st, id)
-	if err != nil {
-		st.Close()
-		return nil, gateway.School{}, err
-	}
-	return st, s, nil
+func (c *edge) receiverSetCommand() *cobra.Command {
+	var id, keyFile string
+	var r app.Receiver
+	var asJSON bool
+	cmd := &cobra.Command{Use: "set", Short: "Set the results receiver: endpoint, own credentials and score typing", Args: cobra.NoArgs,
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			if r.Endpoint == "" {
+				return usageErr("--endpoint URL is required")
+			}
+			if keyFile != "" {
+				var err error
+				if r.Key, err = c.readKey(keyFile); err != nil {
+					return err
+				}
+			}
+			s, err := a.SetReceiver(ctx, gateway.SchoolID(id), r, "cli")
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(c.stdout, toSchoolJSON(s))
+			}
+			fmt.Fprintf(c.stdout, "school %s: results now go to %s (%s scores)\n", s.ID, r.Endpoint, r.ScoreType)
+			return nil
+		})}
+	f := cmd.Flags()
+	schoolFlag(cmd, &id)
+	f.StringVar(&r.Endpoint, "endpoint", "", "the receiver's BrengLeerresultaten endpoint URL")
+	f.StringVar(&keyFile, "key-file", "", "file with the receiver's own autorisatiesleutel ('-' = stdin; default: the school's key)")
+	f.StringVar(&r.Klantcode, "klantcode", "", "klantcode for this receiver (default: the school's)")
+	f.StringVar(&r.Klantnaam, "klantnaam", "", "klantnaam for this receiver (default: the school's)")
+	f.StringVar(&r.Xsdversie, "xsdversie", "", "UWLR version sent to this receiver (default: the school's)")
+	f.StringVar(&r.ScoreType, "score-type", gateway.ScoreInteger, "integer (UWLR standard) or decimal (receivers such as RTTI)")
+	f.BoolVar(&r.QuoteSOAPAction, "quote-soapaction", false, "send SOAPAction with quotes")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }
 
-// lasClient builds the SOAP client of a school; the autorisatiesleutel is
-// opened here, for this call only.
-func (a *app) lasClient(s gateway.School, kr *vault.Keyring) (*soap.Client, error) {
-	secret, err := kr.SecretOpener().Open(schoolKeyPlace(s.ID), s.SealedKey)
-	if err != nil {
-		return nil, fmt.Errorf("school %s: open autorisatiesleutel: %w", s.ID, err)
-	}
-	conn := soap.Connection{Endpoint: s.Endpoint, Autorisatiesleutel: string(secret), Klantcode: s.Klantcode, Klantnaam: s.Klantnaam,
-		Brincode: s.Brin, Dependancecode: s.Dependancecode, Schoolkey: s.Schoolkey, Xsdversie: s.Xsdversie,
-		Gegevenssetid: s.Gegevenssetid, QuoteSOAPAction: a.cfg.LAS.SOAPActionQuoted, MaxResponseBytes: a.cfg.LAS.MaxResponseBytes,
-		DisableGzip: !a.cfg.LAS.AcceptGzip, UserAgent: a.cfg.LAS.UserAgent, Header: http.Header{}}
-	var pass []byte
-	if len(s.SealedKeyPassphrase) > 0 {
-		if pass, err = kr.SecretOpener().Open(vault.SchoolSecret(s.ID, vault.FieldKeyPassphrase), s.SealedKeyPassphrase); err != nil {
-			return nil, fmt.Errorf("school %s: open client key passphrase: %w", s.ID, err)
-		}
-	}
-	hc, err := soap.NewHTTPClient(soap.TransportOptions{ClientCertFile: s.ClientCertFile, ClientKeyFile: s.ClientKeyFile,
-		ClientKeyPassphrase: pass, Timeout: a.cfg.LAS.Timeout, ConnectTimeout: a.cfg.LAS.ConnectTimeout})
-	if err != nil {
-		return nil, fmt.Errorf("school %s: %w", s.ID, err)
-	}
-	return soap.NewClient(hc, conn), nil
+func (c *edge) receiverClearCommand() *cobra.Command {
+	var id string
+	cmd := &cobra.Command{Use: "clear", Short: "Send the school's results to its LAS endpoint again", Args: cobra.NoArgs,
+		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			s, err := a.ClearReceiver(ctx, gateway.SchoolID(id), "cli")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "school %s: results go to its LAS endpoint %s\n", s.ID, s.Endpoint)
+			return nil
+		})}
+	schoolFlag(cmd, &id)
+	return cmd
 }

@@ -48,30 +48,6 @@ const (
 	maxGaps = 1000
 )
 
-// Problem is one finding of a verification. Seq is the sequence number the
-// finding is about; Detail says what was seen, in terms of sequence numbers
-// and hashes only.
-type Problem struct {
-	Chain  string
-	Seq    uint64
-	Kind   string
-	Detail string
-}
-
-func (p Problem) String() string {
-	return fmt.Sprintf("chain %s seq %d: %s: %s", p.Chain, p.Seq, p.Kind, p.Detail)
-}
-
-// Report is the outcome of Verify.
-type Report struct {
-	Chains   int
-	Entries  int
-	Problems []Problem
-}
-
-// OK reports whether no problem was found.
-func (r Report) OK() bool { return len(r.Problems) == 0 }
-
 // walker is what Verify needs of gateway.Store.
 type walker interface {
 	AuditChains(ctx context.Context) ([]string, error)
@@ -84,17 +60,17 @@ type walker interface {
 // never a whole chain. It reads each chain's head record before and after
 // walking the chain, so entries appended while it runs are not mistaken for
 // tampering. It returns an error only when the store cannot be read;
-// tampering is reported in Report.Problems.
-func Verify(ctx context.Context, st walker) (Report, error) {
+// tampering is reported in the report's Problems (OK is false then).
+func Verify(ctx context.Context, st walker) (gateway.AuditReport, error) {
 	chains, err := st.AuditChains(ctx)
 	if err != nil {
-		return Report{}, fmt.Errorf("audit: verify: list chains: %w", err)
+		return gateway.AuditReport{}, fmt.Errorf("audit: verify: list chains: %w", err)
 	}
-	var r Report
+	r := gateway.AuditReport{Problems: []gateway.AuditProblem{}}
 	for _, chain := range chains {
 		head, err := st.AuditHead(ctx, chain)
 		if err != nil {
-			return Report{}, fmt.Errorf("audit: verify chain %s: read head: %w", chain, err)
+			return gateway.AuditReport{}, fmt.Errorf("audit: verify chain %s: read head: %w", chain, err)
 		}
 		v := newVerifier(chain, head)
 		err = st.WalkAudit(ctx, chain, func(e gateway.AuditEntry) error {
@@ -103,15 +79,16 @@ func Verify(ctx context.Context, st walker) (Report, error) {
 			return nil
 		})
 		if err != nil {
-			return Report{}, fmt.Errorf("audit: verify chain %s: %w", chain, err)
+			return gateway.AuditReport{}, fmt.Errorf("audit: verify chain %s: %w", chain, err)
 		}
 		later, err := st.AuditHead(ctx, chain)
 		if err != nil {
-			return Report{}, fmt.Errorf("audit: verify chain %s: read head: %w", chain, err)
+			return gateway.AuditReport{}, fmt.Errorf("audit: verify chain %s: read head: %w", chain, err)
 		}
 		r.Chains++
 		r.Problems = append(r.Problems, v.finish(later)...)
 	}
+	r.OK = len(r.Problems) == 0
 	return r, nil
 }
 
@@ -119,7 +96,7 @@ func Verify(ctx context.Context, st walker) (Report, error) {
 // stored, against each other and against the chain's head record. It
 // returns nil when the chain is intact. See the package documentation for
 // what it detects and what a hash chain cannot.
-func VerifyChain(chain string, entries []gateway.AuditEntry, head gateway.AuditEntry) []Problem {
+func VerifyChain(chain string, entries []gateway.AuditEntry, head gateway.AuditEntry) []gateway.AuditProblem {
 	v := newVerifier(chain, head)
 	for _, e := range entries {
 		v.add(e)
@@ -154,7 +131,7 @@ type verifier struct {
 	headHash string             // stored hash of the chain's entry with seq head.Seq
 	sawHead  bool
 	gaps     []gap // sorted by from, disjoint
-	problems []Problem
+	problems []gateway.AuditProblem
 	omitted  int
 }
 
@@ -168,7 +145,7 @@ func (v *verifier) report(seq uint64, kind, detail string) int {
 		v.omitted++
 		return -1
 	}
-	v.problems = append(v.problems, Problem{Chain: v.chain, Seq: seq, Kind: kind, Detail: detail})
+	v.problems = append(v.problems, gateway.AuditProblem{Chain: v.chain, Seq: seq, Kind: kind, Detail: detail})
 	return len(v.problems) - 1
 }
 
@@ -288,7 +265,7 @@ func (v *verifier) fill(c candidate) bool {
 // finish reports what is left: gaps never filled and a head record that
 // does not fit. later is the head record read after the entries (the same
 // as the first one when nothing can append meanwhile).
-func (v *verifier) finish(later gateway.AuditEntry) []Problem {
+func (v *verifier) finish(later gateway.AuditEntry) []gateway.AuditProblem {
 	for _, g := range v.gaps {
 		v.report(g.from, ProblemRemoved, fmt.Sprintf("seq %d to %d missing", g.from, g.to))
 	}
@@ -324,9 +301,9 @@ func (v *verifier) finish(later gateway.AuditEntry) []Problem {
 			v.top.e.Seq, later.Seq))
 	}
 	out := v.problems
-	slices.SortStableFunc(out, func(a, b Problem) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.SortStableFunc(out, func(a, b gateway.AuditProblem) int { return cmp.Compare(a.Seq, b.Seq) })
 	if v.omitted > 0 {
-		out = append(out, Problem{Chain: v.chain, Seq: v.top.e.Seq, Kind: ProblemMore, Detail: fmt.Sprintf("%d more problems not listed", v.omitted)})
+		out = append(out, gateway.AuditProblem{Chain: v.chain, Seq: v.top.e.Seq, Kind: ProblemMore, Detail: fmt.Sprintf("%d more problems not listed", v.omitted)})
 	}
 	return out
 }

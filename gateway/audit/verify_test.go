@@ -62,7 +62,7 @@ func rechain(es []gateway.AuditEntry, from int) {
 	}
 }
 
-func kinds(ps []audit.Problem) []string {
+func kinds(ps []gateway.AuditProblem) []string {
 	out := []string{}
 	for _, p := range ps {
 		out = append(out, fmt.Sprintf("%s@%d", p.Kind, p.Seq))
@@ -290,14 +290,14 @@ func TestVerifyStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := audit.Verify(ctx, st)
-	if err != nil || !r.OK() || r.Chains != 4 || r.Entries != 31 {
+	if err != nil || !r.OK || r.Chains != 4 || r.Entries != 31 {
 		t.Fatalf("Verify = %+v, %v; want 4 chains, 31 entries, no problems", r, err)
 	}
 
 	// Tampering with one chain is reported for that chain only.
 	st.entries["school/12AB01"][4].Details["i"] = "99"
 	r, err = audit.Verify(ctx, st)
-	if err != nil || r.OK() || len(r.Problems) != 1 || r.Problems[0].Chain != "school/12AB01" || r.Problems[0].Kind != audit.ProblemEdited {
+	if err != nil || r.OK || len(r.Problems) != 1 || r.Problems[0].Chain != "school/12AB01" || r.Problems[0].Kind != audit.ProblemEdited {
 		t.Errorf("Verify after tampering = %+v, %v; want one edited problem in school/12AB01", r, err)
 	}
 
@@ -320,7 +320,7 @@ func TestVerifyWhileAppending(t *testing.T) {
 	}
 	w := appendingWalker{memStore: st, log: log}
 	r, err := audit.Verify(ctx, &w)
-	if err != nil || !r.OK() {
+	if err != nil || !r.OK {
 		t.Errorf("Verify during appends = %+v, %v", r, err)
 	}
 }

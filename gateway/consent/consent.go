@@ -55,18 +55,6 @@ func (g *Gate) WithAudit(a auditor) *Gate {
 // HeldReason is the reason on batches held when las_exchange is revoked.
 const HeldReason = "las_exchange was revoked: the results wait until a school admin grants it again"
 
-// Applied is what a consent change did.
-type Applied struct {
-	Change  gateway.ConsentChange
-	Changed bool
-	// Held counts result batches held back by a revocation of las_exchange;
-	// Released those queued again when it was granted.
-	Held, Released int
-	// StillInFlight counts deliveries that were under way and had not ended
-	// when the wait for them ran out.
-	StillInFlight int
-}
-
 // RefusedError says which processing a school has not granted.
 type RefusedError struct {
 	School     gateway.SchoolID
@@ -110,9 +98,9 @@ func (g *Gate) Set(ctx context.Context, school gateway.SchoolID, p gateway.Proce
 // deliveries already under way to end, so that when Apply returns no
 // further request reaches the LAS; granting it queues held batches again.
 // Every change is recorded in the school's audit chain.
-func (g *Gate) Apply(ctx context.Context, school gateway.SchoolID, p gateway.Processing, grant bool, by string) (Applied, error) {
+func (g *Gate) Apply(ctx context.Context, school gateway.SchoolID, p gateway.Processing, grant bool, by string) (gateway.ConsentApplied, error) {
 	ch, changed, err := g.set(ctx, school, p, grant, by)
-	a := Applied{Change: ch, Changed: changed}
+	a := gateway.ConsentApplied{Change: ch, Changed: changed}
 	if err != nil || !changed {
 		return a, err
 	}

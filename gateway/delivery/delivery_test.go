@@ -112,7 +112,7 @@ func TestDeliverExactlyOnce(t *testing.T) {
 			t.Errorf("%d decrypt entries (%d ECK iDs), want 7", decrypts, opened)
 		}
 		rep, err := audit.Verify(ctxT(t), f.store)
-		if err != nil || !rep.OK() {
+		if err != nil || !rep.OK {
 			t.Errorf("audit.Verify = %+v, %v", rep, err)
 		}
 
@@ -378,7 +378,7 @@ func TestCrashedWorkerBatchIsResentWithSameKeys(t *testing.T) {
 	})
 }
 
-func receiptOf(t *testing.T, f *fixture, key string) delivery.Receipt {
+func receiptOf(t *testing.T, f *fixture, key string) gateway.Receipt {
 	t.Helper()
 	rcs, err := delivery.Receipts(ctxT(t), f.store, f.school.ID)
 	if err != nil {
@@ -390,7 +390,7 @@ func receiptOf(t *testing.T, f *fixture, key string) delivery.Receipt {
 		}
 	}
 	t.Fatalf("no receipt for %s", key)
-	return delivery.Receipt{}
+	return gateway.Receipt{}
 }
 
 func gunzip(t *testing.T, b []byte) []byte {

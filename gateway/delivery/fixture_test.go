@@ -133,7 +133,7 @@ func newFixture(t testing.TB, open func(testing.TB) gateway.Store, pupils int, t
 	return f
 }
 
-func (f *fixture) setConsent(grant bool) consent.Applied {
+func (f *fixture) setConsent(grant bool) gateway.ConsentApplied {
 	f.t.Helper()
 	a, err := f.gate.Apply(context.Background(), f.school.ID, gateway.ProcessingLASExchange, grant, "test admin")
 	if err != nil {
@@ -162,10 +162,7 @@ func (f *fixture) worker(o delivery.Options) *delivery.Worker {
 			conn.Endpoint = s.Endpoint
 			return soap.NewClient(f.srv.Client(), conn), s.Endpoint, nil
 		},
-		Sign: func(e delivery.Evidence) ([]byte, error) {
-			return evidence.Sign(k, evidence.Delivery{ID: e.ID, Batch: e.Batch, School: e.School, Attempt: e.Attempt, Endpoint: e.Endpoint,
-				SentAt: e.SentAt, AnsweredAt: e.AnsweredAt, RequestSHA256: e.RequestSHA256, Request: e.Request, Response: e.Response})
-		},
+		Sign:    func(e gateway.DeliveryEvidence) ([]byte, error) { return evidence.Sign(k, e) },
 		Audit:   f.log,
 		Now:     f.clock,
 		Options: o,
@@ -184,7 +181,7 @@ func (f *fixture) pupils() []gateway.Pupil {
 
 // submit takes n results in through the intake (one per pupil round-robin,
 // each pupil a different date) and returns them.
-func (f *fixture) submit(n, batchSize int) ([]gateway.Result, delivery.Submitted) {
+func (f *fixture) submit(n, batchSize int) ([]gateway.Result, gateway.Submission) {
 	f.t.Helper()
 	ps := f.pupils()
 	var recs []map[string]any

@@ -51,13 +51,13 @@ func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
 	}
 	school, err := w.Store.School(ctx, b.School)
 	if errors.Is(err, gateway.ErrNotFound) {
-		return settle(gateway.Settlement{State: gateway.BatchRejected, Reason: "the school was removed", ErrorClass: "request"}, nil)
+		return settle(gateway.Settlement{State: gateway.BatchRejected, Reason: "the school was removed", ErrorClass: gateway.ClassRequest}, nil)
 	} else if err != nil {
 		return fail(err)
 	}
 	if err := w.Consent.Require(ctx, school.ID, gateway.ProcessingLASExchange); err != nil {
 		if errors.Is(err, gateway.ErrConsentRequired) {
-			return settle(gateway.Settlement{State: gateway.BatchHeld, Reason: heldReason, ErrorClass: "consent"}, nil)
+			return settle(gateway.Settlement{State: gateway.BatchHeld, Reason: heldReason, ErrorClass: gateway.ClassConsent}, nil)
 		}
 		return fail(err)
 	}
@@ -66,7 +66,7 @@ func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
 		return fail(err)
 	}
 	if len(rs) == 0 {
-		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: "request",
+		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest,
 			Reason: "its results were deleted (retention or offboarding) before they were sent"}, nil)
 	}
 	pupils, sendable, missing, err := w.pupilsOf(ctx, school.ID, rs)
@@ -75,7 +75,7 @@ func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
 	}
 	if len(missing) > 0 {
 		if len(sendable) == 0 {
-			return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: "request",
+			return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest,
 				Reason: "the pupils of these results are no longer in the school's data (removed after the retention period, or known by neither LAS key nor ECK iD)"}, nil)
 		}
 		return w.split(ctx, c, [][]string{keysOf(sendable), keysOf(missing)}, "results for pupils the gateway no longer knows were set apart")
@@ -86,19 +86,19 @@ func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
 	}
 	msg, sealed, opened, err := w.message(school, pupils, sendable, tests)
 	if err != nil {
-		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: "request",
+		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest,
 			Reason: "the results message could not be built: " + err.Error()}, nil)
 	}
 	// Consent is asked again at the moment of sending.
 	if err := w.Consent.Require(ctx, school.ID, gateway.ProcessingLASExchange); err != nil {
 		if errors.Is(err, gateway.ErrConsentRequired) {
-			return settle(gateway.Settlement{State: gateway.BatchHeld, Reason: heldReason, ErrorClass: "consent"}, nil)
+			return settle(gateway.Settlement{State: gateway.BatchHeld, Reason: heldReason, ErrorClass: gateway.ClassConsent}, nil)
 		}
 		return fail(err)
 	}
 	sender, endpoint, err := w.Connect(ctx, school)
 	if err != nil {
-		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: "request",
+		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest,
 			Reason: "no connection to the results receiver: " + err.Error()}, nil)
 	}
 	sentAt := w.Now().UTC()
@@ -130,14 +130,14 @@ func (w *Worker) failed(ctx context.Context, c gateway.Claim, sent gateway.Batch
 	b := c.Batch
 	o := Outcome{School: b.School, Batch: b.ID, Results: len(b.Keys)}
 	var se *soap.Error
-	class, code, reason := "temporary", "", err.Error()
+	class, code, reason := gateway.ClassTemporary, "", err.Error()
 	if errors.As(err, &se) {
-		class, code = string(se.Class), se.Code
+		class, code = se.Class, se.Code
 		if se.Hint != "" {
 			reason = se.Error() + ". " + se.Hint
 		}
 	}
-	retryable := class == string(soap.ClassTemporary) || errors.Is(err, gateway.ErrTransient) || ctx.Err() != nil
+	retryable := class.Retryable() || errors.Is(err, gateway.ErrTransient) || ctx.Err() != nil
 	if errors.As(err, &se) {
 		retryable = se.Retryable() || ctx.Err() != nil
 	}
@@ -312,7 +312,7 @@ func (w *Worker) keepEvidence(ctx context.Context, school gateway.SchoolID, b ga
 		}
 	}
 	id := "ev_" + b.ID + "_" + strconv.Itoa(b.Attempts)
-	doc, err := w.Sign(Evidence{ID: id, Batch: b.ID, School: school, Attempt: b.Attempts, Endpoint: endpoint, SentAt: sentAt,
+	doc, err := w.Sign(gateway.DeliveryEvidence{ID: id, Batch: b.ID, School: school, Attempt: b.Attempts, Endpoint: endpoint, SentAt: sentAt,
 		AnsweredAt: answered, RequestSHA256: ex.RequestSHA256, Request: req, Response: ex.Response})
 	if err != nil {
 		return "", fmt.Errorf("sign: %w", err)
@@ -345,7 +345,7 @@ func (w *Worker) audit(ctx context.Context, b gateway.Batch, kind gateway.AuditK
 	}
 	d := map[string]string{"batch": b.ID, "state": string(st.State), "keys": strconv.Itoa(len(b.Keys))}
 	if st.ErrorClass != "" {
-		d["error_class"] = st.ErrorClass
+		d["error_class"] = string(st.ErrorClass)
 	}
 	if st.FaultCode != "" {
 		d["fault_code"] = st.FaultCode

@@ -11,24 +11,6 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
 
-// Receipt is where one result stands: the state, time, reason and evidence
-// of the batch that delivers its current version.
-type Receipt struct {
-	Key         string
-	Pupil       gateway.PupilID
-	Test, Part  string
-	Date        string
-	State       gateway.BatchState
-	At          time.Time
-	Reason      string
-	ErrorClass  string
-	FaultCode   string
-	Batch       string
-	Attempts    int
-	NextAttempt time.Time
-	Evidence    string
-}
-
 // receiptStore is what Receipts needs of gateway.Store.
 type receiptStore interface {
 	WalkBatches(ctx context.Context, school gateway.SchoolID, fn func(gateway.Batch) error) error
@@ -37,7 +19,7 @@ type receiptStore interface {
 
 // Receipts returns the receipt of every result of the school, ordered by
 // key. Batch keys are not kept in memory, only each batch's state.
-func Receipts(ctx context.Context, st receiptStore, school gateway.SchoolID) ([]Receipt, error) {
+func Receipts(ctx context.Context, st receiptStore, school gateway.SchoolID) ([]gateway.Receipt, error) {
 	batches := map[string]gateway.Batch{}
 	err := st.WalkBatches(ctx, school, func(b gateway.Batch) error {
 		b.Keys = nil
@@ -47,12 +29,16 @@ func Receipts(ctx context.Context, st receiptStore, school gateway.SchoolID) ([]
 	if err != nil {
 		return nil, fmt.Errorf("receipts of school %s: %w", school, err)
 	}
-	var out []Receipt
+	var out []gateway.Receipt
 	err = st.WalkResults(ctx, school, func(r gateway.Result) error {
 		b := batches[r.Batch]
-		rc := Receipt{Key: r.Key, Pupil: r.Pupil, Test: r.Test, Part: r.Part, Date: r.Date, State: b.State, At: b.UpdatedAt,
+		rc := gateway.Receipt{Key: r.Key, Pupil: r.Pupil, Test: r.Test, Part: r.Part, Date: r.Date, State: b.State, At: b.UpdatedAt,
 			Reason: b.Reason, ErrorClass: b.ErrorClass, FaultCode: b.FaultCode, Batch: r.Batch, Attempts: b.Attempts,
-			NextAttempt: b.NextAttemptAt, Evidence: b.Evidence}
+			Evidence: b.Evidence}
+		if b.State == gateway.BatchQueued && !b.NextAttemptAt.IsZero() {
+			t := b.NextAttemptAt
+			rc.NextAttempt = &t
+		}
 		if b.ID == "" {
 			rc.State, rc.Reason = gateway.BatchQueued, "its batch is missing"
 		}
@@ -62,7 +48,7 @@ func Receipts(ctx context.Context, st receiptStore, school gateway.SchoolID) ([]
 	if err != nil {
 		return nil, fmt.Errorf("receipts of school %s: %w", school, err)
 	}
-	slices.SortFunc(out, func(a, b Receipt) int { return cmp.Compare(a.Key, b.Key) })
+	slices.SortFunc(out, func(a, b gateway.Receipt) int { return cmp.Compare(a.Key, b.Key) })
 	return out, nil
 }
 

@@ -51,20 +51,6 @@ type SubmitOptions struct {
 	Progress func(done, total int)
 }
 
-// Submitted is what Submit did.
-type Submitted struct {
-	School    gateway.SchoolID `json:"school"`
-	Results   int              `json:"results"`
-	New       int              `json:"new"`
-	Changed   int              `json:"changed"`
-	Unchanged int              `json:"unchanged"`
-	Tests     int              `json:"tests"`
-	Batches   []string         `json:"batches"`
-	// Held is set when las_exchange is not granted: the batches wait, held,
-	// until it is.
-	Held bool `json:"held"`
-}
-
 // Submit takes validated results of one school into the outbox: the test
 // definitions first, then the results in batches of at most BatchSize (one
 // pupil's results stay together where they fit), each batch stored with
@@ -73,8 +59,8 @@ type Submitted struct {
 // after an interruption, queues each result once. Without las_exchange the
 // batches are held, not queued.
 func Submit(ctx context.Context, st submitStore, consent gate, audit auditor, school gateway.SchoolID,
-	tests []gateway.TestDefinition, rs []gateway.Result, o SubmitOptions) (Submitted, error) {
-	out := Submitted{School: school, Results: len(rs), Tests: len(tests), Batches: []string{}}
+	tests []gateway.TestDefinition, rs []gateway.Result, o SubmitOptions) (gateway.Submission, error) {
+	out := gateway.Submission{School: school, Results: len(rs), Tests: len(tests), Batches: []string{}}
 	size := o.BatchSize
 	if size <= 0 {
 		size = DefaultBatchSize

@@ -45,24 +45,11 @@ type Sender interface {
 // endpoint (for the evidence).
 type Connect func(ctx context.Context, s gateway.School) (Sender, string, error)
 
-// Signer signs the evidence of one accepted delivery and returns the
-// document to keep (gateway/evidence.Sign with the gateway's key).
-type Signer func(e Evidence) ([]byte, error)
-
-// Evidence is what a Signer signs: the request as stored (ECK iDs sealed,
-// key removed), the digest of the exact bytes sent, and the answer.
-type Evidence struct {
-	ID            string
-	Batch         string
-	School        gateway.SchoolID
-	Attempt       int
-	Endpoint      string
-	SentAt        time.Time
-	AnsweredAt    time.Time
-	RequestSHA256 string
-	Request       []byte
-	Response      []byte
-}
+// Signer signs the evidence of one accepted delivery (the request as
+// stored: ECK iDs sealed, key removed; the digest of the exact bytes sent;
+// the answer) and returns the document to keep (gateway/evidence.Sign with
+// the gateway's key).
+type Signer func(e gateway.DeliveryEvidence) ([]byte, error)
 
 // Options tune a Worker.
 type Options struct {
@@ -112,9 +99,8 @@ type Outcome struct {
 	State   gateway.BatchState // accepted, queued (retry), rejected, held, split
 	Results int
 	Reason  string
-	// ErrorClass classifies a failure: credential, request, version,
-	// temporary, consent; empty when accepted or split.
-	ErrorClass string
+	// ErrorClass classifies a failure; empty when accepted or split.
+	ErrorClass gateway.ErrorClass
 	Err        error // set when the batch could not be settled (it is claimed again later)
 }
 

@@ -130,7 +130,7 @@ func TestTamperedAuditExportRejected(t *testing.T) {
 			}
 		})
 	}
-	// Delivery evidence is not an audit export, and the other way round.
+	// gateway.DeliveryEvidence evidence is not an audit export, and the other way round.
 	ev, err := evidence.Sign(k, testDelivery(t))
 	if err != nil {
 		t.Fatal(err)

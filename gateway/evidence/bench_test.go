@@ -11,6 +11,7 @@ import (
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
 
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/evidence"
 )
 
@@ -45,7 +46,7 @@ func bigRequest(n int) []byte {
 	return []byte(b.String())
 }
 
-func benchDelivery(b *testing.B, results int) evidence.Delivery {
+func benchDelivery(b *testing.B, results int) gateway.DeliveryEvidence {
 	d := testDelivery(b)
 	d.Request = bigRequest(results)
 	sum := sha256.Sum256(d.Request)

@@ -3,7 +3,6 @@ package evidence
 import (
 	"crypto/x509"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -28,34 +27,9 @@ const (
 	attrRequestSHA256 = "request-sha256"
 )
 
-// Delivery is what the evidence of one delivery attempt records.
-//
-// Request and Response are complete XML documents (UTF-8). Request is the
-// envelope as stored, not as sent: the caller has replaced every ECK iD by
-// its sealed form and removed the autorisatiesleutel. RequestSHA256 is the
-// hex SHA-256 of the exact bytes that were sent, so the request on the wire
-// can still be matched against this record.
-type Delivery struct {
-	// ID is the evidence id: the ID attribute of the signed root, an XML
-	// NCName (letters, digits, '_', '.', '-'; not starting with a digit,
-	// '.' or '-'), e.g. "ev_" + batch + "_" + attempt.
-	ID            string
-	Batch         string
-	School        gateway.SchoolID
-	Attempt       int
-	Endpoint      string
-	SentAt        time.Time
-	AnsweredAt    time.Time
-	RequestSHA256 string
-	Request       []byte
-	Response      []byte
-}
-
-// LogValue logs a delivery by its ids, never its envelopes.
-func (d Delivery) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("evidence", d.ID), slog.String("batch", d.Batch),
-		slog.String("school", string(d.School)), slog.Int("attempt", d.Attempt))
-}
+// The evidence of one delivery attempt records a gateway.DeliveryEvidence:
+// Request is the envelope as stored (ECK iDs sealed, key removed) and
+// RequestSHA256 the digest of the exact bytes sent.
 
 // Sign returns the signed evidence document of d: an ev:Evidence root in
 // Namespace whose attributes carry the metadata, with ev:Request and
@@ -65,11 +39,11 @@ func (d Delivery) LogValue() slog.Value {
 // are not kept (see Verify for what round-trips). Errors wrap
 // gateway.ErrInvalid for input that cannot be signed, naming the field,
 // never its value.
-func Sign(k *Key, d Delivery) ([]byte, error) {
+func Sign(k *Key, d gateway.DeliveryEvidence) ([]byte, error) {
 	return signDelivery(k, d, exclusiveC14N())
 }
 
-func signDelivery(k *Key, d Delivery, canon dsig.Canonicalizer) ([]byte, error) {
+func signDelivery(k *Key, d gateway.DeliveryEvidence, canon dsig.Canonicalizer) ([]byte, error) {
 	if !ncName.MatchString(d.ID) {
 		return nil, fmt.Errorf("evidence: sign: %w: evidence id is not an XML NCName", gateway.ErrInvalid)
 	}
@@ -146,20 +120,20 @@ func signDelivery(k *Key, d Delivery, canon dsig.Canonicalizer) ([]byte, error) 
 //
 // Every failure wraps ErrInvalidSignature, except an empty certs, which
 // wraps gateway.ErrInvalid.
-func Verify(certs []*x509.Certificate, doc []byte) (Delivery, error) {
+func Verify(certs []*x509.Certificate, doc []byte) (gateway.DeliveryEvidence, error) {
 	v, id, err := verifyRoot(certs, doc, tagEvidence)
 	if err != nil {
-		return Delivery{}, verifyErr(id, err)
+		return gateway.DeliveryEvidence{}, verifyErr(id, err)
 	}
 	d, err := readDelivery(v)
 	if err != nil {
-		return Delivery{}, verifyErr(id, fmt.Errorf("%w: %w", ErrInvalidSignature, err))
+		return gateway.DeliveryEvidence{}, verifyErr(id, fmt.Errorf("%w: %w", ErrInvalidSignature, err))
 	}
 	return d, nil
 }
 
-func readDelivery(v *etree.Element) (Delivery, error) {
-	var d Delivery
+func readDelivery(v *etree.Element) (gateway.DeliveryEvidence, error) {
+	var d gateway.DeliveryEvidence
 	var err error
 	r := attrReader{el: v}
 	d.ID = r.get(idAttr)
@@ -171,17 +145,17 @@ func readDelivery(v *etree.Element) (Delivery, error) {
 	d.AnsweredAt = r.time(attrAnswered)
 	d.RequestSHA256 = r.get(attrRequestSHA256)
 	if r.err != nil {
-		return Delivery{}, r.err
+		return gateway.DeliveryEvidence{}, r.err
 	}
 	kids := v.ChildElements()
 	if len(kids) != 2 || !is(kids[0], tagRequest) || !is(kids[1], tagResponse) {
-		return Delivery{}, fmt.Errorf("the signed root does not hold exactly Request and Response")
+		return gateway.DeliveryEvidence{}, fmt.Errorf("the signed root does not hold exactly Request and Response")
 	}
 	if d.Request, err = embedded(kids[0]); err != nil {
-		return Delivery{}, err
+		return gateway.DeliveryEvidence{}, err
 	}
 	if d.Response, err = embedded(kids[1]); err != nil {
-		return Delivery{}, err
+		return gateway.DeliveryEvidence{}, err
 	}
 	return d, nil
 }

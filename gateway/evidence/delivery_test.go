@@ -204,37 +204,37 @@ func TestSignRefuses(t *testing.T) {
 	k := testKey(t)
 	tests := []struct {
 		name   string
-		change func(d *evidence.Delivery)
+		change func(d *gateway.DeliveryEvidence)
 	}{
-		{"id not an NCName", func(d *evidence.Delivery) { d.ID = "1ev" }},
-		{"id with a space", func(d *evidence.Delivery) { d.ID = "ev 1" }},
-		{"no batch", func(d *evidence.Delivery) { d.Batch = "" }},
-		{"no school", func(d *evidence.Delivery) { d.School = "" }},
-		{"attempt 0", func(d *evidence.Delivery) { d.Attempt = 0 }},
-		{"no endpoint", func(d *evidence.Delivery) { d.Endpoint = "" }},
-		{"no sent time", func(d *evidence.Delivery) { d.SentAt = time.Time{} }},
-		{"digest not hex", func(d *evidence.Delivery) { d.RequestSHA256 = strings.Repeat("Z", 64) }},
-		{"digest upper case", func(d *evidence.Delivery) { d.RequestSHA256 = strings.ToUpper(d.RequestSHA256) }},
-		{"control character in batch", func(d *evidence.Delivery) { d.Batch = "b\x00" }},
-		{"request not XML", func(d *evidence.Delivery) { d.Request = []byte("leerresultaten") }},
-		{"request empty", func(d *evidence.Delivery) { d.Request = nil }},
-		{"response truncated", func(d *evidence.Delivery) { d.Response = d.Response[:len(d.Response)/2] }},
-		{"request with DOCTYPE", func(d *evidence.Delivery) {
+		{"id not an NCName", func(d *gateway.DeliveryEvidence) { d.ID = "1ev" }},
+		{"id with a space", func(d *gateway.DeliveryEvidence) { d.ID = "ev 1" }},
+		{"no batch", func(d *gateway.DeliveryEvidence) { d.Batch = "" }},
+		{"no school", func(d *gateway.DeliveryEvidence) { d.School = "" }},
+		{"attempt 0", func(d *gateway.DeliveryEvidence) { d.Attempt = 0 }},
+		{"no endpoint", func(d *gateway.DeliveryEvidence) { d.Endpoint = "" }},
+		{"no sent time", func(d *gateway.DeliveryEvidence) { d.SentAt = time.Time{} }},
+		{"digest not hex", func(d *gateway.DeliveryEvidence) { d.RequestSHA256 = strings.Repeat("Z", 64) }},
+		{"digest upper case", func(d *gateway.DeliveryEvidence) { d.RequestSHA256 = strings.ToUpper(d.RequestSHA256) }},
+		{"control character in batch", func(d *gateway.DeliveryEvidence) { d.Batch = "b\x00" }},
+		{"request not XML", func(d *gateway.DeliveryEvidence) { d.Request = []byte("leerresultaten") }},
+		{"request empty", func(d *gateway.DeliveryEvidence) { d.Request = nil }},
+		{"response truncated", func(d *gateway.DeliveryEvidence) { d.Response = d.Response[:len(d.Response)/2] }},
+		{"request with DOCTYPE", func(d *gateway.DeliveryEvidence) {
 			d.Request = []byte(`<!DOCTYPE x [<!ENTITY e "x">]><x/>`)
 		}},
-		{"request with an undeclared prefix", func(d *evidence.Delivery) { d.Request = []byte(`<ev:x/>`) }},
-		{"response holding a signature", func(d *evidence.Delivery) {
+		{"request with an undeclared prefix", func(d *gateway.DeliveryEvidence) { d.Request = []byte(`<ev:x/>`) }},
+		{"response holding a signature", func(d *gateway.DeliveryEvidence) {
 			d.Response = []byte(`<r><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"/></r>`)
 		}},
-		{"request carrying the evidence id", func(d *evidence.Delivery) {
+		{"request carrying the evidence id", func(d *gateway.DeliveryEvidence) {
 			d.Request = []byte(`<x ID="` + d.ID + `"/>`)
 		}},
-		{"request and response sharing an ID", func(d *evidence.Delivery) {
+		{"request and response sharing an ID", func(d *gateway.DeliveryEvidence) {
 			d.Request, d.Response = []byte(`<x ID="m1"/>`), []byte(`<y xml:id="m1"/>`)
 		}},
 		// goxmldsig sorts qualified attributes by local name, canonical XML
 		// by namespace URI: xmlsec1 would compute another digest.
-		{"attributes goxmldsig orders differently", func(d *evidence.Delivery) {
+		{"attributes goxmldsig orders differently", func(d *gateway.DeliveryEvidence) {
 			d.Response = []byte(`<x xmlns:a="urn:z" xmlns:b="urn:a" a:y="1" b:z="2"/>`)
 		}},
 	}

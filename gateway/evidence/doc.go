@@ -4,7 +4,7 @@
 // It signs two kinds of document, each with the gateway's own RSA key (Key,
 // 3072 bits, with a self-signed certificate that verifiers pin):
 //
-//   - Delivery evidence (Sign, Verify): for one attempt to deliver results,
+//   - gateway.DeliveryEvidence evidence (Sign, Verify): for one attempt to deliver results,
 //     the SOAP request as stored and the receiver's answer, embedded as XML
 //     elements under an ev:Evidence root whose attributes carry the batch,
 //     school, attempt, endpoint, times and the SHA-256 of the bytes sent.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/evidence"
 )
 
@@ -83,13 +84,13 @@ func otherKey(t testing.TB) *evidence.Key {
 }
 
 // testDelivery is a delivery of the fixtures in testdata.
-func testDelivery(t testing.TB) evidence.Delivery {
+func testDelivery(t testing.TB) gateway.DeliveryEvidence {
 	t.Helper()
 	req := readFile(t, "testdata/request.xml")
 	// The digest of the bytes on the wire; in this test the stored request
 	// stands in for them.
 	sum := sha256.Sum256(req)
-	return evidence.Delivery{
+	return gateway.DeliveryEvidence{
 		ID:            "ev_b-20251104-0007_1",
 		Batch:         "b-20251104-0007",
 		School:        "12AB00",

@@ -34,48 +34,32 @@ func (s *Server) view(r *http.Request, sc gateway.School, detailed bool) (School
 		t := sc.LastPulledAt
 		v.LastPulledAt = &t
 	}
-	c, err := s.store.Consent(ctx, sc.ID)
-	if err != nil {
-		return v, err
-	}
-	v.Consent = consentMap(c)
 	if !detailed {
-		return v, nil
-	}
-	if chk, err := s.store.ConnectionCheck(ctx, sc.ID); err == nil {
-		v.Connection = &chk
-	} else if !errors.Is(err, gateway.ErrNotFound) {
+		c, _, err := s.app.Consent(ctx, sc.ID)
+		v.Consent = consentMap(c)
 		return v, err
 	}
-	runs, err := s.store.SyncRuns(ctx, sc.ID, 1)
+	st, err := s.app.SchoolStatus(ctx, sc.ID)
 	if err != nil {
 		return v, err
 	}
-	if len(runs) > 0 {
-		v.LastSync = &runs[0]
+	v.Consent, v.Connection, v.LastSync = consentMap(st.Consent), st.Connection, st.LastSync
+	if !st.NextRun.IsZero() {
+		v.NextRun = &st.NextRun
 	}
-	if t := s.services.NextRun(ctx, sc); !t.IsZero() {
-		v.NextRun = &t
-	}
-	if run, err := s.store.StagedRun(ctx, sc.ID); err == nil {
-		v.HeldSync = &run
-	} else if !errors.Is(err, gateway.ErrNotFound) {
-		return v, err
-	}
-	d, err := s.store.OutboxDepth(ctx, sc.ID)
-	if err != nil {
-		return v, err
+	if st.HeldSync != "" {
+		v.HeldSync = &st.HeldSync
 	}
 	v.Outbox = map[string]int{}
-	for _, st := range gateway.BatchStates {
-		v.Outbox[string(st)] = d[st]
+	for _, b := range gateway.BatchStates {
+		v.Outbox[string(b)] = st.Outbox[b]
 	}
 	return v, nil
 }
 
 // school loads the {school} of the path, within the caller's scope.
 func (s *Server) school(w http.ResponseWriter, r *http.Request) (gateway.School, bool) {
-	sc, err := s.store.School(r.Context(), gateway.SchoolID(r.PathValue("school")))
+	sc, err := s.app.School(r.Context(), gateway.SchoolID(r.PathValue("school")))
 	if err != nil {
 		s.fail(w, r, err)
 		return sc, false
@@ -84,7 +68,7 @@ func (s *Server) school(w http.ResponseWriter, r *http.Request) (gateway.School,
 }
 
 func (s *Server) listSchools(w http.ResponseWriter, r *http.Request) {
-	schools, err := s.store.Schools(r.Context())
+	schools, err := s.app.Schools(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -119,7 +103,7 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	chk, err := s.services.TestConnection(r.Context(), sc)
+	chk, err := s.app.TestConnection(r.Context(), sc.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -132,12 +116,7 @@ func (s *Server) getConsent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, err := s.store.Consent(r.Context(), sc.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	hist, err := s.store.ConsentHistory(r.Context(), sc.ID)
+	c, hist, err := s.app.Consent(r.Context(), sc.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -250,7 +229,7 @@ func (s *Server) putConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr, _ := principalOf(r.Context())
-	a, err := s.services.SetConsent(r.Context(), sc.ID, p, *body.Granted, pr.actor())
+	a, err := s.app.SetConsent(r.Context(), sc.ID, p, *body.Granted, pr.actor())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -265,7 +244,7 @@ func (s *Server) syncNow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr, _ := principalOf(r.Context())
-	if err := s.services.SyncNow(r.Context(), sc, pr.actor()); err != nil {
+	if err := s.app.SyncNow(r.Context(), sc.ID, pr.actor()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -296,13 +275,10 @@ func (s *Server) listSyncs(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	runs, err := s.store.SyncRuns(r.Context(), sc.ID, n)
+	runs, err := s.app.SyncRuns(r.Context(), sc.ID, n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if runs == nil {
-		runs = []gateway.SyncRun{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"school": sc.ID, "runs": runs})
 }
@@ -312,7 +288,7 @@ func (s *Server) getHeldSync(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h, err := s.services.HeldSync(r.Context(), sc)
+	h, err := s.app.HeldDiff(r.Context(), sc.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -326,7 +302,7 @@ func (s *Server) approveHeldSync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr, _ := principalOf(r.Context())
-	run, err := s.services.Approve(r.Context(), sc, pr.actor())
+	run, err := s.app.Approve(r.Context(), sc.ID, pr.actor())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -353,13 +329,17 @@ func (s *Server) submitResults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr, _ := principalOf(r.Context())
-	sub, problems, err := s.services.SubmitResults(r.Context(), sc, body, pr.actor())
+	sub, problems, err := s.app.SubmitResults(r.Context(), sc.ID, body, pr.actor(), nil)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if len(problems) > 0 {
-		invalid(w, r, fmt.Sprintf("%d problem(s) in the results; nothing was stored", len(problems)), problems...)
+		fps := make([]FieldProblem, len(problems))
+		for i, p := range problems {
+			fps[i] = FieldProblem{Field: p.Position, Reason: p.Reason}
+		}
+		invalid(w, r, fmt.Sprintf("%d problem(s) in the results; nothing was stored", len(problems)), fps...)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, sub)
@@ -375,13 +355,13 @@ func (s *Server) listResults(w http.ResponseWriter, r *http.Request) {
 		invalid(w, r, "bad query parameter", FieldProblem{Field: "state", Reason: "must be one of queued, sent, accepted, rejected, held, split"})
 		return
 	}
-	rcs, err := s.services.Receipts(r.Context(), sc)
+	rcs, err := s.app.Receipts(r.Context(), sc.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	counts := map[string]int{}
-	out := []Receipt{}
+	out := []gateway.Receipt{}
 	for _, rc := range rcs {
 		counts[string(rc.State)]++
 		if state == "" || rc.State == state {
@@ -400,32 +380,22 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var entries []gateway.AuditEntry
-	err := s.store.WalkAudit(r.Context(), gateway.AuditChainOf(sc.ID), func(e gateway.AuditEntry) error {
-		entries = append(entries, e)
-		if len(entries) > n {
-			entries = entries[1:]
-		}
-		return nil
-	})
+	entries, err := s.app.AuditEntries(r.Context(), gateway.AuditChainOf(sc.ID), n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if entries == nil {
-		entries = []gateway.AuditEntry{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"school": sc.ID, "entries": entries})
 }
 
 func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) {
-	rep, err := s.services.VerifyAudit(r.Context())
+	rep, err := s.app.VerifyAudit(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if rep.Problems == nil {
-		rep.Problems = []AuditProblem{}
+		rep.Problems = []gateway.AuditProblem{}
 	}
 	writeJSON(w, http.StatusOK, rep)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/httpapi"
 	"github.com/uwlr-gateway/uwlr-gateway/internal/teststores"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
@@ -228,7 +229,7 @@ func TestScoping(t *testing.T) {
 		for _, tok := range []token{f.tok.AdminA, f.tok.ViewerA, f.tok.ViewerAll} {
 			f.post(t, "/api/v1/audit/verify", tok, nil).problem(t, http.StatusForbidden)
 		}
-		var rep httpapi.AuditReport
+		var rep gateway.AuditReport
 		f.post(t, "/api/v1/audit/verify", f.tok.Operator, nil).json(t, http.StatusOK, &rep)
 		if !rep.OK || rep.Chains < 3 || rep.Entries == 0 || len(rep.Problems) != 0 {
 			t.Errorf("audit verify = %+v, want ok over the gateway chain and both schools' chains", rep)
@@ -242,7 +243,7 @@ func TestScoping(t *testing.T) {
 func TestAuth(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, func(t *testing.T, f *fixture) {
-		unknown, _, err := httpapi.GenerateToken(bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
+		unknown, _, err := app.GenerateToken(bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -528,7 +529,7 @@ func TestResultsRefusedWhole(t *testing.T) {
 		}
 		var rc struct {
 			Counts   map[string]int    `json:"counts"`
-			Receipts []httpapi.Receipt `json:"receipts"`
+			Receipts []gateway.Receipt `json:"receipts"`
 		}
 		f.get(t, "/api/v1/schools/"+string(f.A.ID)+"/results", f.tok.AdminA).json(t, http.StatusOK, &rc)
 		if len(rc.Receipts) != 0 || len(rc.Counts) != 0 {
@@ -586,7 +587,7 @@ func TestConsent(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		a := "/api/v1/schools/" + string(f.A.ID)
-		var sub httpapi.Submitted
+		var sub gateway.Submission
 		f.post(t, a+"/results", f.tok.AdminA, f.resultsFile(t, f.A.ID, 30)).json(t, http.StatusAccepted, &sub)
 		if sub.Held || len(sub.Batches) < 2 {
 			t.Fatalf("submitted %+v, want at least two queued batches", sub)
@@ -798,7 +799,7 @@ type heldSync struct {
 	Added   int                  `json:"added"`
 	Changed int                  `json:"changed"`
 	Left    int                  `json:"left"`
-	Changes []httpapi.HeldChange `json:"changes"`
+	Changes []gateway.HeldChange `json:"changes"`
 }
 
 // TestHeldSync: a sync that would remove half the pupils is held; the API
@@ -897,7 +898,7 @@ func TestHeldSync(t *testing.T) {
 type receipts struct {
 	School   gateway.SchoolID  `json:"school"`
 	Counts   map[string]int    `json:"counts"`
-	Receipts []httpapi.Receipt `json:"receipts"`
+	Receipts []gateway.Receipt `json:"receipts"`
 }
 
 // TestResults: submitted results are queued (or held without consent),
@@ -907,7 +908,7 @@ func TestResults(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		a := "/api/v1/schools/" + string(f.A.ID)
 		file := f.resultsFile(t, f.A.ID, 12)
-		var sub httpapi.Submitted
+		var sub gateway.Submission
 		f.post(t, a+"/results", f.tok.AdminA, file).json(t, http.StatusAccepted, &sub)
 		if sub.Results != 12 || sub.New != 12 || sub.Tests != 1 || sub.Held || len(sub.Batches) == 0 {
 			t.Errorf("submitted = %+v, want 12 new results queued", sub)
@@ -934,11 +935,7 @@ func TestResults(t *testing.T) {
 		}
 
 		// Delivery (the service's real worker against las-sim).
-		w, err := f.gw.Worker(ctxT(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Drain(ctxT(t)); err != nil {
+		if _, err := f.gw.Deliver(ctxT(t), app.DeliverOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		f.get(t, a+"/results?state=accepted", f.tok.ViewerA).json(t, http.StatusOK, &rc)

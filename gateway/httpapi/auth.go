@@ -6,11 +6,8 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -19,29 +16,6 @@ import (
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
-
-// tokenPrefix starts every admin token, so a leaked one is recognisable
-// (and secret scanners can find it).
-const tokenPrefix = "uwlr_"
-
-// GenerateToken returns a new token secret (shown once, never stored) and
-// its hash (stored).
-func GenerateToken(random io.Reader) (secret, hash string, err error) {
-	var b [32]byte
-	if _, err := io.ReadFull(random, b[:]); err != nil {
-		return "", "", fmt.Errorf("generate token: %w", err)
-	}
-	secret = tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	return secret, HashToken(secret), nil
-}
-
-// HashToken is how a token secret is stored and looked up: hex SHA-256.
-// The secret has 256 random bits, so a plain hash suffices (no salt or
-// slow hash is needed against guessing).
-func HashToken(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
 
 // principal is the authenticated caller of a request.
 type principal struct {
@@ -73,85 +47,26 @@ func (p principal) actor() string {
 	return "token " + p.token.ID
 }
 
-// authFailure is why a token was refused; the text is safe to log.
-type authFailure string
-
-func (f authFailure) Error() string { return string(f) }
-
-// authenticate finds the active token with this secret.
-func (s *Server) authenticate(ctx context.Context, secret string) (gateway.Token, error) {
-	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) < len(tokenPrefix)+40 {
-		return gateway.Token{}, authFailure("malformed token")
-	}
-	t, err := s.store.TokenByHash(ctx, HashToken(secret))
-	if errors.Is(err, gateway.ErrNotFound) {
-		return gateway.Token{}, authFailure("unknown token")
-	} else if err != nil {
-		return gateway.Token{}, err
-	}
-	now := s.now()
-	switch {
-	case !t.RevokedAt.IsZero():
-		return t, authFailure("revoked token")
-	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
-		return t, authFailure("expired token")
-	case !t.Role.Valid():
-		return t, authFailure("token with an unknown role")
-	}
-	return t, nil
-}
-
-// loginGap: an API token used after this much quiet counts as a new login
-// (audited); a web login is always one.
-const loginGap = time.Hour
-
-// recordLogin audits a login or a failed login (the processing agreement
-// requires login logging) and keeps a login record for retention. It
-// never records the secret.
+// recordLogin records a login or a failed login (the processing
+// agreement's login logging) through the application layer; a failure to
+// record is logged, the request goes on.
 func (s *Server) recordLogin(r *http.Request, t gateway.Token, ok bool, how, reason string) {
-	ctx := context.WithoutCancel(r.Context())
-	now := s.now().UTC()
-	account := t.ID
-	if account == "" {
-		account = "unknown"
-	}
-	d := map[string]string{"account": account, "ok": strconv.FormatBool(ok), "via": how, "remote": remoteIP(r), "request_id": requestID(r.Context())}
-	if t.Role != "" {
-		d["role"] = string(t.Role)
-	}
-	if reason != "" {
-		d["reason"] = reason
-	}
-	if s.audit != nil {
-		if _, err := s.audit.Append(ctx, gateway.AuditChainGateway, gateway.AuditLogin, "", account, d); err != nil {
-			s.log(r).Error("login not audited", "error", err)
-		}
-	}
-	l := gateway.Login{ID: fmt.Sprintf("%d-%s", now.UnixNano(), requestID(r.Context())), Account: account, At: now, OK: ok}
-	if len(t.Schools) == 1 {
-		l.School = t.Schools[0]
-	}
-	if err := s.store.AddLogin(ctx, l); err != nil {
-		s.log(r).Error("login record not kept", "error", err)
+	err := s.app.RecordLogin(r.Context(), gateway.LoginAttempt{Token: t, OK: ok, Via: how, Remote: remoteIP(r),
+		RequestID: requestID(r.Context()), Reason: reason})
+	if err != nil {
+		s.log(r).Error("login not fully recorded", "error", err)
 	}
 	if s.metrics != nil {
 		s.metrics.logins.WithLabelValues(strconv.FormatBool(ok), how).Inc()
 	}
-	if ok {
-		// Write back the token as it is now, not as it was read before the
-		// audit: a revocation made meanwhile must not be undone. (A store
-		// method that sets only the last use would close the window left
-		// between this read and the write.)
-		cur, err := s.store.TokenByHash(ctx, t.Hash)
-		if err == nil && cur.ID == t.ID {
-			cur.LastUsedAt = now
-			err = s.store.PutToken(ctx, cur)
-		}
-		if err != nil {
-			s.log(r).Error("token last use not kept", "error", err)
-		}
-	}
 }
+
+// refused reports whether err is a refused token (its text is safe to show).
+func refused(err error) bool { return errors.Is(err, gateway.ErrForbidden) }
+
+// loginGap: an API token used after this much quiet counts as a new login
+// (audited); a web login is always one.
+const loginGap = time.Hour
 
 func remoteIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -172,12 +87,11 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 				Detail: "send an admin token: Authorization: Bearer uwlr_… (create one with `uwlr-gateway token create`)"})
 			return
 		}
-		t, err := s.authenticate(r.Context(), strings.TrimSpace(secret))
-		var af authFailure
-		if errors.As(err, &af) {
-			s.recordLogin(r, t, false, "api", string(af))
+		t, err := s.app.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if refused(err) {
+			s.recordLogin(r, t, false, "api", err.Error())
 			w.Header().Set("WWW-Authenticate", `Bearer realm="uwlr-gateway", error="invalid_token"`)
-			writeProblem(w, r, Problem{Type: typeAuth, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: string(af)})
+			writeProblem(w, r, Problem{Type: typeAuth, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: err.Error()})
 			return
 		} else if err != nil {
 			s.fail(w, r, err)
@@ -243,8 +157,8 @@ func (s *Server) session(r *http.Request) (gateway.Token, string, bool) {
 	if json.Unmarshal(raw, &d) != nil || s.now().Unix() >= d.Expires {
 		return gateway.Token{}, "", false
 	}
-	t, err := s.store.TokenByHash(r.Context(), d.Hash)
-	if err != nil || !t.Active(s.now()) || !t.Role.Valid() {
+	t, err := s.app.SessionToken(r.Context(), d.Hash)
+	if err != nil {
 		return gateway.Token{}, "", false
 	}
 	return t, c.Value, true

@@ -6,10 +6,11 @@
 // # Room and limits
 //
 // It is the only importer of the Prometheus client. It reaches the rest of
-// the gateway through the Store (wrapped in gateway.ScopedStore, so a
-// caller's school scope is enforced inside every query) and through the
-// Services interface, which cmd/uwlr-gateway wires to the sync, delivery,
-// intake and audit packages.
+// the gateway only through the App interface it declares (the application
+// layer, gateway/app, satisfies it): it puts the caller's scope in the
+// context (gateway.WithScope) and the application layer enforces it inside
+// every store call. It holds no store and no business rule of its own:
+// token policy, login logging and every act live in gateway/app.
 //
 // Authentication: bearer tokens (stored as SHA-256 hashes) with the roles
 // operator (every school), school-admin (the schools on the token) and

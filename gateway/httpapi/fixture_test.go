@@ -21,16 +21,15 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/internal/teststores"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/httpapi"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/lassim"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/pull"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/service"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
 )
 
 // The fixture runs the real thing: las-sim over loopback HTTP with two
 // schools, a real store (bbolt or Redis), a real vault keyring, the real
-// service.Gateway behind httpapi.Services, and the admin server behind
+// app.App behind httpapi.App, and the admin server behind
 // httptest. Nothing of ours is mocked (STYLE R4, R5, R14).
 
 const schooljaar = "2026-2027"
@@ -116,7 +115,7 @@ type fixture struct {
 	simA    *lassim.School
 	simB    *lassim.School
 	A, B    gateway.School
-	gw      *service.Gateway
+	gw      *app.App
 	srv     *httpapi.Server
 	http    *httptest.Server
 	metrics *httpapi.Metrics
@@ -161,13 +160,18 @@ func newFixtureWith(t *testing.T, open func(testing.TB) gateway.Store, serverSto
 	}
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.metrics = httpapi.NewMetrics(httpapi.Gauges{Outbox: f.outboxDepth})
-	f.gw = service.New(service.Options{Store: f.store, Keys: f.keys, Log: logger, Now: f.clock.Now, Client: simSrv.Client(),
-		Instance: "httpapi-test", Delivery: service.Delivery{BatchSize: 25, Concurrency: 2, Lease: time.Minute, MaxAttempts: 3,
+	st := f.store
+	if serverStore != nil {
+		st = serverStore(f.store)
+	}
+	var err2 error
+	f.gw, err2 = app.New(app.Options{Store: st, Keys: f.keys, Log: logger, Now: f.clock.Now, Client: simSrv.Client(),
+		Instance: "httpapi-test", Delivery: app.Delivery{BatchSize: 25, Concurrency: 2, Lease: time.Minute, MaxAttempts: 3,
 			RetryBase: time.Second, RetryMax: time.Minute},
-		ObserveSync: func(s gateway.School, run gateway.SyncRun, d time.Duration) {
-			f.metrics.ObserveSync(s.Vendor, run.Status, d, run.Pupils)
-		}})
-	f.gw.Gate().InFlightWait = 10 * time.Second
+		Observer: f.metrics, InFlightWait: 10 * time.Second})
+	if err2 != nil {
+		t.Fatal(err2)
+	}
 	t.Cleanup(func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -180,15 +184,15 @@ func newFixtureWith(t *testing.T, open func(testing.TB) gateway.Store, serverSto
 	f.A = f.enrol(ctx, f.simA, f.simA.Creds.Autorisatiesleutel)
 	f.B = f.enrol(ctx, f.simB, f.simB.Creds.Autorisatiesleutel)
 	for _, s := range []gateway.School{f.A, f.B} {
-		if _, err := f.gw.Gate().Apply(ctx, s.ID, gateway.ProcessingLASExchange, true, "fixture"); err != nil {
+		if _, err := f.gw.SetConsent(ctx, s.ID, gateway.ProcessingLASExchange, true, "fixture"); err != nil {
 			t.Fatal(err)
 		}
-		res, err := f.gw.Sync(ctx, s, pull.Options{Schooljaar: schooljaar})
+		res, err := f.gw.Sync(ctx, s.ID, app.SyncOptions{Schooljaar: schooljaar})
 		if err != nil || res.Run.Status != gateway.SyncApplied {
 			t.Fatalf("fixture sync of %s = %s, %v; want applied", s.ID, res.Run.Status, err)
 		}
 	}
-	if _, err := f.gw.Gate().Apply(ctx, f.B.ID, gateway.ProcessingLASExchange, false, "fixture"); err != nil {
+	if _, err := f.gw.SetConsent(ctx, f.B.ID, gateway.ProcessingLASExchange, false, "fixture"); err != nil {
 		t.Fatal(err)
 	}
 	f.A, f.B = f.school(f.A.ID), f.school(f.B.ID)
@@ -204,12 +208,7 @@ func newFixtureWith(t *testing.T, open func(testing.TB) gateway.Store, serverSto
 		Expired:   f.newToken(ctx, gateway.Token{ID: "tok-expired", Name: "Evert Expired", Role: gateway.RoleSchoolAdmin, Schools: []gateway.SchoolID{f.A.ID}, ExpiresAt: now.Add(-time.Minute)}),
 	}
 
-	st := f.store
-	if serverStore != nil {
-		st = serverStore(f.store)
-	}
-	f.srv = httpapi.New(httpapi.Options{Store: st, Services: f.gw, Audit: f.gw.Audit(), Log: logger, Now: f.clock.Now,
-		Metrics: f.metrics, Ready: func(ctx context.Context) error { _, err := f.store.Schools(ctx); return err }})
+	f.srv = httpapi.New(httpapi.Options{App: f.gw, Log: logger, Now: f.clock.Now, Metrics: f.metrics})
 	f.http = httptest.NewServer(f.srv.Handler())
 	t.Cleanup(f.http.Close)
 	// Registered last, so it runs first: nothing secret or personal may
@@ -243,7 +242,7 @@ func (f *fixture) enrol(ctx context.Context, s *lassim.School, key string) gatew
 
 func (f *fixture) newToken(ctx context.Context, t gateway.Token) token {
 	f.t.Helper()
-	secret, hash, err := httpapi.GenerateToken(rand.Reader)
+	secret, hash, err := app.GenerateToken(rand.Reader)
 	if err != nil {
 		f.t.Fatal(err)
 	}

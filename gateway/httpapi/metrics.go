@@ -89,11 +89,8 @@ func (m *Metrics) ObserveSync(vendor string, status gateway.SyncStatus, d time.D
 }
 
 // ObserveDelivery records one settled batch.
-func (m *Metrics) ObserveDelivery(state gateway.BatchState, faultClass string, results int) {
-	if faultClass == "" {
-		faultClass = "none"
-	}
-	m.deliveries.WithLabelValues(string(state), faultClass).Inc()
+func (m *Metrics) ObserveDelivery(state gateway.BatchState, class gateway.ErrorClass, results int) {
+	m.deliveries.WithLabelValues(string(state), class.Label()).Inc()
 	m.results.WithLabelValues(string(state)).Add(float64(results))
 }
 

@@ -13,61 +13,59 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
 
-// ConsentApplied is what a consent change did.
-type ConsentApplied struct {
-	Change        gateway.ConsentChange
-	Changed       bool
-	Held          int
-	Released      int
-	StillInFlight int
-}
-
-// auditor appends audit entries (gateway/audit.Log).
-type auditor interface {
-	Append(ctx context.Context, chain string, kind gateway.AuditKind, school gateway.SchoolID, actor string, details map[string]string) (gateway.AuditEntry, error)
-}
-
-// Services are the acts the API and the web page trigger; cmd/uwlr-gateway
-// wires them to gateway/pull, gateway/delivery, gateway/intake and friends.
-// Every method gets a ctx that carries the caller's scope.
-type Services interface {
+// App is what the server needs of the application layer (gateway/app.App
+// satisfies it). Every method gets a ctx that carries the caller's scope,
+// which the application layer enforces inside every store call; a school
+// outside it is ErrNotFound.
+type App interface {
+	// Schools lists the schools in scope; School returns one.
+	Schools(ctx context.Context) ([]gateway.School, error)
+	School(ctx context.Context, id gateway.SchoolID) (gateway.School, error)
+	// SchoolStatus is how a school stands (consent, last test and sync,
+	// next run, held sync, outbox).
+	SchoolStatus(ctx context.Context, id gateway.SchoolID) (gateway.SchoolStatus, error)
+	// Consent returns the current opt-ins and their history; SetConsent
+	// changes one (holding or releasing queued results).
+	Consent(ctx context.Context, id gateway.SchoolID) (gateway.Consent, []gateway.ConsentChange, error)
+	SetConsent(ctx context.Context, id gateway.SchoolID, p gateway.Processing, grant bool, by string) (gateway.ConsentApplied, error)
 	// TestConnection asks the school's LAS for its structure (no pupil
 	// data) and records the outcome as the school's connection check.
-	TestConnection(ctx context.Context, s gateway.School) (gateway.ConnectionCheck, error)
-	// SyncNow starts a sync of the school in the background (its outcome
-	// appears in the sync history); ErrConflict while one runs;
-	// ErrConsentRequired without las_exchange.
-	SyncNow(ctx context.Context, s gateway.School, by string) error
-	// HeldSync describes the held sync of a school, or ErrNotFound.
-	HeldSync(ctx context.Context, s gateway.School) (HeldSync, error)
-	// Approve applies the held sync.
-	Approve(ctx context.Context, s gateway.School, by string) (gateway.SyncRun, error)
+	TestConnection(ctx context.Context, id gateway.SchoolID) (gateway.ConnectionCheck, error)
+	// SyncNow starts a sync in the background (its outcome appears in the
+	// sync history); ErrConflict while one runs; ErrConsentRequired
+	// without las_exchange.
+	SyncNow(ctx context.Context, id gateway.SchoolID, by string) error
+	SyncRuns(ctx context.Context, id gateway.SchoolID, limit int) ([]gateway.SyncRun, error)
+	// HeldDiff describes the held sync (ErrNotFound: none); Approve applies it.
+	HeldDiff(ctx context.Context, id gateway.SchoolID) (*gateway.HeldDiff, error)
+	Approve(ctx context.Context, id gateway.SchoolID, by string) (gateway.SyncRun, error)
 	// SubmitResults validates a results file and queues it. Problems (one
 	// per bad record) mean nothing was stored.
-	SubmitResults(ctx context.Context, s gateway.School, body []byte, by string) (Submitted, []FieldProblem, error)
-	// Receipts returns every result's receipt.
-	Receipts(ctx context.Context, s gateway.School) ([]Receipt, error)
-	// VerifyAudit checks every audit chain.
-	VerifyAudit(ctx context.Context) (AuditReport, error)
-	// NextRun is when the scheduler will next sync the school (zero: none planned).
-	NextRun(ctx context.Context, s gateway.School) time.Time
-	// SetConsent changes consent (holding or releasing queued results).
-	SetConsent(ctx context.Context, school gateway.SchoolID, p gateway.Processing, grant bool, by string) (ConsentApplied, error)
+	SubmitResults(ctx context.Context, id gateway.SchoolID, data []byte, by string, progress func(done, total int)) (gateway.Submission, []gateway.Problem, error)
+	Receipts(ctx context.Context, id gateway.SchoolID) ([]gateway.Receipt, error)
+	// AuditEntries returns the newest entries of a chain; VerifyAudit
+	// checks every chain in scope.
+	AuditEntries(ctx context.Context, chain string, limit int) ([]gateway.AuditEntry, error)
+	VerifyAudit(ctx context.Context) (gateway.AuditReport, error)
+	// Authenticate finds the active token of a secret (a refusal wraps
+	// ErrForbidden and its text is safe to show); SessionToken the active
+	// token of a session's token hash; RecordLogin audits a login.
+	Authenticate(ctx context.Context, secret string) (gateway.Token, error)
+	SessionToken(ctx context.Context, hash string) (gateway.Token, error)
+	RecordLogin(ctx context.Context, l gateway.LoginAttempt) error
+	// Ready reports whether the store answers.
+	Ready(ctx context.Context) error
 }
 
 // Options configure a Server.
 type Options struct {
-	Store    gateway.Store // wrapped in gateway.ScopedStore by New
-	Services Services
-	Audit    auditor
-	Log      *slog.Logger
-	Now      func() time.Time
-	Metrics  *Metrics
+	App     App
+	Log     *slog.Logger
+	Now     func() time.Time
+	Metrics *Metrics
 	// SessionKey signs web sessions and CSRF tokens (32 random bytes,
 	// shared by every instance).
 	SessionKey []byte
-	// Ready reports whether the server should take traffic (/readyz).
-	Ready func(ctx context.Context) error
 	// SecureCookies marks the session cookie Secure (behind TLS).
 	SecureCookies bool
 }
@@ -75,14 +73,11 @@ type Options struct {
 // Server is the admin HTTP server: the REST API under /api/v1, the
 // school-admin web page, /metrics, /healthz and /readyz.
 type Server struct {
-	store      gateway.Store
-	services   Services
-	audit      auditor
+	app        App
 	logger     *slog.Logger
 	now        func() time.Time
 	metrics    *Metrics
 	sessionKey []byte
-	ready      func(ctx context.Context) error
 	secure     bool
 	draining   atomic.Bool
 	mux        *http.ServeMux
@@ -90,8 +85,8 @@ type Server struct {
 
 // New returns a server; call Handler for its http.Handler.
 func New(o Options) *Server {
-	s := &Server{store: gateway.ScopedStore(o.Store), services: o.Services, audit: o.Audit, logger: o.Log, now: o.Now,
-		metrics: o.Metrics, sessionKey: o.SessionKey, ready: o.Ready, secure: o.SecureCookies, mux: http.NewServeMux()}
+	s := &Server{app: o.App, logger: o.Log, now: o.Now, metrics: o.Metrics, sessionKey: o.SessionKey, secure: o.SecureCookies,
+		mux: http.NewServeMux()}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -176,10 +171,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
 		return
 	}
-	if s.ready != nil {
+	{
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
-		if err := s.ready(ctx); err != nil {
+		if err := s.app.Ready(ctx); err != nil {
 			// The cause is logged; an unauthenticated caller learns no more.
 			s.log(r).Warn("not ready", "error", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "the store does not answer"})

@@ -6,71 +6,9 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
 
-// The bodies of the API (and of the Services it calls); openapi.json
-// describes them.
-
-// HeldSync is a held sync and what approving it would change.
-type HeldSync struct {
-	School  gateway.SchoolID `json:"school"`
-	Run     string           `json:"run"`
-	Added   int              `json:"added"`
-	Changed int              `json:"changed"`
-	Left    int              `json:"left"`
-	Changes []HeldChange     `json:"changes"`
-}
-
-// HeldChange is one pupil in a held sync, by id and LAS key only.
-type HeldChange struct {
-	Pupil  gateway.PupilID `json:"pupil"`
-	LASKey string          `json:"las_key,omitempty"`
-	Kind   string          `json:"kind"`
-	Fields []string        `json:"fields,omitempty"`
-}
-
-// Submitted is what a results submission queued.
-type Submitted struct {
-	Results   int      `json:"results"`
-	New       int      `json:"new"`
-	Changed   int      `json:"changed"`
-	Unchanged int      `json:"unchanged"`
-	Tests     int      `json:"tests"`
-	Batches   []string `json:"batches"`
-	Held      bool     `json:"held"`
-}
-
-// Receipt is where one result stands.
-type Receipt struct {
-	Key         string             `json:"key"`
-	Pupil       gateway.PupilID    `json:"pupil"`
-	Test        string             `json:"test"`
-	Part        string             `json:"part,omitempty"`
-	Date        string             `json:"date"`
-	State       gateway.BatchState `json:"state"`
-	At          time.Time          `json:"at"`
-	Reason      string             `json:"reason,omitempty"`
-	ErrorClass  string             `json:"error_class,omitempty"`
-	FaultCode   string             `json:"fault_code,omitempty"`
-	Batch       string             `json:"batch"`
-	Attempts    int                `json:"attempts"`
-	NextAttempt *time.Time         `json:"next_attempt,omitempty"`
-	Evidence    string             `json:"evidence,omitempty"`
-}
-
-// AuditReport is the outcome of verifying the audit chains.
-type AuditReport struct {
-	OK       bool           `json:"ok"`
-	Chains   int            `json:"chains"`
-	Entries  int            `json:"entries"`
-	Problems []AuditProblem `json:"problems"`
-}
-
-// AuditProblem is one finding of the audit verification.
-type AuditProblem struct {
-	Chain  string `json:"chain"`
-	Seq    uint64 `json:"seq"`
-	Kind   string `json:"kind"`
-	Detail string `json:"detail"`
-}
+// The JSON views of the API that are not domain types (the domain's result
+// types, gateway.Receipt and friends, are served as they are); openapi.json
+// describes them all.
 
 // SchoolView is a school as the API shows it: never a secret.
 type SchoolView struct {

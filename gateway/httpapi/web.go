@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -38,13 +37,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"join": strings.Join,
 }).ParseFS(webFiles, "web/*.html"))
 
-var amsterdam = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Amsterdam")
-	if err != nil {
-		return time.UTC
-	}
-	return l
-}()
+var amsterdam = gateway.Amsterdam
 
 // webRoutes registers the school-admin page: server-rendered, no
 // JavaScript needed, Dutch with English available (?lang=en).
@@ -119,10 +112,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	secret := strings.TrimSpace(r.PostFormValue("token"))
-	t, err := s.authenticate(r.Context(), secret)
-	var af authFailure
-	if errors.As(err, &af) {
-		s.recordLogin(r, t, false, "web", string(af))
+	t, err := s.app.Authenticate(r.Context(), secret)
+	if refused(err) {
+		s.recordLogin(r, t, false, "web", err.Error())
 		s.render(w, r, http.StatusUnauthorized, "login.html", pageData{Error: texts[langOf(r)]["bad.token"]})
 		return
 	} else if err != nil {
@@ -179,7 +171,7 @@ func (s *Server) action(h func(r *http.Request, sc gateway.School, p principal) 
 		ctx := gateway.WithScope(setToken(withPrincipal(r.Context(), p), t.ID), t.ScopeOf())
 		r = r.WithContext(ctx)
 		// A school outside the scope does not exist, whatever the role.
-		sc, err := s.store.School(ctx, gateway.SchoolID(r.PathValue("school")))
+		sc, err := s.app.School(ctx, gateway.SchoolID(r.PathValue("school")))
 		if err != nil {
 			status, _, _ := statusOf(err)
 			s.render(w, r, status, "error.html", pageData{Error: texts[lang]["error"]})
@@ -205,7 +197,7 @@ func (s *Server) action(h func(r *http.Request, sc gateway.School, p principal) 
 }
 
 func (s *Server) schoolsPage(w http.ResponseWriter, r *http.Request, d pageData) {
-	schools, err := s.store.Schools(r.Context())
+	schools, err := s.app.Schools(r.Context())
 	if err != nil {
 		s.render(w, r, http.StatusInternalServerError, "error.html", pageData{Error: texts[langOf(r)]["error"]})
 		return
@@ -231,7 +223,7 @@ func (s *Server) schoolsPage(w http.ResponseWriter, r *http.Request, d pageData)
 type schoolPageData struct {
 	School      SchoolView
 	Processings []processingRow
-	Held        *HeldSync
+	Held        *gateway.HeldDiff
 	States      []stateCount
 }
 
@@ -248,7 +240,7 @@ type stateCount struct {
 
 func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	lang := langOf(r)
-	sc, err := s.store.School(r.Context(), gateway.SchoolID(r.PathValue("school")))
+	sc, err := s.app.School(r.Context(), gateway.SchoolID(r.PathValue("school")))
 	if err != nil {
 		status, _, _ := statusOf(err)
 		s.render(w, r, status, "error.html", pageData{Error: texts[lang]["error"]})
@@ -266,11 +258,11 @@ func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, d pageData) 
 		pd.Processings = append(pd.Processings, processingRow{Name: p, Title: tx[0], Text: tx[1], On: v.Consent[string(p)]})
 	}
 	if v.HeldSync != nil {
-		if h, err := s.services.HeldSync(r.Context(), sc); err == nil {
+		if h, err := s.app.HeldDiff(r.Context(), sc.ID); err == nil {
 			if len(h.Changes) > 200 {
 				h.Changes = h.Changes[:200]
 			}
-			pd.Held = &h
+			pd.Held = h
 		}
 	}
 	for _, st := range gateway.BatchStates {
@@ -288,7 +280,7 @@ func (s *Server) consentAction(r *http.Request, sc gateway.School, p principal) 
 		return "", fmt.Errorf("%w: unknown processing", gateway.ErrInvalid)
 	}
 	grant := r.PostFormValue("granted") == "true"
-	a, err := s.services.SetConsent(r.Context(), sc.ID, proc, grant, p.actor())
+	a, err := s.app.SetConsent(r.Context(), sc.ID, proc, grant, p.actor())
 	if err != nil {
 		return "", err
 	}
@@ -304,21 +296,21 @@ func (s *Server) consentAction(r *http.Request, sc gateway.School, p principal) 
 }
 
 func (s *Server) testAction(r *http.Request, sc gateway.School, _ principal) (string, error) {
-	if _, err := s.services.TestConnection(r.Context(), sc); err != nil {
+	if _, err := s.app.TestConnection(r.Context(), sc.ID); err != nil {
 		return "", err
 	}
 	return texts[langOf(r)]["msg.tested"], nil
 }
 
 func (s *Server) approveAction(r *http.Request, sc gateway.School, p principal) (string, error) {
-	if _, err := s.services.Approve(r.Context(), sc, p.actor()); err != nil {
+	if _, err := s.app.Approve(r.Context(), sc.ID, p.actor()); err != nil {
 		return "", err
 	}
 	return texts[langOf(r)]["msg.approved"], nil
 }
 
 func (s *Server) syncAction(r *http.Request, sc gateway.School, p principal) (string, error) {
-	if err := s.services.SyncNow(r.Context(), sc, p.actor()); err != nil {
+	if err := s.app.SyncNow(r.Context(), sc.ID, p.actor()); err != nil {
 		return "", err
 	}
 	return texts[langOf(r)]["msg.sync"], nil

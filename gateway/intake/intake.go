@@ -11,18 +11,11 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
 
-// Problem is one fault in a results file: where it is and what is wrong.
-// Position is a path into the document ("results[12].score",
-// "tests[0].parts[1].seq", "school"), "line 3 column 5" for a syntax error,
-// or "(file)" for the document as a whole. Reason never holds a name, birth
-// date or ECK iD.
-type Problem struct {
-	Position string `json:"position"`
-	Reason   string `json:"reason"`
-}
-
-// String renders the problem as "position: reason".
-func (p Problem) String() string { return p.Position + ": " + p.Reason }
+// A problem (gateway.Problem) is one fault in a results file: where it is
+// and what is wrong. Position is a path into the document
+// ("results[12].score", "tests[0].parts[1].seq", "school"), "line 3 column
+// 5" for a syntax error, or "(file)" for the document as a whole. Reason
+// never holds a name, birth date or ECK iD.
 
 // filePosition names the document as a whole.
 const filePosition = "(file)"
@@ -65,7 +58,7 @@ type Batch struct {
 // problem found, in document order; when there is any, the Batch is empty
 // and the caller must store nothing. The error is only for failing to read r
 // or for invalid Options (both wrap nothing of the file's content).
-func Read(r io.Reader, pupils Pupils, o Options) (Batch, []Problem, error) {
+func Read(r io.Reader, pupils Pupils, o Options) (Batch, []gateway.Problem, error) {
 	if err := o.check(pupils); err != nil {
 		return Batch{}, nil, err
 	}
@@ -74,7 +67,7 @@ func Read(r io.Reader, pupils Pupils, o Options) (Batch, []Problem, error) {
 		return Batch{}, nil, fmt.Errorf("intake: read results file for school %s: %w", o.School, err)
 	}
 	if p, ok := syntax(data); !ok {
-		return Batch{}, []Problem{p}, nil
+		return Batch{}, []gateway.Problem{p}, nil
 	}
 
 	c := &checker{}
@@ -157,15 +150,15 @@ func (c *checker) decodeArrays(data []byte, f *file) (testsOK, resultsOK bool) {
 
 // syntax reports a JSON syntax error with its line and column (counted in
 // characters, from 1).
-func syntax(data []byte) (Problem, bool) {
+func syntax(data []byte) (gateway.Problem, bool) {
 	if json.Valid(data) {
-		return Problem{}, true
+		return gateway.Problem{}, true
 	}
 	var v any
 	err := json.Unmarshal(data, &v)
 	var se *json.SyntaxError
 	if !errors.As(err, &se) {
-		return Problem{Position: filePosition, Reason: "not valid JSON"}, false
+		return gateway.Problem{Position: filePosition, Reason: "not valid JSON"}, false
 	}
 	off := min(int(se.Offset), len(data))
 	line, start := 1, 0
@@ -178,5 +171,5 @@ func syntax(data []byte) (Problem, bool) {
 	if col == 0 {
 		col = 1
 	}
-	return Problem{Position: fmt.Sprintf("line %d column %d", line, col), Reason: "JSON syntax: " + se.Error()}, false
+	return gateway.Problem{Position: fmt.Sprintf("line %d column %d", line, col), Reason: "JSON syntax: " + se.Error()}, false
 }

@@ -55,7 +55,7 @@ func options() intake.Options {
 	return intake.Options{School: school, ScoreType: gateway.ScoreInteger, Now: now, StoredTests: storedTests}
 }
 
-func read(t *testing.T, doc string, o intake.Options) (intake.Batch, []intake.Problem) {
+func read(t *testing.T, doc string, o intake.Options) (intake.Batch, []gateway.Problem) {
 	t.Helper()
 	b, problems, err := intake.Read(strings.NewReader(doc), testPupils, o)
 	if err != nil {
@@ -326,7 +326,7 @@ func TestReadProblems(t *testing.T) {
 	}
 }
 
-func show(ps []intake.Problem) string {
+func show(ps []gateway.Problem) string {
 	var b strings.Builder
 	for _, p := range ps {
 		b.WriteString("  " + p.String() + "\n")

@@ -9,7 +9,6 @@ import (
 	"math/big"
 	"regexp"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
@@ -35,17 +34,8 @@ var (
 	ratOne    = big.NewRat(1, 1)
 	ratTen    = big.NewRat(10, 1)
 	maxScore  = new(big.Rat).SetInt64(1<<63 - 1)
-	amsterdam = mustLoad("Europe/Amsterdam")
+	amsterdam = gateway.Amsterdam
 )
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		// package gateway embeds time/tzdata, so this cannot happen.
-		panic("intake: load " + name + ": " + err.Error())
-	}
-	return loc
-}
 
 // reader holds what the records of one file are checked against.
 type reader struct {

@@ -173,7 +173,7 @@ func TestSchemaAgreesWithRead(t *testing.T) {
 	}
 	verdicts := schemaVerdicts(t, slices.Compact(slices.Sorted(slices.Values(files))))
 
-	readFile := func(t *testing.T, file, scoreType string) []intake.Problem {
+	readFile := func(t *testing.T, file, scoreType string) []gateway.Problem {
 		t.Helper()
 		f, err := os.Open(filepath.Join("testdata", file))
 		if err != nil {

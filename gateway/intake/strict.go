@@ -16,6 +16,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
 
 var (
@@ -25,14 +27,14 @@ var (
 
 // checker collects problems.
 type checker struct {
-	problems []Problem
+	problems []gateway.Problem
 }
 
 func (c *checker) add(pos, format string, args ...any) {
 	if pos == "" {
 		pos = filePosition
 	}
-	c.problems = append(c.problems, Problem{Position: pos, Reason: fmt.Sprintf(format, args...)})
+	c.problems = append(c.problems, gateway.Problem{Position: pos, Reason: fmt.Sprintf(format, args...)})
 }
 
 // decode checks raw against the type of v and decodes it into v when it

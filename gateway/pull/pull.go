@@ -87,7 +87,7 @@ type Options struct {
 
 // ErrorClassConflict is the error class of a run that collided with
 // another writer: above all one whose sync lock was taken over.
-const ErrorClassConflict = "conflict"
+const ErrorClassConflict = gateway.ClassConflict
 
 // fence returns the stage options for a run under lock (none without one).
 func fence(lock *gateway.Lock) []gateway.StageOption {
@@ -125,7 +125,7 @@ func (s *Syncer) audit(ctx context.Context, kind gateway.AuditKind, run gateway.
 		d["dry_run"] = "true"
 	}
 	if run.ErrorClass != "" {
-		d["error_class"] = run.ErrorClass
+		d["error_class"] = string(run.ErrorClass)
 	}
 	if _, err := s.Audit.Append(context.WithoutCancel(ctx), gateway.AuditChainOf(run.School), kind, run.School, actor, d); err != nil {
 		return fmt.Errorf("audit: %w", err)
@@ -169,7 +169,7 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 		if err != nil {
 			var se *soap.Error
 			if errors.As(err, &se) {
-				run.ErrorClass = string(se.Class)
+				run.ErrorClass = se.Class
 			} else if errors.Is(err, gateway.ErrConflict) {
 				run.ErrorClass = ErrorClassConflict
 				err = lockLost(o.Lock, err)

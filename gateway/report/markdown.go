@@ -10,15 +10,8 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
 
-// amsterdam is the clock the reader thinks in. Package gateway embeds
-// time/tzdata, so the zone loads on any host.
-var amsterdam = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Amsterdam")
-	if err != nil {
-		panic(fmt.Sprintf("report: load Europe/Amsterdam: %v", err))
-	}
-	return loc
-}()
+// amsterdam is the clock the reader thinks in.
+var amsterdam = gateway.Amsterdam
 
 func stamp(t time.Time) string { return t.In(amsterdam).Format(time.RFC3339) }
 

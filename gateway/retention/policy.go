@@ -12,14 +12,7 @@ import (
 const Period = 2
 
 // amsterdam is the school's clock: retention counts Dutch calendar days.
-// Package gateway embeds time/tzdata, so the zone loads on any host.
-var amsterdam = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Amsterdam")
-	if err != nil {
-		panic(fmt.Sprintf("retention: load Europe/Amsterdam: %v", err))
-	}
-	return loc
-}()
+var amsterdam = gateway.Amsterdam
 
 // Date is a calendar day, without a time or zone.
 type Date struct {

@@ -281,7 +281,7 @@ func TestRun(t *testing.T) {
 				t.Errorf("gateway chain: %+v", eg)
 			}
 			noPersonalData(t, fmt.Sprint(ea, eg, real))
-			if r, err := audit.Verify(ctx, st); err != nil || !r.OK() {
+			if r, err := audit.Verify(ctx, st); err != nil || !r.OK {
 				t.Errorf("audit.Verify = %+v, %v", r, err)
 			}
 

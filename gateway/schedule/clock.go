@@ -1,20 +1,14 @@
 package schedule
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
 
 // amsterdam is the school's clock: windows, school hours and pauses are
-// Europe/Amsterdam wall-clock times. Package gateway embeds time/tzdata, so
-// the zone loads on any host.
-var amsterdam = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Amsterdam")
-	if err != nil {
-		panic(fmt.Sprintf("schedule: load Europe/Amsterdam: %v", err))
-	}
-	return loc
-}()
+// Europe/Amsterdam wall-clock times.
+var amsterdam = gateway.Amsterdam
 
 // day is a calendar date as days since 1970-01-01; nights are named by the
 // day their window opens.

@@ -13,22 +13,23 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
 
-// Class says what kind of action a failure needs.
-type Class string
+// Class says what kind of action a failure needs: the domain's closed
+// set, gateway.ErrorClass.
+type Class = gateway.ErrorClass
 
 const (
 	// ClassCredential: key, klant identification, certificate or trust is wrong; a person must fix it.
-	ClassCredential Class = "credential"
+	ClassCredential = gateway.ClassCredential
 	// ClassRequest: the request, endpoint or configuration is wrong; retrying the same call fails again.
-	ClassRequest Class = "request"
+	ClassRequest = gateway.ClassRequest
 	// ClassVersion: the LAS does not speak the UWLR version we sent.
-	ClassVersion Class = "version"
+	ClassVersion = gateway.ClassVersion
 	// ClassTemporary: the LAS or the network failed for now; retry with backoff.
-	ClassTemporary Class = "temporary"
+	ClassTemporary = gateway.ClassTemporary
 )
 
-// Kind maps the class onto the domain error kind.
-func (c Class) Kind() error {
+// KindOf maps a class onto the domain error kind.
+func KindOf(c Class) error {
 	switch c {
 	case ClassCredential:
 		return gateway.ErrForbidden
@@ -38,9 +39,6 @@ func (c Class) Kind() error {
 		return gateway.ErrInvalid
 	}
 }
-
-// Retryable reports whether the same call may succeed later.
-func (c Class) Retryable() bool { return c == ClassTemporary }
 
 // UWLR fault codes (the part after the envelope prefix).
 const (
@@ -173,7 +171,7 @@ func (e *Error) Error() string {
 
 // Unwrap exposes the domain kind and the underlying error.
 func (e *Error) Unwrap() []error {
-	errs := []error{e.Class.Kind()}
+	errs := []error{KindOf(e.Class)}
 	if e.Err != nil {
 		errs = append(errs, e.Err)
 	}

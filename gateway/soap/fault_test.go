@@ -131,8 +131,8 @@ func TestFaultClassification(t *testing.T) {
 
 func TestClassKindAndRetryable(t *testing.T) {
 	for class, kind := range wantKind {
-		if class.Kind() != kind {
-			t.Errorf("%s.Kind() = %v, want %v", class, class.Kind(), kind)
+		if soap.KindOf(class) != kind {
+			t.Errorf("%s.Kind() = %v, want %v", class, soap.KindOf(class), kind)
 		}
 		if class.Retryable() != (class == soap.ClassTemporary) {
 			t.Errorf("%s.Retryable() = %v", class, class.Retryable())
@@ -176,8 +176,8 @@ func TestErrorStringAndUnwrap(t *testing.T) {
 			if tt.err.Err != nil && !errors.Is(tt.err, tt.err.Err) {
 				t.Errorf("errors.Is(err, underlying) = false")
 			}
-			if !errors.Is(tt.err, tt.err.Class.Kind()) {
-				t.Errorf("errors.Is(err, %v) = false", tt.err.Class.Kind())
+			if !errors.Is(tt.err, soap.KindOf(tt.err.Class)) {
+				t.Errorf("errors.Is(err, %v) = false", soap.KindOf(tt.err.Class))
 			}
 		})
 	}

@@ -9,8 +9,8 @@
 // and opened only on the results path:
 //
 //   - the CLI and gateway/pull get a [Sealer] (Seal and Index, no way back);
-//   - only gateway/delivery gets an [Opener] for ECK iDs (gateway/service,
-//     the composition, creates it for the delivery worker and keeps no
+//   - only gateway/delivery gets an [Opener] for ECK iDs (gateway/app, the
+//     application layer, creates it for the delivery worker and keeps no
 //     other), so `grep -rn 'Opener()' --include=*.go .` is the review of
 //     who can decrypt;
 //   - key rotation jobs get a [Rewrapper], which re-seals under the active

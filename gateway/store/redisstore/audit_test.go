@@ -53,7 +53,7 @@ func TestAuditLogConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	r, err := audit.Verify(t.Context(), s1)
-	if err != nil || !r.OK() || r.Chains != 1 || r.Entries != writers*each {
+	if err != nil || !r.OK || r.Chains != 1 || r.Entries != writers*each {
 		t.Errorf("Verify = %+v, %v; want 1 chain of %d entries, no problems", r, err, writers*each)
 	}
 }

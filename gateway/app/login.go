@@ -1,0 +1,106 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+)
+
+// AuthFailure is why a token was refused; its text is safe to log and show.
+type AuthFailure string
+
+func (f AuthFailure) Error() string { return string(f) }
+
+// Is makes an AuthFailure a gateway.ErrForbidden.
+func (f AuthFailure) Is(target error) bool { return target == gateway.ErrForbidden }
+
+// Authenticate finds the active token with this secret. A refusal is an
+// AuthFailure (with the token when one was found: revoked, expired); a
+// store failure is returned as it is. It records nothing: see RecordLogin.
+// It reads without a scope: finding its token is how a caller gets one.
+func (a *App) Authenticate(ctx context.Context, secret string) (gateway.Token, error) {
+	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) < len(tokenPrefix)+40 {
+		return gateway.Token{}, AuthFailure("malformed token")
+	}
+	t, err := a.raw.TokenByHash(ctx, HashToken(secret))
+	if errors.Is(err, gateway.ErrNotFound) {
+		return gateway.Token{}, AuthFailure("unknown token")
+	} else if err != nil {
+		return gateway.Token{}, err
+	}
+	return t, a.usable(t)
+}
+
+// usable checks that a token may be used now.
+func (a *App) usable(t gateway.Token) error {
+	now := a.now()
+	switch {
+	case !t.RevokedAt.IsZero():
+		return AuthFailure("revoked token")
+	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
+		return AuthFailure("expired token")
+	case !t.Role.Valid():
+		return AuthFailure("token with an unknown role")
+	}
+	return nil
+}
+
+// SessionToken returns the active token a web session names by its hash;
+// an AuthFailure when there is none (any more).
+func (a *App) SessionToken(ctx context.Context, hash string) (gateway.Token, error) {
+	t, err := a.raw.TokenByHash(ctx, hash)
+	if errors.Is(err, gateway.ErrNotFound) {
+		return gateway.Token{}, AuthFailure("unknown token")
+	} else if err != nil {
+		return gateway.Token{}, err
+	}
+	return t, a.usable(t)
+}
+
+// RecordLogin audits a login or failed login in the gateway chain (the
+// processing agreement's login logging) and keeps a login record for
+// retention; a successful one sets the token's last use. It never records
+// a secret. Failures to record are returned joined; the login itself stands.
+func (a *App) RecordLogin(ctx context.Context, l gateway.LoginAttempt) error {
+	// The gateway records the login itself: the caller's scope (if any) does
+	// not limit what it writes to its own chain.
+	ctx = gateway.WithScope(context.WithoutCancel(ctx), gateway.Scope{All: true})
+	now := a.now().UTC()
+	t := l.Token
+	account := or(t.ID, "unknown")
+	d := map[string]string{"account": account, "ok": strconv.FormatBool(l.OK), "via": l.Via, "remote": l.Remote, "request_id": l.RequestID}
+	if t.Role != "" {
+		d["role"] = string(t.Role)
+	}
+	if l.Reason != "" {
+		d["reason"] = l.Reason
+	}
+	var errs []error
+	if _, err := a.log.Append(ctx, gateway.AuditChainGateway, gateway.AuditLogin, "", account, d); err != nil {
+		errs = append(errs, fmt.Errorf("login not audited: %w", err))
+	}
+	rec := gateway.Login{ID: fmt.Sprintf("%d-%s", now.UnixNano(), l.RequestID), Account: account, At: now, OK: l.OK}
+	if len(t.Schools) == 1 {
+		rec.School = t.Schools[0]
+	}
+	if err := a.raw.AddLogin(ctx, rec); err != nil {
+		errs = append(errs, fmt.Errorf("login record not kept: %w", err))
+	}
+	if l.OK {
+		// Write back the token as it is now, not as it was read before the
+		// audit: a revocation made meanwhile must not be undone.
+		cur, err := a.raw.TokenByHash(ctx, t.Hash)
+		if err == nil && cur.ID == t.ID {
+			cur.LastUsedAt = now
+			err = a.raw.PutToken(ctx, cur)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("token last use not kept: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,258 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
+)
+
+// ErrHeld: a school's held sync waits for approval, so its snapshot cannot
+// be re-sealed now (approve it, then rewrap again).
+var ErrHeld = fmt.Errorf("%w: a held sync is waiting", gateway.ErrConflict)
+
+// RewrapReport is what Rewrap re-sealed.
+type RewrapReport struct {
+	Values      int                `json:"values"`
+	Schools     int                `json:"schools"`
+	Skipped     []gateway.SchoolID `json:"skipped"`
+	ActiveTerm  uint32             `json:"active_term"`
+	EvidenceKey bool               `json:"evidence_key"`
+}
+
+// RewrapProgress is told which school Rewrap works on (i of n, from 1), and
+// when it waits for that school's running sync.
+type RewrapProgress func(i, n int, school gateway.SchoolID, waiting bool)
+
+// Rewrap re-seals every school's secrets, ECK iDs and the evidence key with
+// the active key term. Each school is done under its sync lock (waiting for
+// a running sync to end) and its new snapshot is staged with the lock as
+// the fence, so a sync never interleaves with it and a rewrap that lost its
+// lock applies nothing. A school already on the active term is left alone,
+// which makes it resumable; a school with a held sync is skipped. Every
+// school that was re-sealed gets an audit entry in its own chain; the run
+// gets one in the gateway chain. Needs the gateway-wide scope.
+func (a *App) Rewrap(ctx context.Context, progress RewrapProgress) (RewrapReport, error) {
+	kr, err := a.keyring()
+	if err != nil {
+		return RewrapReport{}, err
+	}
+	if err := needAll(ctx, "rewrap"); err != nil {
+		return RewrapReport{}, err
+	}
+	schools, err := a.st.Schools(ctx)
+	if err != nil {
+		return RewrapReport{}, err
+	}
+	rep := RewrapReport{ActiveTerm: kr.ActiveTerm(), Skipped: []gateway.SchoolID{}}
+	for i, s := range schools {
+		if progress != nil {
+			progress(i+1, len(schools), s.ID, false)
+		}
+		var n int
+		err := a.waitLock(ctx, s.ID, func() {
+			if progress != nil {
+				progress(i+1, len(schools), s.ID, true)
+			}
+		}, func(ctx context.Context, l gateway.Lock) error {
+			var err error
+			n, err = a.rewrapSchool(ctx, kr, s.ID, l)
+			return err
+		})
+		rep.Values += n // the school's secrets may be re-sealed before a hold is found
+		if errors.Is(err, ErrHeld) {
+			rep.Skipped = append(rep.Skipped, s.ID)
+			continue
+		}
+		if err != nil {
+			return rep, fmt.Errorf("rewrap %s: %w (already re-sealed schools stay done; run again to resume)", s.ID, err)
+		}
+		rep.Schools++
+	}
+	n, err := a.rewrapEvidenceKey(ctx, kr)
+	if err != nil {
+		return rep, fmt.Errorf("rewrap the evidence key: %w", err)
+	}
+	rep.Values, rep.EvidenceKey = rep.Values+n, n > 0
+	_, err = a.log.Gateway(ctx, gateway.AuditKeyRewrap, "cli", map[string]string{"values": fmt.Sprint(rep.Values),
+		"schools": fmt.Sprint(rep.Schools), "skipped": fmt.Sprint(len(rep.Skipped)), "active_term": fmt.Sprint(rep.ActiveTerm)})
+	return rep, err
+}
+
+// waitLock runs fn holding the school's sync lock; while another process
+// holds it (a sync runs), it tells waiting once and tries again until ctx
+// ends.
+func (a *App) waitLock(ctx context.Context, id gateway.SchoolID, waiting func(), fn func(ctx context.Context, l gateway.Lock) error) error {
+	told := false
+	for delay := 50 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		err := a.withLock(ctx, id, fn)
+		if !errors.Is(err, errLockBusy) {
+			return err
+		}
+		if !told {
+			waiting()
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the sync of school %s to end: %w", id, ctx.Err())
+		case <-time.After(delay):
+		}
+	}
+}
+
+// rewrapSchool re-seals one school's secrets (each field by itself, so a
+// concurrent change of another field is kept) and, when anything of its
+// snapshot is sealed with an old term, its ECK iDs: the snapshot is copied
+// into a stage fenced by the lock and swapped atomically, so a crash leaves
+// either the old or the re-sealed snapshot.
+func (a *App) rewrapSchool(ctx context.Context, kr *vault.Keyring, id gateway.SchoolID, l gateway.Lock) (int, error) {
+	n, err := a.rewrapSecrets(ctx, kr, id)
+	if err != nil {
+		return n, err
+	}
+	stale, err := a.staleSnapshot(ctx, kr, id)
+	if err != nil || !stale {
+		return n, err
+	}
+	if _, err := a.st.StagedRun(ctx, id); err == nil {
+		return n, ErrHeld
+	} else if !errors.Is(err, gateway.ErrNotFound) {
+		return n, err
+	}
+	m, err := a.rewrapSnapshot(ctx, kr, id, l)
+	n += m
+	if err != nil {
+		return n, err
+	}
+	_, err = a.log.School(ctx, id, gateway.AuditKeyRewrap, "cli", map[string]string{"values": fmt.Sprint(n),
+		"active_term": fmt.Sprint(kr.ActiveTerm()), "purpose": "re-seal with the active key term"})
+	return n, err
+}
+
+// rewrapSecrets re-seals the school's autorisatiesleutel, receiver key and
+// client key passphrase.
+func (a *App) rewrapSecrets(ctx context.Context, kr *vault.Keyring, id gateway.SchoolID) (int, error) {
+	n := 0
+	_, err := a.updateSchool(ctx, id, func(s *gateway.School) error {
+		n = 0
+		fields := []struct {
+			place vault.Place
+			v     *[]byte
+		}{{schoolKeyPlace(s.ID), &s.SealedKey}, {vault.SchoolSecret(s.ID, vault.FieldKeyPassphrase), &s.SealedKeyPassphrase}}
+		if s.Results != nil {
+			r := *s.Results
+			s.Results = &r
+			fields = append(fields, struct {
+				place vault.Place
+				v     *[]byte
+			}{vault.SchoolSecret(s.ID, fieldResultsKey), &r.SealedKey})
+		}
+		for _, f := range fields {
+			if len(*f.v) == 0 {
+				continue
+			}
+			v, changed, err := kr.Rewrap(f.place, *f.v)
+			if err != nil {
+				return err
+			}
+			if changed {
+				*f.v = v
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// staleSnapshot reports whether an ECK iD of the school's snapshot is
+// sealed with another term than the active one.
+func (a *App) staleSnapshot(ctx context.Context, kr *vault.Keyring, id gateway.SchoolID) (bool, error) {
+	stale := false
+	err := a.st.Pupils(ctx, id, func(p gateway.Pupil) error {
+		stale = stale || len(p.SealedEckID) > 0 && vault.TermOf(p.SealedEckID) != kr.ActiveTerm()
+		return nil
+	})
+	if err != nil || stale {
+		return stale, err
+	}
+	teachers, err := a.st.Teachers(ctx, id)
+	for _, t := range teachers {
+		stale = stale || len(t.SealedEckID) > 0 && vault.TermOf(t.SealedEckID) != kr.ActiveTerm()
+	}
+	return stale, err
+}
+
+// rewrapSnapshot copies the school's snapshot into a stage fenced by l with
+// every ECK iD re-sealed, and commits it.
+func (a *App) rewrapSnapshot(ctx context.Context, kr *vault.Keyring, id gateway.SchoolID, l gateway.Lock) (int, error) {
+	stage, err := a.st.Stage(ctx, id, fmt.Sprintf("rewrap_%d", a.now().UnixNano()), gateway.StageOption{Fence: &l})
+	if err != nil {
+		return 0, err
+	}
+	n, err := a.restage(ctx, kr, id, stage)
+	if err != nil {
+		_ = stage.Discard(context.WithoutCancel(ctx))
+		return n, err
+	}
+	return n, stage.Commit(ctx)
+}
+
+// restage puts the school's pupils, teachers and groups into stage, ECK iDs
+// re-sealed with the active term; it returns how many were re-sealed.
+func (a *App) restage(ctx context.Context, kr *vault.Keyring, id gateway.SchoolID, stage gateway.Stage) (int, error) {
+	n := 0
+	rewrap := func(place vault.Place, v *[]byte) error {
+		if len(*v) == 0 {
+			return nil
+		}
+		nv, changed, err := kr.Rewrap(place, *v)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", place.Kind, place.Record, err)
+		}
+		if changed {
+			*v = nv
+			n++
+		}
+		return nil
+	}
+	batch := make([]gateway.Pupil, 0, 1000)
+	err := a.st.Pupils(ctx, id, func(p gateway.Pupil) error {
+		if err := rewrap(vault.PupilEckID(id, p.ID), &p.SealedEckID); err != nil {
+			return err
+		}
+		if batch = append(batch, p); len(batch) == cap(batch) {
+			err := stage.PutPupils(ctx, batch)
+			batch = batch[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = stage.PutPupils(ctx, batch)
+	}
+	if err != nil {
+		return n, err
+	}
+	teachers, err := a.st.Teachers(ctx, id)
+	if err != nil {
+		return n, err
+	}
+	for i := range teachers {
+		if err := rewrap(vault.TeacherEckID(id, teachers[i].Key), &teachers[i].SealedEckID); err != nil {
+			return n, err
+		}
+	}
+	if err := stage.PutTeachers(ctx, teachers); err != nil {
+		return n, err
+	}
+	gs, cs, err := a.st.Groups(ctx, id)
+	if err != nil {
+		return n, err
+	}
+	return n, stage.PutGroups(ctx, gs, cs)
+}
