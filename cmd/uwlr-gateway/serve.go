@@ -44,8 +44,7 @@ func (a *app) scheduleConfig() schedule.Config {
 	sc := schedule.DefaultConfig()
 	sc.WindowStart, sc.WindowEnd = c.WindowStart, c.WindowEnd
 	sc.SummerPauseFrom, sc.SummerPauseTo = c.SummerPauseFrom, c.SummerPauseTo
-	sc.VendorCaps = map[string]int{"standard": c.CapStandard, "magister": c.CapMagister, "somtoday": c.CapSomtoday,
-		"esis": c.CapEsis, "iddink": c.CapIddink}
+	sc.VendorCaps = c.VendorCaps()
 	sc.DefaultCap = c.DefaultCap
 	sc.BackoffBase, sc.BackoffMax, sc.MaxAttemptsPerNight, sc.SyncTimeout = c.BackoffBase, c.BackoffMax, c.MaxAttemptsPerNight, c.SyncTimeout
 	return sc
