@@ -29,7 +29,7 @@ var rooms = map[string]rule{
 	"gateway/delivery":  {ours: []string{"gateway", "mapping", "gateway/soap", "gateway/vault", "wsdl/uwlr"}},
 	"gateway/retention": {ours: []string{"gateway", "gateway/audit"}},
 	"gateway/report":    {ours: []string{"gateway"}},
-	"gateway/schedule":  {ours: []string{"gateway"}},
+	"gateway/schedule":  {ours: []string{"gateway", "gateway/soap"}},
 	"gateway/httpapi":   {ours: []string{"gateway"}, outside: []string{"github.com/prometheus/client_golang"}},
 	"gateway/service": {ours: []string{"gateway", "gateway/audit", "gateway/consent", "gateway/delivery", "gateway/evidence", "gateway/httpapi",
 		"gateway/intake", "gateway/pull", "gateway/soap", "gateway/vault"}},
