@@ -8,10 +8,11 @@ import (
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/pull"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 )
 
 // useSince: send laatstontvangengegevens only to vendors known to honour it.
-func useSince(s gateway.School) bool { return s.Vendor == "standard" || s.Vendor == "" }
+func useSince(s gateway.School) bool { return soap.UseSince(s.Vendor) }
 
 // withLock runs fn holding the school's sync lock, renewing it while fn
 // runs; fn's context ends when the lock is lost (another instance took it
