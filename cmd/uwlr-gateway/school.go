@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/lassim"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
 )
@@ -83,10 +82,9 @@ func (a *app) schoolAddCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if profile != "" {
-				if _, err := lassim.LookupProfile(profile); err != nil {
-					return usageErr("--profile: %w", err)
-				}
+			prof, err := soap.LookupProfile(profile)
+			if err != nil {
+				return usageErr("--profile: %w", err)
 			}
 			secret, err := a.readKey(keyFile)
 			if err != nil {
@@ -94,8 +92,8 @@ func (a *app) schoolAddCommand() *cobra.Command {
 			}
 			if xsd == "" {
 				xsd = a.cfg.LAS.XSDVersie
-				if p, ok := lassim.Profiles[profile]; ok {
-					xsd = p.Xsdversie
+				if profile != "" {
+					xsd = prof.Xsdversie
 				}
 			}
 			id := gateway.SchoolIDFor(brin, dep, skey)

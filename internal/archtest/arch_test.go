@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,12 @@ var outsideOwners = map[string]string{
 	"github.com/beevik/etree":             "gateway/evidence",
 	"github.com/prometheus/client_golang": "gateway/httpapi",
 	"github.com/hooklift/gowsdl/soap":     "wsdl/uwlr",
+}
+
+// notLinked lists, per binary, our packages it must not contain even
+// indirectly: the simulator stays out of the production binary.
+var notLinked = map[string][]string{
+	"cmd/uwlr-gateway": {"gateway/lassim"},
 }
 
 type pkg struct {
@@ -135,4 +142,22 @@ func hasPrefixIn(list []string, imp string) bool {
 		}
 	}
 	return false
+}
+
+func TestBinariesLeaveOut(t *testing.T) {
+	for bin, banned := range notLinked {
+		out, err := exec.Command("go", "list", "-deps", mod+"/"+bin).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", bin, err)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, mod+"/gateway") {
+			t.Fatalf("go list -deps %s found only %d packages", bin, len(deps))
+		}
+		for _, b := range banned {
+			if slices.Contains(deps, mod+"/"+b) {
+				t.Errorf("%s links %s (directly or through another package)", bin, b)
+			}
+		}
+	}
 }
