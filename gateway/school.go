@@ -48,7 +48,11 @@ type School struct {
 	ClientCertFile      string
 	ClientKeyFile       string
 	SealedKeyPassphrase []byte
-	CreatedAt           time.Time
+	// SealedSecrets are the values of the HTTP headers the vendor profile
+	// requires (e.g. the Iddink hub's subscription key), sealed by the
+	// vault, by the profile's field name ("subscription_key").
+	SealedSecrets map[string][]byte `json:",omitempty"`
+	CreatedAt     time.Time
 	// LastPulledAt is the start of the last applied or unchanged sync, used
 	// as laatstontvangengegevens when the vendor profile allows it.
 	LastPulledAt time.Time

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
@@ -27,7 +28,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		pupils     = fs.Int("pupils", 100, "pupils per school")
 		seed       = fs.Uint64("seed", 1, "seed for the synthetic data (same seed, same data)")
 		credsOut   = fs.String("credentials-out", "", "write the schools' credentials to this JSON file")
-		profile    = fs.String("profile", "standard", "vendor profile: standard|magister|esis|somtoday|iddink")
+		profile    = fs.String("profile", "standard", "vendor profile: "+strings.Join(lassim.ProfileNames(), "|"))
 		tlsCert    = fs.String("tls-cert", "", "serve HTTPS with this PEM certificate")
 		tlsKey     = fs.String("tls-key", "", "PEM key for --tls-cert")
 		clientCA   = fs.String("client-ca", "", "require client certificates signed by this PEM CA (mTLS)")

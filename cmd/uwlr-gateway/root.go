@@ -234,8 +234,7 @@ func (c *edge) scheduleConfig() schedule.Config {
 	sc := schedule.DefaultConfig()
 	sc.WindowStart, sc.WindowEnd = s.WindowStart, s.WindowEnd
 	sc.SummerPauseFrom, sc.SummerPauseTo = s.SummerPauseFrom, s.SummerPauseTo
-	sc.VendorCaps = map[string]int{"standard": s.CapStandard, "magister": s.CapMagister, "somtoday": s.CapSomtoday,
-		"esis": s.CapEsis, "iddink": s.CapIddink}
+	sc.VendorCaps = s.VendorCaps()
 	sc.DefaultCap = s.DefaultCap
 	sc.BackoffBase, sc.BackoffMax, sc.MaxAttemptsPerNight, sc.SyncTimeout = s.BackoffBase, s.BackoffMax, s.MaxAttemptsPerNight, s.SyncTimeout
 	return sc

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 )
 
 // schoolJSON is what school list/show print: never a secret.
@@ -65,6 +67,7 @@ func (c *edge) schoolAddCommand() *cobra.Command {
 	var e app.Enrolment
 	var keyFile, passFile string
 	var asJSON bool
+	secretFiles := map[string]*string{}
 	cmd := &cobra.Command{
 		Use:   "add",
 		Short: "Enrol a school: its LAS endpoint and credentials (the key is sealed at once)",
@@ -78,6 +81,9 @@ func (c *edge) schoolAddCommand() *cobra.Command {
 				if e.KeyPassphrase, err = c.readKey(passFile); err != nil {
 					return err
 				}
+			}
+			if e.Secrets, err = c.readSecrets(secretFiles); err != nil {
+				return err
 			}
 			s, _, err := a.EnrolSchool(ctx, e, "cli")
 			if err != nil {
@@ -98,14 +104,38 @@ func (c *edge) schoolAddCommand() *cobra.Command {
 	f.StringVar(&e.Klantcode, "klantcode", "", "klantcode issued by the LAS vendor (default las.klantcode)")
 	f.StringVar(&e.Klantnaam, "klantnaam", "", "klantnaam issued by the LAS vendor (default las.klantnaam)")
 	f.StringVar(&keyFile, "key-file", "", "file with the autorisatiesleutel ('-' = stdin)")
-	f.StringVar(&e.Profile, "profile", "", "vendor profile: standard|magister|esis|somtoday|iddink")
 	f.StringVar(&e.Xsdversie, "xsdversie", "", "UWLR version (default: the profile's)")
 	f.StringVar(&e.Gegevenssetid, "gegevenssetid", "", "gegevenssetid to ask for")
 	f.StringVar(&e.ClientCertFile, "client-cert", "", "PEM client certificate for mTLS")
 	f.StringVar(&e.ClientKeyFile, "client-key", "", "PEM key for --client-cert")
 	f.StringVar(&passFile, "client-key-passphrase-file", "", "file with the passphrase of an encrypted --client-key (sealed in the store)")
+	f.StringVar(&e.Profile, "profile", "", "vendor profile: "+strings.Join(soap.ProfileNames(), "|"))
+	for _, p := range soap.Profiles() {
+		for _, h := range p.Headers {
+			if _, dup := secretFiles[h.Field]; !dup {
+				secretFiles[h.Field] = f.String(h.Flag, "", fmt.Sprintf("file with the %s the %s profile needs ('-' = stdin; sealed in the store)", h.Name, p.Name))
+			}
+		}
+	}
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// readSecrets reads the vendor header secrets from the files the user
+// named, by field.
+func (c *edge) readSecrets(files map[string]*string) (map[string]string, error) {
+	out := map[string]string{}
+	for field, file := range files {
+		if *file == "" {
+			continue
+		}
+		v, err := c.readKey(*file)
+		if err != nil {
+			return nil, err
+		}
+		out[field] = v
+	}
+	return out, nil
 }
 
 func (c *edge) schoolListCommand() *cobra.Command {

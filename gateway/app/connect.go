@@ -38,7 +38,8 @@ func (a *App) baseConnection(s gateway.School) soap.Connection {
 		DisableGzip: !a.o.LAS.AcceptGzip, UserAgent: a.o.LAS.UserAgent, Header: http.Header{}}
 }
 
-// lasClient builds the SOAP client of a school's LAS.
+// lasClient builds the SOAP client of a school's LAS, with the headers and
+// SOAPAction quoting its vendor profile requires.
 func (a *App) lasClient(s gateway.School) (*soap.Client, error) {
 	conn := a.baseConnection(s)
 	secret, err := a.open(schoolKeyPlace(s.ID), s.SealedKey)
@@ -46,11 +47,39 @@ func (a *App) lasClient(s gateway.School) (*soap.Client, error) {
 		return nil, fmt.Errorf("school %s: open autorisatiesleutel: %w", s.ID, err)
 	}
 	conn.Autorisatiesleutel = string(secret)
+	if err := a.vendorHeaders(s, &conn); err != nil {
+		return nil, err
+	}
 	hc, err := a.httpClient(s, true)
 	if err != nil {
 		return nil, err
 	}
 	return soap.NewClient(hc, conn), nil
+}
+
+// vendorHeaders applies the school's vendor profile: its required headers
+// (values opened here) and its SOAPAction quoting.
+func (a *App) vendorHeaders(s gateway.School, conn *soap.Connection) error {
+	prof, err := soap.LookupProfile(s.Vendor)
+	if err != nil {
+		return fmt.Errorf("school %s: %w", s.ID, err)
+	}
+	conn.QuoteSOAPAction = conn.QuoteSOAPAction || prof.QuoteSOAPAction
+	if len(prof.Headers) == 0 {
+		return nil
+	}
+	values := map[string]string{}
+	for _, h := range prof.Headers {
+		v, err := a.open(vault.SchoolSecret(s.ID, h.Field), s.SealedSecrets[h.Field])
+		if err != nil {
+			return fmt.Errorf("school %s: open %s: %w", s.ID, h.Field, err)
+		}
+		values[h.Field] = string(v)
+	}
+	if err := prof.ApplyHeaders(conn.Header, values); err != nil {
+		return fmt.Errorf("school %s: %w", s.ID, err)
+	}
+	return nil
 }
 
 // httpClient is the transport of a school's calls: its mTLS credentials

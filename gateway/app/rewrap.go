@@ -133,36 +133,44 @@ func (a *App) rewrapSchool(ctx context.Context, kr *vault.Keyring, id gateway.Sc
 	return n, err
 }
 
-// rewrapSecrets re-seals the school's autorisatiesleutel, receiver key and
-// client key passphrase.
+// rewrapSecrets re-seals the school's autorisatiesleutel, receiver key,
+// client key passphrase and vendor header secrets.
 func (a *App) rewrapSecrets(ctx context.Context, kr *vault.Keyring, id gateway.SchoolID) (int, error) {
 	n := 0
 	_, err := a.updateSchool(ctx, id, func(s *gateway.School) error {
 		n = 0
-		fields := []struct {
-			place vault.Place
-			v     *[]byte
-		}{{schoolKeyPlace(s.ID), &s.SealedKey}, {vault.SchoolSecret(s.ID, vault.FieldKeyPassphrase), &s.SealedKeyPassphrase}}
-		if s.Results != nil {
-			r := *s.Results
-			s.Results = &r
-			fields = append(fields, struct {
-				place vault.Place
-				v     *[]byte
-			}{vault.SchoolSecret(s.ID, fieldResultsKey), &r.SealedKey})
-		}
-		for _, f := range fields {
-			if len(*f.v) == 0 {
-				continue
+		rewrap := func(place vault.Place, v []byte) ([]byte, error) {
+			if len(v) == 0 {
+				return v, nil
 			}
-			v, changed, err := kr.Rewrap(f.place, *f.v)
-			if err != nil {
-				return err
-			}
+			nv, changed, err := kr.Rewrap(place, v)
 			if changed {
-				*f.v = v
 				n++
 			}
+			return nv, err
+		}
+		var err error
+		if s.SealedKey, err = rewrap(schoolKeyPlace(s.ID), s.SealedKey); err != nil {
+			return err
+		}
+		if s.SealedKeyPassphrase, err = rewrap(vault.SchoolSecret(s.ID, vault.FieldKeyPassphrase), s.SealedKeyPassphrase); err != nil {
+			return err
+		}
+		if s.Results != nil {
+			r := *s.Results
+			if r.SealedKey, err = rewrap(vault.SchoolSecret(s.ID, fieldResultsKey), r.SealedKey); err != nil {
+				return err
+			}
+			s.Results = &r
+		}
+		secrets := make(map[string][]byte, len(s.SealedSecrets))
+		for field, v := range s.SealedSecrets {
+			if secrets[field], err = rewrap(vault.SchoolSecret(s.ID, field), v); err != nil {
+				return err
+			}
+		}
+		if len(secrets) > 0 {
+			s.SealedSecrets = secrets
 		}
 		return nil
 	})

@@ -29,6 +29,9 @@ type Enrolment struct {
 	// neither; KeyPassphrase opens an encrypted key file.
 	ClientCertFile, ClientKeyFile string
 	KeyPassphrase                 string
+	// Secrets are the values of the headers the profile requires, by the
+	// profile's field name (soap.VendorHeader.Field, e.g. subscription_key).
+	Secrets map[string]string
 }
 
 // EnrolSchool enrols a school, or changes the connection of an enrolled
@@ -45,6 +48,9 @@ func (a *App) EnrolSchool(ctx context.Context, e Enrolment, by string) (gateway.
 		return s, false, err
 	}
 	if s.SealedKey, err = kr.Sealer().Seal(schoolKeyPlace(s.ID), []byte(e.Key)); err != nil {
+		return s, false, err
+	}
+	if err := a.sealSecrets(kr, &s, e.Secrets); err != nil {
 		return s, false, err
 	}
 	if err := s.Validate(); err != nil {
@@ -84,15 +90,20 @@ func (a *App) EnrolSchool(ctx context.Context, e Enrolment, by string) (gateway.
 // schoolOf checks an enrolment and returns the school it describes, without
 // secrets.
 func (a *App) schoolOf(e Enrolment) (gateway.School, error) {
-	profile := or(e.Profile, "standard")
-	xsd, err := lookupProfile(profile)
+	prof, err := soap.LookupProfile(e.Profile)
 	if err != nil {
-		return gateway.School{}, invalidf("profile: %w", err)
+		return gateway.School{}, invalid(err)
 	}
+	xsd := prof.Xsdversie
 	if e.Profile == "" {
 		xsd = or(a.o.LAS.Xsdversie, xsd)
 	}
 	xsd = or(e.Xsdversie, xsd)
+	for _, h := range prof.Headers {
+		if e.Secrets[h.Field] == "" {
+			return gateway.School{}, invalidf("profile %s needs the %s header: give --%s", prof.Name, h.Name, h.Flag)
+		}
+	}
 	id := gateway.SchoolIDFor(e.Brin, e.Dependancecode, e.Schoolkey)
 	dep := e.Dependancecode
 	if dep == "" && e.Brin != "" {
@@ -116,10 +127,29 @@ func (a *App) schoolOf(e Enrolment) (gateway.School, error) {
 			}
 		}
 	}
-	s := gateway.School{ID: id, Brin: e.Brin, Dependancecode: dep, Schoolkey: e.Schoolkey, Vendor: profile,
+	s := gateway.School{ID: id, Brin: e.Brin, Dependancecode: dep, Schoolkey: e.Schoolkey, Vendor: prof.Name,
 		Endpoint: e.Endpoint, Klantcode: conn.Klantcode, Klantnaam: conn.Klantnaam, Xsdversie: xsd, Gegevenssetid: e.Gegevenssetid,
 		ClientCertFile: e.ClientCertFile, ClientKeyFile: e.ClientKeyFile, CreatedAt: a.now().UTC()}
 	return s, nil
+}
+
+// sealSecrets seals the header values the school's profile requires.
+func (a *App) sealSecrets(kr *vault.Keyring, s *gateway.School, values map[string]string) error {
+	prof, err := soap.LookupProfile(s.Vendor)
+	if err != nil {
+		return invalid(err)
+	}
+	for _, h := range prof.Headers {
+		sealed, err := kr.Sealer().Seal(vault.SchoolSecret(s.ID, h.Field), []byte(values[h.Field]))
+		if err != nil {
+			return err
+		}
+		if s.SealedSecrets == nil {
+			s.SealedSecrets = map[string][]byte{}
+		}
+		s.SealedSecrets[h.Field] = sealed
+	}
+	return nil
 }
 
 // RemoveSchool offboards a school: every record of it is deleted; its

@@ -9,6 +9,7 @@ import (
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/pull"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 )
 
 // SyncOptions tune a sync asked for by a person (CLI, API).
@@ -30,9 +31,6 @@ func (a *App) syncer() (*pull.Syncer, error) {
 	return &pull.Syncer{Store: a.st, Sealer: kr.Sealer(), Consent: a.gate, Thresholds: pull.DefaultThresholds,
 		Audit: a.log, Now: a.now}, nil
 }
-
-// honoursSince: send laatstontvangengegevens only to vendors known to honour it.
-func honoursSince(s gateway.School) bool { return s.Vendor == "standard" || s.Vendor == "" }
 
 // Sync syncs one school now under its sync lock (ErrConflict while another
 // process syncs it). A refusal for missing las_exchange is an error
@@ -70,7 +68,7 @@ func (a *App) syncLocked(ctx context.Context, id gateway.SchoolID, l gateway.Loc
 	defer cancel()
 	start := a.now()
 	res, err := syncer.Sync(sctx, s, cl, pull.Options{DryRun: o.DryRun, Schooljaar: o.Schooljaar, Progress: o.Progress,
-		UseSince: honoursSince(s), Lock: &l})
+		UseSince: soap.UseSince(s.Vendor), Lock: &l})
 	if a.o.Observer != nil {
 		a.o.Observer.ObserveSync(s.Vendor, res.Run.Status, a.now().Sub(start), res.Run.Pupils)
 	}

@@ -36,7 +36,10 @@ type ScheduleConfig struct {
 	// pause) name nights without nightly syncs.
 	SummerPauseFrom string `mapstructure:"summer_pause_from" yaml:"summer_pause_from" json:"summer_pause_from"`
 	SummerPauseTo   string `mapstructure:"summer_pause_to" yaml:"summer_pause_to" json:"summer_pause_to"`
-	// Cap* cap concurrent syncs per vendor profile; DefaultCap any other.
+	// Cap<Vendor> cap concurrent syncs per vendor profile; DefaultCap any
+	// other. Every vendor profile has one, keyed cap_<profile name>, with
+	// the profile's default cap as its default (a test holds both to the
+	// vendor table); VendorCaps returns them by profile name.
 	CapStandard int `mapstructure:"cap_standard" yaml:"cap_standard" json:"cap_standard"`
 	CapMagister int `mapstructure:"cap_magister" yaml:"cap_magister" json:"cap_magister"`
 	CapSomtoday int `mapstructure:"cap_somtoday" yaml:"cap_somtoday" json:"cap_somtoday"`

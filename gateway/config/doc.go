@@ -14,6 +14,10 @@
 //   - Defaults live in one place: [Default]. The environment bindings are
 //     derived from it, and a test checks that configs/gateway.example.yaml
 //     documents every key with exactly these defaults.
+//   - Per-vendor keys follow the vendor profile names: schedule.cap_<profile>,
+//     returned by name from [ScheduleConfig.VendorCaps]. The package imports
+//     nothing of ours; its tests hold these keys and their defaults to the
+//     vendor table in gateway/soap.
 //   - The [Secret] type for values that may carry credentials (for example
 //     store.redis_url). It prints, marshals and logs as "[redacted]"; only
 //     [Secret.Reveal] returns the real value.

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -100,10 +101,12 @@ func (c Config) Validate() error {
 	if c.Schedule.LockTTL > 0 && c.Schedule.LockTTL < 3*time.Second {
 		bad("schedule.lock_ttl", "must be at least 3s (it is renewed every third of it), got %s", c.Schedule.LockTTL)
 	}
-	for key, n := range map[string]int{"schedule.default_cap": c.Schedule.DefaultCap, "schedule.cap_standard": c.Schedule.CapStandard,
-		"schedule.cap_magister": c.Schedule.CapMagister, "schedule.cap_somtoday": c.Schedule.CapSomtoday,
-		"schedule.cap_esis": c.Schedule.CapEsis, "schedule.cap_iddink": c.Schedule.CapIddink} {
-		if n < 1 {
+	caps := map[string]int{"schedule.default_cap": c.Schedule.DefaultCap}
+	for vendor, n := range c.Schedule.VendorCaps() {
+		caps["schedule."+capPrefix+vendor] = n
+	}
+	for _, key := range slices.Sorted(maps.Keys(caps)) {
+		if n := caps[key]; n < 1 {
 			bad(key, "must be >= 1, got %d", n)
 		}
 	}

@@ -3,7 +3,9 @@
 // from a seed (Dutch-looking names, jaargroep 1-8 groups, composite groups,
 // teachers with roles, fake production-format ECK iDs), enforces the
 // autorisatie header and the checks of the official conformance suite,
-// reproduces vendor quirks through profiles, churns data between calls for
+// reproduces vendor quirks through profiles (the gateway's own vendor table,
+// soap.Profiles, plus simulator-only quirks; every header a vendor requires
+// is enforced and issued in the credentials), churns data between calls for
 // laatstontvangengegevens, injects latency and faults, replays recorded
 // responses, and records every results message it receives.
 //

@@ -86,13 +86,8 @@ func startSim(t *testing.T, opts lassim.Options, tweak func(*lassim.Sim)) *simEn
 
 // conn is a correct connection for school i, the subscription key included.
 func (e *simEnv) conn(i int) soap.Connection {
-	c := e.world.Schools[i].Creds
-	conn := soap.Connection{Endpoint: e.endpoint, Autorisatiesleutel: c.Autorisatiesleutel,
-		Klantcode: c.Klantcode, Klantnaam: c.Klantnaam, Brincode: c.Brin, Dependancecode: c.Dependancecode,
-		Xsdversie: c.Xsdversie, Header: http.Header{}}
-	if e.profile.SubscriptionHeader != "" {
-		conn.Header.Set(e.profile.SubscriptionHeader, c.SubscriptionKey)
-	}
+	conn := e.world.Schools[i].Creds.Connection()
+	conn.Endpoint = e.endpoint
 	return conn
 }
 

@@ -32,7 +32,7 @@ func (s *Sim) Handler(endpoint string) http.Handler {
 			serveWSDL(w, r, r.URL.Query().Get("wsdl"), endpoint)
 			return
 		}
-		if h := s.Profile.SubscriptionHeader; h != "" && !s.subscriptionOK(r.Header.Get(h)) {
+		if !s.headersOK(r.Header) {
 			// What an API gateway in front of the LAS answers: not SOAP.
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
@@ -44,12 +44,24 @@ func (s *Sim) Handler(endpoint string) http.Handler {
 	return mux
 }
 
-func (s *Sim) subscriptionOK(v string) bool {
+// headersOK reports whether every header the profile requires carries a
+// value issued to one of the schools (a subscription covers the whole
+// world, as an API-management key covers every school of a supplier).
+func (s *Sim) headersOK(h http.Header) bool {
+	for _, vh := range s.Profile.Headers {
+		if !s.issued(vh.Field, h.Get(vh.Name)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Sim) issued(field, v string) bool {
 	if v == "" {
 		return false
 	}
 	for _, sch := range s.World.Schools {
-		if sch.Creds.SubscriptionKey == v {
+		if p := sch.Creds.headerValue(field); p != nil && *p == v {
 			return true
 		}
 	}

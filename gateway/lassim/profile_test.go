@@ -3,13 +3,16 @@ package lassim_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/lassim"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
@@ -172,7 +175,7 @@ func TestProfiles(t *testing.T) {
 // 401 JSON without a valid subscription key, before any SOAP is read.
 func TestIddinkSubscriptionHeader(t *testing.T) {
 	e := startSim(t, lassim.Options{Seed: 3, Schools: 2, Pupils: 30, Profile: lassim.Profiles["iddink"]}, nil)
-	const header = "IddinkHub-Subscription-Key"
+	const header = "IddinkHub-Subscription-Key" // the hub's spelling; names are case-insensitive
 	other := e.world.Schools[1].Creds.SubscriptionKey
 	for _, tt := range []struct {
 		name   string
@@ -244,13 +247,69 @@ func TestLookupProfile(t *testing.T) {
 	if got := lassim.ProfileNames(); !slices.Equal(got, []string{"esis", "iddink", "magister", "somtoday", "standard"}) {
 		t.Errorf("ProfileNames = %v", got)
 	}
+	paths := map[string]string{}
 	for _, name := range lassim.ProfileNames() {
 		p, err := lassim.LookupProfile(name)
-		if err != nil || p.Name != name || p.Path == "" || p.Xsdversie == "" {
+		if err != nil || p.Name != name || p.Path == "" || p.Xsdversie == "" || p.KeyLen == 0 {
 			t.Errorf("LookupProfile(%q) = %+v, %v", name, p, err)
 		}
+		// The vendor facts are the gateway's own table, not a copy.
+		if sp, _ := soap.LookupProfile(name); !reflect.DeepEqual(p.Profile, sp) || !reflect.DeepEqual(lassim.Profiles[name], p) {
+			t.Errorf("profile %s: wire facts %+v, soap table %+v", name, p.Profile, sp)
+		}
+		// Distinct paths: every vendor has its own simulator quirks (a
+		// vendor without them would get the standard path).
+		if other, ok := paths[p.Path]; ok {
+			t.Errorf("profiles %s and %s share the path %s: give %s its own quirks", other, name, p.Path, name)
+		}
+		paths[p.Path] = name
 	}
-	if _, err := lassim.LookupProfile("nope"); err == nil || !strings.Contains(err.Error(), "standard") {
-		t.Errorf("LookupProfile(nope) error %v: want one listing the known profiles", err)
+	if p, err := lassim.LookupProfile(""); err != nil || p.Name != "standard" {
+		t.Errorf("LookupProfile(\"\") = %+v, %v", p.Name, err)
+	}
+	if _, err := lassim.LookupProfile("nope"); !errors.Is(err, gateway.ErrInvalid) || !strings.Contains(err.Error(), "standard") {
+		t.Errorf("LookupProfile(nope) error %v: want ErrInvalid listing the known profiles", err)
+	}
+}
+
+// TestCredentialsCarryVendorHeaders: for every profile, each header the
+// vendor requires has its value in the credentials file under the header's
+// field name, and Credentials.Connection sends it, in the vendor's
+// SOAPAction form, so that the simulator lets the request in.
+func TestCredentialsCarryVendorHeaders(t *testing.T) {
+	for _, name := range lassim.ProfileNames() {
+		t.Run(name, func(t *testing.T) {
+			prof := lassim.Profiles[name]
+			e := startSim(t, lassim.Options{Seed: 9, Schools: 1, Pupils: 10, Profile: prof}, nil)
+			c := e.world.Credentials()[0]
+			raw, err := json.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var file map[string]any
+			if err := json.Unmarshal(raw, &file); err != nil {
+				t.Fatal(err)
+			}
+			conn := c.Connection()
+			for _, h := range prof.Headers {
+				v, _ := file[h.Field].(string)
+				if len(v) != 32 || conn.Header.Get(h.Name) != v {
+					t.Errorf("header %s: credentials %s = %q, connection sends %q", h.Name, h.Field, v, conn.Header.Get(h.Name))
+				}
+			}
+			if len(conn.Header) != len(prof.Headers) {
+				t.Errorf("connection headers %v, want only %d vendor headers", conn.Header, len(prof.Headers))
+			}
+			if _, ok := file[soap.FieldSubscriptionKey]; ok != (name == "iddink") {
+				t.Errorf("credentials file %s: subscription_key present = %v", raw, ok)
+			}
+			if conn.QuoteSOAPAction != prof.QuoteSOAPAction || conn.Xsdversie != prof.Xsdversie {
+				t.Errorf("connection quote %v xsdversie %s, profile %v %s", conn.QuoteSOAPAction, conn.Xsdversie, prof.QuoteSOAPAction, prof.Xsdversie)
+			}
+			conn.Endpoint = e.endpoint
+			if sum, err := soap.NewClient(e.srv.Client(), conn).HaalLeerlinggegevens(ctxT(t), soap.Request{Schooljaar: jaar}, soap.Handler{}); err != nil || sum.Leerlingen != 10 {
+				t.Errorf("HaalLeerlinggegevens = %+v, %v", sum, err)
+			}
+		})
 	}
 }

@@ -11,13 +11,17 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
-// Connection is the soap.Connection a gateway would configure for this school.
+// Connection is the soap.Connection a gateway would configure for this
+// school: its profile's SOAPAction form and vendor headers included.
 func (c Credentials) Connection() soap.Connection {
 	conn := soap.Connection{Endpoint: c.Endpoint, Autorisatiesleutel: c.Autorisatiesleutel,
 		Klantcode: c.Klantcode, Klantnaam: c.Klantnaam, Brincode: c.Brin, Dependancecode: c.Dependancecode,
-		Xsdversie: c.Xsdversie}
-	if c.SubscriptionKey != "" {
-		conn.Header = http.Header{Profiles[c.Profile].SubscriptionHeader: {c.SubscriptionKey}}
+		Xsdversie: c.Xsdversie, Header: http.Header{}}
+	if p, err := LookupProfile(c.Profile); err == nil {
+		conn.QuoteSOAPAction = p.QuoteSOAPAction
+		// A value missing from edited credentials is left out: the
+		// simulator then answers 401, as the vendor would.
+		_ = p.ApplyHeaders(conn.Header, c.headerValues(p))
 	}
 	return conn
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
@@ -29,8 +30,31 @@ type Credentials struct {
 	Pupils             int    `json:"pupils"`
 	Profile            string `json:"profile"`
 	Xsdversie          string `json:"xsdversie"`
-	SubscriptionKey    string `json:"subscription_key,omitempty"`
+	SubscriptionKey    string `json:"subscription_key,omitempty"` // soap.FieldSubscriptionKey
 	ClientCertRequired bool   `json:"client_cert_required,omitempty"`
+}
+
+// headerValue is where the credentials keep the value of a vendor header,
+// by soap.VendorHeader.Field (which is also its JSON key); nil when they
+// have no such field.
+func (c *Credentials) headerValue(field string) *string {
+	switch field {
+	case soap.FieldSubscriptionKey:
+		return &c.SubscriptionKey
+	}
+	return nil
+}
+
+// headerValues are the school's vendor header values, by field, for
+// soap.Profile.ApplyHeaders.
+func (c Credentials) headerValues(p Profile) map[string]string {
+	out := map[string]string{}
+	for _, h := range p.Headers {
+		if v := c.headerValue(h.Field); v != nil {
+			out[h.Field] = *v
+		}
+	}
+	return out
 }
 
 // School is one simulated school: its identity, credentials and data.
@@ -89,8 +113,12 @@ func NewWorld(opts Options) *World {
 			Profile: opts.Profile.Name, Xsdversie: opts.Profile.Xsdversie,
 			ClientCertRequired: opts.Profile.ClientCert,
 		}
-		if opts.Profile.SubscriptionHeader != "" {
-			s.Creds.SubscriptionKey = randHex(rng, 16)
+		for _, h := range opts.Profile.Headers {
+			v := s.Creds.headerValue(h.Field)
+			if v == nil {
+				panic(fmt.Sprintf("lassim: profile %s needs header field %s, which Credentials does not carry", opts.Profile.Name, h.Field))
+			}
+			*v = randHex(rng, 16)
 		}
 		s.info = uwlr.School{Schooljaar: opts.Schooljaar, Brincode: brin, Dependancecode: "00",
 			Aanmaakdatum: opts.Now.UTC().Format("2006-01-02T15:04:05Z"), Auteur: "las-sim " + opts.Profile.Name,

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 )
 
 // StandardVendor is the vendor name a school without a vendor profile
 // (School.Vendor empty) is counted under.
-const StandardVendor = "standard"
+const StandardVendor = soap.StandardProfile
 
 // School hours of the processing agreement, in minutes after midnight
 // (Europe/Amsterdam wall clock): no nightly sync may run from 08:00 to 16:00
@@ -61,19 +62,18 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: a 01:00-06:00 window over which the
-// schools are spread, no summer pause, per-vendor caps, 15 minutes to 2 hours
-// of backoff with at most 3 attempts a night, and a 30-minute sync timeout.
+// schools are spread, no summer pause, each vendor profile's default cap
+// (soap.Profiles) and 2 for any other vendor, 15 minutes to 2 hours of
+// backoff with at most 3 attempts a night, and a 30-minute sync timeout.
 func DefaultConfig() Config {
+	caps := map[string]int{}
+	for _, p := range soap.Profiles() {
+		caps[p.Name] = p.DefaultCap
+	}
 	return Config{
-		WindowStart: "01:00",
-		WindowEnd:   "06:00",
-		VendorCaps: map[string]int{
-			"magister":     4,
-			"somtoday":     4,
-			"esis":         2,
-			StandardVendor: 8,
-			"iddink":       2,
-		},
+		WindowStart:         "01:00",
+		WindowEnd:           "06:00",
+		VendorCaps:          caps,
 		DefaultCap:          2,
 		BackoffBase:         15 * time.Minute,
 		BackoffMax:          2 * time.Hour,

@@ -2,12 +2,14 @@ package schedule_test
 
 import (
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/schedule"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 )
 
 func TestValidate(t *testing.T) {
@@ -86,5 +88,23 @@ func TestCapFor(t *testing.T) {
 		if got := c.CapFor(vendor); got != want {
 			t.Errorf("CapFor(%q) = %d, want %d", vendor, got, want)
 		}
+	}
+}
+
+// TestDefaultCapsAreTheProfiles: the default caps are the vendor table's,
+// one per profile; the written-out figures are today's table.
+func TestDefaultCapsAreTheProfiles(t *testing.T) {
+	c := schedule.DefaultConfig()
+	if len(c.VendorCaps) != len(soap.ProfileNames()) {
+		t.Errorf("VendorCaps %v, want one per profile %v", c.VendorCaps, soap.ProfileNames())
+	}
+	for _, p := range soap.Profiles() {
+		if c.CapFor(p.Name) != p.DefaultCap {
+			t.Errorf("CapFor(%s) = %d, profile's default cap %d", p.Name, c.CapFor(p.Name), p.DefaultCap)
+		}
+	}
+	want := map[string]int{"standard": 8, "magister": 4, "somtoday": 4, "esis": 2, "iddink": 2}
+	if !maps.Equal(c.VendorCaps, want) || c.DefaultCap != 2 || schedule.StandardVendor != "standard" {
+		t.Errorf("VendorCaps %v, DefaultCap %d, StandardVendor %q; want %v, 2, standard", c.VendorCaps, c.DefaultCap, schedule.StandardVendor, want)
 	}
 }

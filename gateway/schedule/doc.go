@@ -106,7 +106,8 @@
 //
 // Public holidays and school holidays are not modelled: school hours apply
 // on every Monday to Friday, which only makes the rule stricter. The package
-// imports only gateway and the standard library. It decides by the time
+// imports only gateway, gateway/soap (for the vendor profiles' default caps,
+// nothing of the wire) and the standard library. It decides by the time
 // only from its `now` arguments and Runner.Now; real time only paces
 // Runner.Tick and runs out sync timeouts. It logs school ids, vendor names and
 // errors (which carry ids only), never names or other personal data. It

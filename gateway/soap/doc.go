@@ -3,7 +3,11 @@
 // vendor headers and fault injection are transports, not flags), the streaming
 // reader that hands pupils and teachers over one at a time, the fault
 // classification that turns every failure into a typed error with a fix hint,
-// and the server side as an http.Handler (used by las-sim).
+// the server side as an http.Handler (used by las-sim), and the one table of
+// LAS vendor profiles (profile.go): each vendor's xsdversie, SOAPAction form,
+// required HTTP headers, whether it honours laatstontvangengegevens and its
+// default nightly concurrency cap, read by the CLI, the config, the scheduler
+// and las-sim alike.
 //
 // It never logs, and no error it returns contains an autorisatiesleutel,
 // an ECK iD, a name or a birth date: errors carry codes, HTTP statuses,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,7 @@ var rooms = map[string]rule{
 	"gateway/delivery":  {ours: []string{"gateway", "mapping", "gateway/soap", "gateway/vault", "wsdl/uwlr"}},
 	"gateway/retention": {ours: []string{"gateway", "gateway/audit"}},
 	"gateway/report":    {ours: []string{"gateway"}},
-	"gateway/schedule":  {ours: []string{"gateway"}},
+	"gateway/schedule":  {ours: []string{"gateway", "gateway/soap"}},
 	"gateway/httpapi":   {ours: []string{"gateway"}, outside: []string{"github.com/prometheus/client_golang"}},
 	"gateway/app": {ours: []string{"gateway", "gateway/audit", "gateway/consent", "gateway/delivery", "gateway/evidence",
 		"gateway/intake", "gateway/pull", "gateway/report", "gateway/retention", "gateway/schedule", "gateway/soap", "gateway/vault",
@@ -69,6 +70,14 @@ var outsideOwners = map[string]string{
 	"github.com/beevik/etree":             "gateway/evidence",
 	"github.com/prometheus/client_golang": "gateway/httpapi",
 	"github.com/hooklift/gowsdl/soap":     "wsdl/uwlr",
+}
+
+// notLinked lists, per binary, packages it must not contain even
+// indirectly (ours relative to the module, the standard library's by their
+// path): the simulator and the test HTTP server stay out of the production
+// binary.
+var notLinked = map[string][]string{
+	"cmd/uwlr-gateway": {"gateway/lassim", "net/http/httptest"},
 }
 
 type pkg struct {
@@ -140,4 +149,22 @@ func hasPrefixIn(list []string, imp string) bool {
 		}
 	}
 	return false
+}
+
+func TestBinariesLeaveOut(t *testing.T) {
+	for bin, banned := range notLinked {
+		out, err := exec.Command("go", "list", "-deps", mod+"/"+bin).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", bin, err)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, mod+"/gateway") {
+			t.Fatalf("go list -deps %s found only %d packages", bin, len(deps))
+		}
+		for _, b := range banned {
+			if slices.Contains(deps, mod+"/"+b) || slices.Contains(deps, b) {
+				t.Errorf("%s links %s (directly or through another package)", bin, b)
+			}
+		}
+	}
 }

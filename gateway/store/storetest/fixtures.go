@@ -34,6 +34,7 @@ func school(id gateway.SchoolID) gateway.School {
 		ClientCertFile:      "/etc/certs/" + string(id) + ".pem",
 		ClientKeyFile:       "/etc/certs/" + string(id) + ".key",
 		SealedKeyPassphrase: []byte("sealed\x00pass"),
+		SealedSecrets:       map[string][]byte{"subscription_key": {9, 0, 8, 0xfe}},
 		CreatedAt:           t0,
 		LastPulledAt:        t1,
 	}
