@@ -26,7 +26,7 @@
 // safe to log and to show to an operator.
 // A value that fails validation is left empty in the result (the record is
 // still usable); the ECK iD is the exception: its format is only advisory
-// (SPEC.md §5: treat it as an opaque string), so it is kept and warned about.
+// (docs/UWLR-SPEC.md §5: treat it as an opaque string), so it is kept and warned about.
 // A warning with Fatal set means the record has no usable identity and the
 // caller must skip it (see [Unusable]).
 //

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// eckidPattern is the advisory ECK iD format (SPEC.md §5).
+// eckidPattern is the advisory ECK iD format (docs/UWLR-SPEC.md §5).
 var eckidPattern = regexp.MustCompile(`^https://ketenid\.nl/[a-z0-9]+/[0-9a-f]{128}$`)
 
 // ValidEckID reports whether id has the production/pilot ECK iD form
@@ -16,7 +16,7 @@ var eckidPattern = regexp.MustCompile(`^https://ketenid\.nl/[a-z0-9]+/[0-9a-f]{1
 // (the ECK iD is opaque) but warned about.
 func ValidEckID(id string) bool { return eckidPattern.MatchString(id) }
 
-// jaargroepen is the EDEXJaargroepType enumeration (SPEC.md §2.3).
+// jaargroepen is the EDEXJaargroepType enumeration (docs/UWLR-SPEC.md §2.3).
 var jaargroepen = map[string]bool{
 	"B": true, "D": true,
 	"0": true, "1": true, "2": true, "3": true, "4": true, "5": true, "6": true, "7": true, "8": true,
@@ -28,7 +28,7 @@ var jaargroepen = map[string]bool{
 // enumeration: B, D, 0-8, 11-16, S, V, C, N, H.
 func ValidJaargroep(s string) bool { return jaargroepen[s] }
 
-// roleCodes is the EDEX rol enumeration (SPEC.md §2.3, LeerkrachtType).
+// roleCodes is the EDEX rol enumeration (docs/UWLR-SPEC.md §2.3, LeerkrachtType).
 var roleCodes = []string{"ADJ", "ADM", "CON", "DIR", "ICT", "IB", "KLA", "LRK", "LOS", "LOC", "OWA", "OUD", "RT", "SMW", "STA", "VAK"}
 
 // RoleCodes returns the EDEX teacher role codes.

@@ -10,7 +10,7 @@ import (
 // Profile is one vendor as the simulator plays it: the vendor's wire facts
 // from the gateway's own table (soap.Profile: name, xsdversie, SOAPAction
 // form, required headers), plus the quirks only a simulated LAS needs
-// (SPEC.md 6.3). The simulator enforces every header in Headers: a request
+// (docs/UWLR-SPEC.md 6.3). The simulator enforces every header in Headers: a request
 // without a value issued to one of its schools gets the HTTP 401 JSON an API
 // gateway in front of the LAS answers.
 type Profile struct {

@@ -13,7 +13,7 @@ import (
 // without known quirks; a school without a vendor profile counts as it.
 const StandardProfile = "standard"
 
-// Profile is one LAS vendor's way of speaking UWLR on the wire (SPEC.md 6.3
+// Profile is one LAS vendor's way of speaking UWLR on the wire (docs/UWLR-SPEC.md 6.3
 // and shared/uwlr/external/SOURCES.md 3-4): what the gateway must send that
 // vendor, and what las-sim reproduces when it plays that vendor. A Profile
 // is production data; the simulator adds only its own quirks on top.
@@ -31,7 +31,7 @@ type Profile struct {
 	// laatstontvangengegevens (answer only what changed, or
 	// geenwijzigingen). Without it the gateway always pulls the whole
 	// school: no public source shows Magister, the Iddink hub, Somtoday or
-	// ESIS honouring it (SPEC.md 6.4).
+	// ESIS honouring it (docs/UWLR-SPEC.md 6.4).
 	Incremental bool
 	// QuoteSOAPAction sends the SOAPAction header as "X" (SOAP 1.1 quoted)
 	// instead of X. Only set where the quoted form is the one seen working:
@@ -44,7 +44,7 @@ type Profile struct {
 	// DefaultCap is the default of schedule.cap_<Name>: how many nightly
 	// syncs one gateway process runs against this vendor at once. It is
 	// our own politeness limit, not a published vendor limit (none is
-	// published, SPEC.md 6.4).
+	// published, docs/UWLR-SPEC.md 6.4).
 	DefaultCap int
 }
 
@@ -79,7 +79,7 @@ var profiles = []Profile{
 	{Name: "esis", Xsdversie: "2.2", DefaultCap: 2},
 	{Name: "iddink", Xsdversie: "2.3", DefaultCap: 2, Headers: []VendorHeader{
 		// An API-management key in front of the hub, in addition to the
-		// autorisatie header (SPEC.md 4, SOURCES.md 4).
+		// autorisatie header (docs/UWLR-SPEC.md 4, SOURCES.md 4).
 		{Name: "Iddinkhub-Subscription-Key", Secret: true, Flag: "subscription-key-file", Field: FieldSubscriptionKey},
 	}},
 	{Name: "magister", Xsdversie: "2.3", DefaultCap: 4},

@@ -48,7 +48,7 @@ type Toetsafname struct {
 // resends. Exactly one of Score and Osoresultaat is set. Score is text: "0" is
 // a real score and is sent, "" means no score element (a missing score is never
 // invented). The XSD types it xs:nonNegativeInteger; a receiver profile that
-// takes decimal scores (RTTI, SPEC.md §2.4) gets a decimal text here, which the
+// takes decimal scores (RTTI, docs/UWLR-SPEC.md §2.4) gets a decimal text here, which the
 // standard schema rejects.
 type Resultaat struct {
 	Key                string        `xml:"key,attr"`

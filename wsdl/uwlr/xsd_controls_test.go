@@ -144,7 +144,7 @@ func TestXSDNegativeControls(t *testing.T) {
 			want: "}resultaat': Missing child element(s)",
 		},
 		{
-			// A decimal score is what a decimal receiver profile (RTTI, SPEC.md
+			// A decimal score is what a decimal receiver profile (RTTI, docs/UWLR-SPEC.md
 			// §2.4) takes; the standard schema does not.
 			name: "decimal score",
 			xsd:  xsdLeerresultaten,
