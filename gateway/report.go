@@ -160,3 +160,14 @@ type HeldChange struct {
 	Kind   string   `json:"kind"` // added, changed, left, returned
 	Fields []string `json:"fields,omitempty"`
 }
+
+// Fault is a classified failure as an edge shows it: the LAS's fault code
+// (or the HTTP status), the class, the fix hint and the message (which the
+// SOAP client has already redacted of our key).
+type Fault struct {
+	Code       string     `json:"code"`
+	Class      ErrorClass `json:"class"`
+	Hint       string     `json:"hint"`
+	Message    string     `json:"message,omitempty"`
+	HTTPStatus int        `json:"http_status,omitempty"`
+}
