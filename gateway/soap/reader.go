@@ -19,10 +19,30 @@ const (
 	OutcomeGeenGegevens    Outcome = "geengegevens"    // nothing found for this request
 )
 
+// AnswerKind is which of the four leerlinggegevens answers a response holds,
+// named after its data element.
+type AnswerKind string
+
+const (
+	AnswerLeerlinggegevens AnswerKind = "leerlinggegevens"              // HaalLeerlinggegevens: the whole school in one answer
+	AnswerStructuur        AnswerKind = "leerlinggegevens-structuur"    // HaalStructuur: school, branches, groups
+	AnswerLeerlingen       AnswerKind = "leerlinggegevens-leerlingen"   // HaalLeerlingen: pupils of selected groups
+	AnswerLeerkrachten     AnswerKind = "leerlinggegevens-leerkrachten" // HaalLeerkrachten: teachers of selected groups
+)
+
+// SelfContained reports whether the records of the answer may refer only to
+// groups and branches defined in the same answer (the identity constraints of
+// SPEC.md §2.3). Only the whole-school answer is: the stepwise pupil and
+// teacher answers refer to groups sent by an earlier HaalStructuur.
+func (k AnswerKind) SelfContained() bool { return k == AnswerLeerlinggegevens }
+
 // Handler receives the records of a response one at a time, in document
 // order. The pointer is valid only during the call: copy what you keep.
 // A nil func skips that kind; an error stops reading and is returned.
 type Handler struct {
+	// Answer is called once, when the data of an answer starts and before
+	// any record; not for a geenwijzigingen or geengegevens answer.
+	Answer             func(AnswerKind) error
 	School             func(*uwlr.School) error
 	Vestiging          func(*uwlr.Vestiging) error
 	Groep              func(*uwlr.Groep) error
@@ -214,7 +234,12 @@ func (r *refReader) answer(d *xml.Decoder) error {
 			switch {
 			case containers[t.Name.Local]:
 				r.sum.Outcome = OutcomeData
-				r.checkRefs = t.Name.Local == "leerlinggegevens"
+				r.checkRefs = AnswerKind(t.Name.Local).SelfContained()
+				if r.h.Answer != nil {
+					if err := callerErr(r.h.Answer(AnswerKind(t.Name.Local))); err != nil {
+						return err
+					}
+				}
 				if err := r.container(d); err != nil {
 					return err
 				}

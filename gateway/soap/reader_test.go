@@ -462,3 +462,53 @@ func TestReadRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestReadTellsTheAnswerKind: the handler learns which answer it reads
+// before the first record, and only for an answer with data.
+func TestReadTellsTheAnswerKind(t *testing.T) {
+	tests := []struct {
+		answer, container string
+		want              soap.AnswerKind
+		selfContained     bool
+	}{
+		{"leerlinggegevens_antwoord", "leerlinggegevens", soap.AnswerLeerlinggegevens, true},
+		{"structuur_antwoord", "leerlinggegevens-structuur", soap.AnswerStructuur, false},
+		{"leerlingen_antwoord", "leerlinggegevens-leerlingen", soap.AnswerLeerlingen, false},
+		{"leerkrachten_antwoord", "leerlinggegevens-leerkrachten", soap.AnswerLeerkrachten, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.answer, func(t *testing.T) {
+			var events []string
+			h := soap.Handler{
+				Answer:   func(k soap.AnswerKind) error { events = append(events, "answer "+string(k)); return nil },
+				School:   func(*uwlr.School) error { events = append(events, "school"); return nil },
+				Leerling: func(l *uwlr.Leerling) error { events = append(events, "leerling "+l.Key); return nil },
+			}
+			doc := soapEnv(answerXML(tt.answer, tt.container, `<lg:leerlingen>`+pupil(`key="P1"`, "A", "")+`</lg:leerlingen>`))
+			if _, err := soap.ReadLeerlinggegevens(strings.NewReader(doc), h); err != nil {
+				t.Fatalf("ReadLeerlinggegevens: %v", err)
+			}
+			want := []string{"answer " + string(tt.want), "school", "leerling P1"}
+			if !slices.Equal(events, want) {
+				t.Errorf("events = %q, want %q", events, want)
+			}
+			if tt.want.SelfContained() != tt.selfContained {
+				t.Errorf("%s.SelfContained() = %v", tt.want, !tt.selfContained)
+			}
+		})
+	}
+
+	called := false
+	h := soap.Handler{Answer: func(soap.AnswerKind) error { called = true; return nil }}
+	geen := `<lg:leerlinggegevens_antwoord xmlns:lg="` + uwlr.NSLeerlinggegevens + `"><lg:geenwijzigingen/></lg:leerlinggegevens_antwoord>`
+	if _, err := soap.ReadLeerlinggegevens(strings.NewReader(geen), h); err != nil || called {
+		t.Errorf("geenwijzigingen: err %v, Answer called %v; want no call", err, called)
+	}
+
+	stop := errors.New("stop")
+	n := 0
+	h = soap.Handler{Answer: func(soap.AnswerKind) error { return stop }, Leerling: func(*uwlr.Leerling) error { n++; return nil }}
+	if _, err := soap.ReadLeerlinggegevens(strings.NewReader(string(readSample(t))), h); !errors.Is(err, stop) || n != 0 {
+		t.Errorf("Answer error: %v after %d pupils; want the error before any pupil", err, n)
+	}
+}
