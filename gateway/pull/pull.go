@@ -259,8 +259,9 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 			return nil
 		},
 		SamengesteldeGroep: func(g *uwlr.SamengesteldeGroep) error {
-			c := mapping.CompositeGroup(school.ID, g)
-			if c.Key == "" {
+			c, ws := mapping.CompositeGroup(school.ID, g)
+			warn(ws...)
+			if mapping.Unusable(ws) {
 				return nil
 			}
 			refs.AddComposite(c.Key)

@@ -20,7 +20,7 @@ type rule struct {
 // rooms mirrors the table in docs/ARCHITECTURE.md. A package that is not
 // listed fails the test, so a new room must be added here on purpose.
 var rooms = map[string]rule{
-	"mapping":           {ours: []string{"wsdl/uwlr", "gateway"}},
+	"mapping":           {ours: []string{"wsdl/uwlr", "gateway", "gateway/soap"}},
 	"gateway/vault":     {ours: []string{"gateway"}},
 	"gateway/consent":   {ours: []string{"gateway", "gateway/audit"}},
 	"gateway/audit":     {ours: []string{"gateway"}},
