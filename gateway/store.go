@@ -112,7 +112,9 @@ type Stage interface {
 	PutPupils(ctx context.Context, ps []Pupil) error
 	PutTeachers(ctx context.Context, ts []Teacher) error
 	PutGroups(ctx context.Context, gs []Group, cs []CompositeGroup) error
-	// Pupils calls fn for every staged pupil, ordered by PupilID.
+	// Pupils calls fn for every staged pupil, ordered by PupilID. fn may
+	// PutPupils to overwrite pupils by id as it goes (the walk still sees
+	// each pupil once, as it was when the walk reached it).
 	Pupils(ctx context.Context, fn func(Pupil) error) error
 	Commit(ctx context.Context) error
 	Keep(ctx context.Context) error

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -225,18 +224,10 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 	var teachers []gateway.Teacher
 	var groups []gateway.Group
 	var comps []gateway.CompositeGroup
-	refs := mapping.Refs{}
-	var warnings []string
-	warn := func(ws ...mapping.Warning) {
-		for _, w := range ws {
-			if len(warnings) < soap.MaxWarnings {
-				warnings = append(warnings, w.String())
-			}
-		}
-	}
-	// ECK iDs seen in this answer, as 8-byte hashes of their blind index, so
-	// the duplicate check costs little per pupil.
-	seenIndex := map[uint64]struct{}{}
+	// The checker is the one validation pass: it maps every record, finds
+	// every record and reference problem once, and decides at the end the
+	// references to groups sent after the pupils.
+	check := mapping.NewChecker(school.ID)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -248,41 +239,32 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 		return nil
 	}
 	h := soap.Handler{
+		Answer: func(k soap.AnswerKind) error { check.Begin(k); return nil },
+		School: func(sc *uwlr.School) error { check.School(sc); return nil },
+		Vestiging: func(v *uwlr.Vestiging) error {
+			check.Vestiging(v)
+			return nil
+		},
 		Groep: func(g *uwlr.Groep) error {
-			grp, ws := mapping.Group(school.ID, g)
-			warn(ws...)
-			if mapping.Unusable(ws) {
-				return nil
+			if grp, ok := check.Group(g); ok {
+				groups = append(groups, grp)
 			}
-			refs.AddGroup(grp.Key)
-			groups = append(groups, grp)
 			return nil
 		},
 		SamengesteldeGroep: func(g *uwlr.SamengesteldeGroep) error {
-			c, ws := mapping.CompositeGroup(school.ID, g)
-			warn(ws...)
-			if mapping.Unusable(ws) {
-				return nil
+			if c, ok := check.CompositeGroup(g); ok {
+				comps = append(comps, c)
 			}
-			refs.AddComposite(c.Key)
-			comps = append(comps, c)
 			return nil
 		},
 		Leerling: func(l *uwlr.Leerling) error {
-			p, eckid, ws := mapping.Pupil(school.ID, l)
-			warn(mapping.Locate(ws, run.Pupils+1)...)
-			if mapping.Unusable(ws) {
-				return nil // no key and no ECK iD: nothing to identify it by
+			p, eckid, ok := check.Pupil(l)
+			if !ok {
+				return nil // no identity, or the ECK iD of an earlier pupil
 			}
 			var idx []byte
 			if eckid != "" {
 				idx = s.Sealer.Index(school.ID, eckid)
-				h := binary.BigEndian.Uint64(idx)
-				if _, dup := seenIndex[h]; dup {
-					warn(mapping.Warning{Record: "leerling " + p.LASKey, Field: "eckid", Problem: "same ECK iD as an earlier pupil in this answer; skipped"})
-					return nil
-				}
-				seenIndex[h] = struct{}{}
 			}
 			// Identity: ECK iD first, LAS key second.
 			var old *entry
@@ -315,9 +297,6 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 					p.SealedEckID = sealed
 				}
 			}
-			// Drop links to groups the answer does not define (the reader
-			// has already warned about each one).
-			refs.CheckPupil(&p)
 			run.Pupils++
 			switch {
 			case old == nil:
@@ -339,9 +318,8 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 			return nil
 		},
 		Leerkracht: func(t *uwlr.Leerkracht) error {
-			tt, eckid, ws := mapping.Teacher(school.ID, t)
-			warn(ws...)
-			if mapping.Unusable(ws) || tt.Key == "" {
+			tt, eckid, ok := check.Teacher(t)
+			if !ok {
 				return nil
 			}
 			if eckid != "" {
@@ -356,7 +334,6 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 					tt.SealedEckID = sealed
 				}
 			}
-			refs.CheckTeacher(&tt)
 			teachers = append(teachers, tt)
 			return nil
 		},
@@ -369,8 +346,50 @@ func (s *Syncer) Sync(ctx context.Context, school gateway.School, las fetcher, o
 		discard()
 		return finish(gateway.SyncFailed, fmt.Errorf("sync %s: %w", school.ID, err))
 	}
-	warnings = append(sum.Warnings, warnings...)
-	run.Warnings = warnings
+	// Links to groups the answer never defined: drop them from the pupils
+	// already staged (and recount those whose change they decided) and
+	// from the teachers.
+	if dangling := check.Finish(); dangling.Count() > 0 {
+		for i := range teachers {
+			dangling.Teacher(&teachers[i])
+		}
+		ids := map[gateway.PupilID]*entry{}
+		for _, e := range byID(current, byIndex, byKey) {
+			ids[e.id] = e
+		}
+		err := stage.Pupils(ctx, func(p gateway.Pupil) error {
+			before := hashPupil(&p)
+			if !dangling.Pupil(&p) {
+				return nil
+			}
+			if old := ids[p.ID]; old != nil && old.leftOn == "" {
+				switch was, now := old.hash != before, old.hash != hashPupil(&p); {
+				case was && !now:
+					run.Changed--
+					p.UpdatedAt = current[old.id]
+				case !was && now:
+					run.Changed++
+					p.UpdatedAt = start.UTC()
+				}
+			}
+			batch = append(batch, p)
+			if len(batch) >= s.batchSize() {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		if err != nil {
+			discard()
+			return finish(gateway.SyncFailed, fmt.Errorf("sync %s: drop dangling group links: %w", school.ID, err))
+		}
+	}
+	run.Warnings = mapping.Strings(check.Warnings())
+	if n := check.Dropped(); n > 0 {
+		run.Warnings = append(run.Warnings, fmt.Sprintf("%d more warnings not kept (at most %d are)", n, soap.MaxWarnings))
+	}
 	// geenwijzigingen, or nothing at all for a school we hold nothing of:
 	// nothing to apply. geengegevens for a school that has pupils goes on as
 	// an empty answer: every pupil would be marked left, so the thresholds

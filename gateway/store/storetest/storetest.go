@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"StageReplacesKept", testStageReplacesKept},
 		{"StageReplacedHandleCannotCommit", testStageReplacedHandle},
 		{"StageUseAfterEnd", testStageUseAfterEnd},
+		{"StageRewriteDuringWalk", testStageRewriteDuringWalk},
 		{"PupilsCallbackError", testPupilsCallbackError},
 		{"CommitAtomicForReaders", testCommitAtomicForReaders},
 		{"SyncRuns", testSyncRuns},
