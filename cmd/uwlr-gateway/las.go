@@ -15,6 +15,7 @@ import (
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
+	"github.com/uwlr-gateway/uwlr-gateway/mapping"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
@@ -178,9 +179,12 @@ type answerCounts struct {
 	Warnings        []string `json:"warnings"`
 }
 
-func countsOf(s *soap.Summary) answerCounts {
+// countsOf reports an answer: the reader's counts, and the record warnings
+// (and how many more were dropped) of the mapping.CheckAnswer it went through.
+func countsOf(s *soap.Summary, checked func() ([]string, int)) (answerCounts, int) {
+	ws, dropped := checked()
 	return answerCounts{Pupils: s.Leerlingen, Groups: s.Groepen, CompositeGroups: s.SamengesteldeGroepen,
-		Teachers: s.Leerkrachten, Vestigingen: s.Vestigingen, Warnings: s.Warnings}
+		Teachers: s.Leerkrachten, Vestigingen: s.Vestigingen, Warnings: ws}, dropped
 }
 
 type checkJSON struct {
@@ -221,6 +225,7 @@ func (a *app) lasCheckCommand() *cobra.Command {
 					return nil
 				}
 			}
+			h, checked := mapping.CheckAnswer(h)
 			start := time.Now()
 			sum, err := soap.NewClient(hc, conn).HaalLeerlinggegevens(cmd.Context(), soap.Request{Schooljaar: jaar}, h)
 			if progress && n >= 1000 {
@@ -228,12 +233,13 @@ func (a *app) lasCheckCommand() *cobra.Command {
 			}
 			out := checkJSON{Endpoint: conn.Endpoint, Operation: uwlr.OpHaalLeerlinggegevens.Name, Schooljaar: jaar,
 				Xsdversie: conn.Xsdversie, ElapsedMS: time.Since(start).Milliseconds(), answerCounts: answerCounts{Warnings: []string{}}}
+			dropped := 0
 			if err != nil {
 				out.Fault = toFault(err)
 			} else {
 				out.OK = true
 				out.Outcome = string(sum.Outcome)
-				out.answerCounts = countsOf(sum)
+				out.answerCounts, dropped = countsOf(sum, checked)
 			}
 			if f.asJSON {
 				if err := writeJSON(a.stdout, out); err != nil {
@@ -243,7 +249,7 @@ func (a *app) lasCheckCommand() *cobra.Command {
 				fmt.Fprintf(a.stdout, "OK: %s answered %s for schooljaar %s in %d ms\n", conn.Endpoint, out.Outcome, jaar, out.ElapsedMS)
 				fmt.Fprintf(a.stdout, "  pupils %d, groups %d, composite groups %d, teachers %d, vestigingen %d\n",
 					out.Pupils, out.Groups, out.CompositeGroups, out.Teachers, out.Vestigingen)
-				printWarnings(a.stdout, out.Warnings, sum.DroppedWarnings)
+				printWarnings(a.stdout, out.Warnings, dropped)
 			} else {
 				a.printFault(out.Fault)
 			}
@@ -371,7 +377,8 @@ func (a *app) lasParseCommand() *cobra.Command {
 				return usageErr("%w", err)
 			}
 			defer fh.Close()
-			sum, err := soap.ReadLeerlinggegevens(bufio.NewReaderSize(fh, 1<<20), soap.Handler{})
+			h, checked := mapping.CheckAnswer(soap.Handler{})
+			sum, err := soap.ReadLeerlinggegevens(bufio.NewReaderSize(fh, 1<<20), h)
 			type parseJSON struct {
 				OK             bool   `json:"ok"`
 				File           string `json:"file"`
@@ -394,7 +401,7 @@ func (a *app) lasParseCommand() *cobra.Command {
 				res.Outcome = string(sum.Outcome)
 				res.Schooljaar, res.Brincode, res.Dependancecode = sum.School.Schooljaar, sum.School.Brincode, sum.School.Dependancecode
 				res.Schoolkey, res.Xsdversie = sum.School.Schoolkey, sum.School.Xsdversie
-				res.answerCounts, res.DroppedWarnings = countsOf(sum), sum.DroppedWarnings
+				res.answerCounts, res.DroppedWarnings = countsOf(sum, checked)
 			case errors.As(err, &se):
 				res.Fault = toFault(err)
 			default:
