@@ -10,32 +10,12 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
 
-// Change is one pupil difference between the current snapshot and a held
-// stage. It names the pupil by internal id and LAS key, and the changed
-// fields by name only: never a value.
-type Change struct {
-	Pupil  gateway.PupilID `json:"pupil"`
-	LASKey string          `json:"las_key,omitempty"`
-	Kind   string          `json:"kind"` // added, changed, left, returned
-	Fields []string        `json:"fields,omitempty"`
-}
-
-// Diff is what applying the held stage of a school would change.
-type Diff struct {
-	School  gateway.SchoolID `json:"school"`
-	Run     string           `json:"run"`
-	Added   int              `json:"added"`
-	Changed int              `json:"changed"`
-	Left    int              `json:"left"`
-	Changes []Change         `json:"changes"`
-}
-
 // ErrNothingHeld: the school has no held sync.
 var ErrNothingHeld = fmt.Errorf("%w: no held sync", gateway.ErrNotFound)
 
 // HeldDiff compares the held stage of a school with its current snapshot.
 // Memory holds one side's pupils (the current snapshot, without ECK iDs).
-func HeldDiff(ctx context.Context, st gateway.Store, school gateway.SchoolID) (*Diff, error) {
+func HeldDiff(ctx context.Context, st gateway.Store, school gateway.SchoolID) (*gateway.HeldDiff, error) {
 	runID, err := st.StagedRun(ctx, school)
 	if errors.Is(err, gateway.ErrNotFound) {
 		return nil, ErrNothingHeld
@@ -54,24 +34,24 @@ func HeldDiff(ctx context.Context, st gateway.Store, school gateway.SchoolID) (*
 	}); err != nil {
 		return nil, fmt.Errorf("diff %s: %w", school, err)
 	}
-	d := &Diff{School: school, Run: runID, Changes: []Change{}}
+	d := &gateway.HeldDiff{School: school, Run: runID, Changes: []gateway.HeldChange{}}
 	err = stage.Pupils(ctx, func(p gateway.Pupil) error {
 		old, ok := current[p.ID]
 		delete(current, p.ID)
 		switch {
 		case !ok:
 			d.Added++
-			d.Changes = append(d.Changes, Change{Pupil: p.ID, LASKey: p.LASKey, Kind: "added"})
+			d.Changes = append(d.Changes, gateway.HeldChange{Pupil: p.ID, LASKey: p.LASKey, Kind: "added"})
 		case old.LeftOn == "" && p.LeftOn != "":
 			d.Left++
-			d.Changes = append(d.Changes, Change{Pupil: p.ID, LASKey: p.LASKey, Kind: "left"})
+			d.Changes = append(d.Changes, gateway.HeldChange{Pupil: p.ID, LASKey: p.LASKey, Kind: "left"})
 		case old.LeftOn != "" && p.LeftOn == "":
 			d.Changed++
-			d.Changes = append(d.Changes, Change{Pupil: p.ID, LASKey: p.LASKey, Kind: "returned", Fields: changedFields(&old, &p)})
+			d.Changes = append(d.Changes, gateway.HeldChange{Pupil: p.ID, LASKey: p.LASKey, Kind: "returned", Fields: changed(pupilFields, &old, &p)})
 		default:
-			if f := changedFields(&old, &p); len(f) > 0 {
+			if f := changed(pupilFields, &old, &p); len(f) > 0 {
 				d.Changed++
-				d.Changes = append(d.Changes, Change{Pupil: p.ID, LASKey: p.LASKey, Kind: "changed", Fields: f})
+				d.Changes = append(d.Changes, gateway.HeldChange{Pupil: p.ID, LASKey: p.LASKey, Kind: "changed", Fields: f})
 			}
 		}
 		return nil
@@ -83,32 +63,10 @@ func HeldDiff(ctx context.Context, st gateway.Store, school gateway.SchoolID) (*
 	// sync never does that, so report them as left to be safe.
 	for id, p := range current {
 		d.Left++
-		d.Changes = append(d.Changes, Change{Pupil: id, LASKey: p.LASKey, Kind: "left"})
+		d.Changes = append(d.Changes, gateway.HeldChange{Pupil: id, LASKey: p.LASKey, Kind: "left"})
 	}
 	sort.SliceStable(d.Changes, func(i, j int) bool { return d.Changes[i].Pupil < d.Changes[j].Pupil })
 	return d, nil
-}
-
-func changedFields(a, b *gateway.Pupil) []string {
-	var f []string
-	add := func(name string, x, y string) {
-		if x != y {
-			f = append(f, name)
-		}
-	}
-	add("las_key", a.LASKey, b.LASKey)
-	add("last_name", a.LastName, b.LastName)
-	add("prefix", a.Prefix, b.Prefix)
-	add("first_name", a.FirstName, b.FirstName)
-	add("given_names", a.GivenNames, b.GivenNames)
-	add("initials", a.Initials, b.Initials)
-	add("gender", a.Gender, b.Gender)
-	add("birth_date", a.BirthDate, b.BirthDate)
-	add("year_group", a.YearGroup, b.YearGroup)
-	add("group", a.GroupKey, b.GroupKey)
-	add("composite_groups", fmt.Sprint(a.CompositeGroupKeys), fmt.Sprint(b.CompositeGroupKeys))
-	add("eckid", string(a.EckIndex), string(b.EckIndex))
-	return f
 }
 
 // ApproveOptions tune Approve.
@@ -173,7 +131,7 @@ func (s *Syncer) Approve(ctx context.Context, school gateway.School, by string, 
 // approveLockLost records a failed approval when it failed because the
 // approver's sync lock was taken over (the held sync stays held); other
 // failures are returned as they are, without a run.
-func (s *Syncer) approveLockLost(ctx context.Context, d *Diff, school gateway.SchoolID, start time.Time, lock *gateway.Lock, by string, err error) (gateway.SyncRun, error) {
+func (s *Syncer) approveLockLost(ctx context.Context, d *gateway.HeldDiff, school gateway.SchoolID, start time.Time, lock *gateway.Lock, by string, err error) (gateway.SyncRun, error) {
 	if lock == nil || !errors.Is(err, gateway.ErrConflict) {
 		return gateway.SyncRun{}, err
 	}
