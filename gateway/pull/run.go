@@ -222,11 +222,18 @@ func (r *run) unchanged(ctx context.Context) (gateway.SyncStatus, error) {
 	return gateway.SyncUnchanged, nil
 }
 
-// markPulled records the start of this run as the school's last pull.
+// markPulled records the start of this run as the school's last pull. It
+// changes that field only, on the school as it is now: the record read at
+// the start of the run may be stale (a key rewrap or a new results receiver
+// since), and writing it back would undo those changes.
 func (r *run) markPulled(ctx context.Context) error {
-	r.school.LastPulledAt = r.start.UTC()
-	if err := r.s.Store.PutSchool(ctx, r.school); err != nil {
-		return fmt.Errorf("sync %s: %w", r.school.ID, err)
+	at := r.start.UTC()
+	_, err := r.s.Store.UpdateSchool(ctx, r.school.ID, func(s *gateway.School) error {
+		s.LastPulledAt = at
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sync %s: record the pull time: %w", r.school.ID, err)
 	}
 	return nil
 }
