@@ -43,10 +43,10 @@ import (
 // stored), the keys of the groups and branches, and for each key referred to
 // before its group was seen a count and the names of the first referring
 // records (at most 20 per key and soap.MaxWarnings in all; released when the
-// group comes). At most soap.MaxWarnings
-// warnings are kept; the rest are counted ([Checker.Dropped]). Like every
-// warning of this package they name records by LAS key or position ("leerling
-// #3"), never by a name, birth date or ECK iD.
+// group comes). At most soap.MaxWarnings warnings are kept; the rest are
+// counted ([Checker.Dropped]). Like every warning of this package they name
+// records by LAS key or position ("leerling #3"), never by a name, birth date
+// or ECK iD.
 //
 // A Checker is for one answer and not safe for concurrent use.
 type Checker struct {
@@ -58,7 +58,7 @@ type Checker struct {
 	vests       map[string]bool
 	pupilKeys   map[uint64]struct{}
 	pupilEcks   map[uint64]struct{}
-	teacherKeys map[string]struct{}
+	teacherKeys map[uint64]struct{}
 	teacherEcks map[uint64]struct{}
 	n           [kinds]int // records seen per kind, for positions
 
@@ -111,7 +111,7 @@ const ownersPerTarget = 20
 // the mapped records; empty when not known, e.g. for a file on disk).
 func NewChecker(school gateway.SchoolID) *Checker {
 	return &Checker{school: school, seed: maphash.MakeSeed(), groups: map[string]refKind{}, vests: map[string]bool{},
-		pupilKeys: map[uint64]struct{}{}, pupilEcks: map[uint64]struct{}{}, teacherKeys: map[string]struct{}{},
+		pupilKeys: map[uint64]struct{}{}, pupilEcks: map[uint64]struct{}{}, teacherKeys: map[uint64]struct{}{},
 		teacherEcks: map[uint64]struct{}{}, pending: map[target]*pending{}}
 }
 
@@ -146,7 +146,7 @@ func (c *Checker) next(kind refKind, key string) string {
 	return record(kind.String(), key)
 }
 
-// seen reports whether v was seen before in m, and adds it.
+// seen reports whether v was seen before in m (as its hash), and adds it.
 func (c *Checker) seen(m map[uint64]struct{}, v string) bool {
 	h := maphash.String(c.seed, v)
 	if _, ok := m[h]; ok {
@@ -154,6 +154,12 @@ func (c *Checker) seen(m map[uint64]struct{}, v string) bool {
 	}
 	m[h] = struct{}{}
 	return false
+}
+
+// has reports whether v was seen before in m, without adding it.
+func (c *Checker) has(m map[uint64]struct{}, v string) bool {
+	_, ok := m[maphash.String(c.seed, v)]
+	return ok
 }
 
 // School maps the school element ([School]) and reports its warnings. ok is
@@ -257,7 +263,7 @@ func (c *Checker) Pupil(l *uwlr.Leerling) (p gateway.Pupil, eckid string, ok boo
 // kept by its key; or a key already used). Links are handled as for Pupil.
 func (c *Checker) Teacher(t *uwlr.Leerkracht) (out gateway.Teacher, eckid string, ok bool) {
 	rec := c.next(kindTeacher, t.Key)
-	if _, dup := c.teacherKeys[t.Key]; dup && t.Key != "" {
+	if t.Key != "" && c.has(c.teacherKeys, t.Key) {
 		c.add([]Warning{{Record: rec, Field: "@key", Problem: "used by an earlier leerkracht in this answer; skipped", Fatal: true}})
 		return gateway.Teacher{}, "", false
 	}
@@ -270,7 +276,7 @@ func (c *Checker) Teacher(t *uwlr.Leerkracht) (out gateway.Teacher, eckid string
 		c.add(w.ws)
 		return out, eckid, false
 	}
-	c.teacherKeys[t.Key] = struct{}{}
+	c.seen(c.teacherKeys, t.Key)
 	if eckid != "" && c.seen(c.teacherEcks, eckid) {
 		w.add("@eckid", "same as an earlier leerkracht in this answer")
 	}
