@@ -140,27 +140,6 @@ type SchoolStatus struct {
 	Outbox   map[BatchState]int
 }
 
-// HeldDiff is what applying a school's held sync would change. It names
-// pupils by internal id and LAS key, and changed fields by name only:
-// never a value.
-type HeldDiff struct {
-	School  SchoolID     `json:"school"`
-	Run     string       `json:"run"`
-	Added   int          `json:"added"`
-	Changed int          `json:"changed"`
-	Left    int          `json:"left"`
-	Changes []HeldChange `json:"changes"`
-}
-
-// HeldChange is one pupil difference between the current snapshot and a
-// held stage.
-type HeldChange struct {
-	Pupil  PupilID  `json:"pupil"`
-	LASKey string   `json:"las_key,omitempty"`
-	Kind   string   `json:"kind"` // added, changed, left, returned
-	Fields []string `json:"fields,omitempty"`
-}
-
 // Fault is a classified failure as an edge shows it: the LAS's fault code
 // (or the HTTP status), the class, the fix hint and the message (which the
 // SOAP client has already redacted of our key).

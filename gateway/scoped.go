@@ -114,6 +114,24 @@ func (s scopedStore) School(ctx context.Context, id SchoolID) (School, error) {
 	return s.st.School(ctx, id)
 }
 
+// UpdateSchool: checks the id, and refuses an fn that changes it
+// (ErrInvalid, nothing written): a scoped caller cannot move a school into
+// or out of its scope.
+func (s scopedStore) UpdateSchool(ctx context.Context, id SchoolID, fn func(*School) error) (School, error) {
+	if err := inScope(ctx, id); err != nil {
+		return School{}, err
+	}
+	return s.st.UpdateSchool(ctx, id, func(x *School) error {
+		if err := fn(x); err != nil {
+			return err
+		}
+		if x.ID != id {
+			return fmt.Errorf("update school %s: %w: the id cannot change", id, ErrInvalid)
+		}
+		return nil
+	})
+}
+
 func (s scopedStore) DeleteSchool(ctx context.Context, id SchoolID) error {
 	if err := inScope(ctx, id); err != nil {
 		return err

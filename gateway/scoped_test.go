@@ -178,6 +178,9 @@ var scopeRows = []scopeRow{
 	{method: "School", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
 		return nothing(st.School(ctx, s))
 	}},
+	{method: "UpdateSchool", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
+		return nothing(st.UpdateSchool(ctx, s, func(x *gateway.School) error { x.Klantnaam = "updated"; return nil }))
+	}},
 	{method: "SetConsent", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
 		return st.SetConsent(ctx, gateway.ConsentChange{School: s, Processing: gateway.ProcessingResearch, New: true, By: "x", At: at})
 	}},
@@ -502,6 +505,16 @@ func TestScopedStoreCarriedSchools(t *testing.T) {
 	checkKind(t, "AppendAudit about another school in its own chain",
 		e.appendAudit(ctx, e.sc, gateway.AuditChainOf(inID), outID), gateway.ErrNotFound)
 	checkKind(t, "AddLogin without a school", e.sc.AddLogin(ctx, gateway.Login{ID: "l9", At: at}), gateway.ErrForbidden)
+	for _, to := range []gateway.SchoolID{outID, "56EF00"} {
+		_, err = e.sc.UpdateSchool(ctx, inID, func(x *gateway.School) error { x.ID, x.Klantnaam = to, "moved"; return nil })
+		checkKind(t, "UpdateSchool moving the school to "+string(to), err, gateway.ErrInvalid)
+	}
+	if sch, err := e.raw.School(context.Background(), inID); err != nil || sch.Klantnaam != "seeded" {
+		t.Errorf("school after refused moves: %+v, %v", sch, err)
+	}
+	if sch, err := e.raw.School(context.Background(), outID); err != nil || sch.Klantnaam != "seeded" {
+		t.Errorf("school out of scope after a refused move onto it: %+v, %v", sch, err)
+	}
 	for _, ch := range []string{gateway.AuditChainGateway, "school/", "other", string(inID)} {
 		checkKind(t, "AppendAudit on chain "+ch, e.appendAudit(ctx, e.sc, ch, ""), gateway.ErrNotFound)
 		_, err := e.sc.AuditHead(ctx, ch)

@@ -45,6 +45,18 @@ type Store interface {
 	PutSchool(ctx context.Context, s School) error
 	// School returns one school, or ErrNotFound.
 	School(ctx context.Context, id SchoolID) (School, error)
+	// UpdateSchool reads school id, lets fn change it and writes it back,
+	// atomically against every other writer of the school: a change made
+	// between the read and the write (a PutSchool, another UpdateSchool) is
+	// never lost; the store runs fn again on the fresh record instead, so
+	// fn may run more than once. fn must only change the School it is
+	// given (it must not call the store). It returns the school as
+	// written. ErrNotFound when the school does not exist (fn is not
+	// called); an error from fn is returned as it is, not wrapped, and
+	// nothing is written; an fn that changes the ID is refused with
+	// ErrInvalid and nothing is written; ErrConflict when the record kept
+	// changing under it (a store may give up after many attempts).
+	UpdateSchool(ctx context.Context, id SchoolID, fn func(*School) error) (School, error)
 	// Schools lists every school, ordered by id.
 	Schools(ctx context.Context) ([]School, error)
 	// DeleteSchool removes the school and every record of it (snapshot,
@@ -112,7 +124,9 @@ type Stage interface {
 	PutPupils(ctx context.Context, ps []Pupil) error
 	PutTeachers(ctx context.Context, ts []Teacher) error
 	PutGroups(ctx context.Context, gs []Group, cs []CompositeGroup) error
-	// Pupils calls fn for every staged pupil, ordered by PupilID.
+	// Pupils calls fn for every staged pupil, ordered by PupilID. fn may
+	// PutPupils to overwrite pupils by id as it goes (the walk still sees
+	// each pupil once, as it was when the walk reached it).
 	Pupils(ctx context.Context, fn func(Pupil) error) error
 	Commit(ctx context.Context) error
 	Keep(ctx context.Context) error

@@ -16,7 +16,7 @@
 // (again returned beside the record).
 //
 // The functions are pure: no I/O, no clock, no logging, no global state they
-// change. They never keep a reference to the wire record or its slices, so a
+// change (a Checker holds state for one answer only). They never keep a reference to the wire record or its slices, so a
 // streaming reader may reuse its buffers after the call.
 //
 // Problems are reported as [Warning]s. A warning names the record by its LAS
@@ -30,9 +30,14 @@
 // A warning with Fatal set means the record has no usable identity and the
 // caller must skip it (see [Unusable]).
 //
-// The XSD's own key/keyref constraints never fire in practice (their XPaths
-// are unprefixed), so [Refs] is, next to the reference checks in the SOAP
-// reader, the only protection against links to groups that do not exist.
+// The functions map one record; a [Checker] maps the records of a whole
+// answer as they stream in and owns every check that needs more than one
+// record: unique keys and ECK iDs, and references to groups and branches
+// (deferred to the end of the answer, since vendors send the lists in any
+// order). It is the one validation pass: the SOAP reader only parses and
+// counts. The XSD's own key/keyref constraints never fire in practice
+// (their XPaths are unprefixed), so the Checker is the only protection
+// against links to groups that do not exist.
 //
 // Results travel the other way: [LeerresultatenVerzoek] turns a batch of
 // domain results and their test definitions into one BrengLeerresultaten

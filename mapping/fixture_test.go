@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,8 +23,8 @@ const (
 	fixtureGold = "testdata/fixture.golden.json"
 )
 
-// mapped is the whole fixture after mapping and the reference check, the
-// way a sync would see it. ECK iDs are not part of it.
+// mapped is the whole fixture after mapping and checking, the way a sync
+// sees it. ECK iDs are not part of it.
 type mapped struct {
 	School          gateway.SchoolID         `json:"school"`
 	Groups          []gateway.Group          `json:"groups"`
@@ -40,66 +41,52 @@ func mapFixture(t *testing.T) (m mapped, pupilEckids, teacherEckids []string, pu
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var refs mapping.Refs
-	var nPupil, nTeacher int
-	warn := func(ws []mapping.Warning) {
-		for _, w := range ws {
-			m.Warnings = append(m.Warnings, w.String())
-		}
-	}
-	sum, err := soap.ReadLeerlinggegevens(f, soap.Handler{
+	c := mapping.NewChecker("99DE00")
+	// since returns the warnings the checker added since n were known.
+	since := func(n int) []mapping.Warning { return slices.Clone(c.Warnings()[n:]) }
+	_, err = soap.ReadLeerlinggegevens(f, soap.Handler{
+		Answer: func(k soap.AnswerKind) error { c.Begin(k); return nil },
 		School: func(s *uwlr.School) error {
-			brin, dep, key, ws := mapping.School(s)
-			warn(ws)
-			m.School = gateway.SchoolIDFor(brin, dep, key)
+			m.School, _ = c.School(s)
 			return nil
 		},
 		Groep: func(g *uwlr.Groep) error {
-			gr, ws := mapping.Group(m.School, g)
-			warn(ws)
-			refs.AddGroup(gr.Key)
-			m.Groups = append(m.Groups, gr)
+			if gr, ok := c.Group(g); ok {
+				m.Groups = append(m.Groups, gr)
+			}
 			return nil
 		},
 		SamengesteldeGroep: func(g *uwlr.SamengesteldeGroep) error {
-			cg := mapping.CompositeGroup(m.School, g)
-			refs.AddComposite(cg.Key)
-			m.CompositeGroups = append(m.CompositeGroups, cg)
+			if cg, ok := c.CompositeGroup(g); ok {
+				m.CompositeGroups = append(m.CompositeGroups, cg)
+			}
 			return nil
 		},
 		Leerling: func(l *uwlr.Leerling) error {
-			nPupil++
-			p, eckid, ws := mapping.Pupil(m.School, l)
-			mapping.Locate(ws, nPupil)
-			pupilWarnings = append(pupilWarnings, ws)
-			warn(ws)
-			pupilEckids = append(pupilEckids, eckid)
-			m.Pupils = append(m.Pupils, p)
+			n := len(c.Warnings())
+			p, eckid, ok := c.Pupil(l)
+			pupilWarnings = append(pupilWarnings, since(n))
+			if ok {
+				pupilEckids = append(pupilEckids, eckid)
+				m.Pupils = append(m.Pupils, p)
+			}
 			return nil
 		},
 		Leerkracht: func(l *uwlr.Leerkracht) error {
-			nTeacher++
-			te, eckid, ws := mapping.Teacher(m.School, l)
-			warn(mapping.Locate(ws, nTeacher))
-			teacherEckids = append(teacherEckids, eckid)
-			m.Teachers = append(m.Teachers, te)
+			if te, eckid, ok := c.Teacher(l); ok {
+				teacherEckids = append(teacherEckids, eckid)
+				m.Teachers = append(m.Teachers, te)
+			}
 			return nil
 		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Warnings) != 0 {
-		t.Errorf("reader warnings: %v", sum.Warnings)
+	if d := c.Finish(); d.Count() != 0 {
+		t.Errorf("%d dangling links in the fixture", d.Count())
 	}
-	// Groups come before pupils in this fixture, but a sync checks
-	// references once the whole message is read.
-	for i := range m.Pupils {
-		warn(refs.CheckPupil(&m.Pupils[i]))
-	}
-	for i := range m.Teachers {
-		warn(refs.CheckTeacher(&m.Teachers[i]))
-	}
+	m.Warnings = mapping.Strings(c.Warnings())
 	return m, pupilEckids, teacherEckids, pupilWarnings
 }
 

@@ -27,11 +27,19 @@ func Group(school gateway.SchoolID, g *uwlr.Groep) (gateway.Group, []Warning) {
 }
 
 // CompositeGroup copies a composite group (samengestelde_groep): key and
-// naam (trimmed). It does not validate: a composite group has no coded
-// fields, and the SOAP reader already reports a missing key or naam. The
-// caller should skip a group whose Key is empty.
-func CompositeGroup(school gateway.SchoolID, g *uwlr.SamengesteldeGroep) gateway.CompositeGroup {
-	return gateway.CompositeGroup{School: school, Key: g.Key, Name: strings.TrimSpace(g.Naam)}
+// naam (trimmed); omschrijving and mutatiedatum are dropped. A composite
+// group has no coded fields; a missing naam is warned about, and a group
+// without key gets a Fatal warning: nothing could refer to it.
+func CompositeGroup(school gateway.SchoolID, g *uwlr.SamengesteldeGroep) (gateway.CompositeGroup, []Warning) {
+	w := warnings{rec: record("samengestelde_groep", g.Key)}
+	out := gateway.CompositeGroup{School: school, Key: g.Key, Name: strings.TrimSpace(g.Naam)}
+	if g.Key == "" {
+		w.fatal("@key", "missing")
+	}
+	if out.Name == "" {
+		w.add("naam", "missing")
+	}
+	return out, w.ws
 }
 
 var (

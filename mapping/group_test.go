@@ -56,10 +56,33 @@ func TestGroup(t *testing.T) {
 }
 
 func TestCompositeGroup(t *testing.T) {
-	got := mapping.CompositeGroup(school, &uwlr.SamengesteldeGroep{Key: "S1", Naam: " Muziek ", Omschrijving: "O", Mutatiedatum: "M"})
-	want := gateway.CompositeGroup{School: school, Key: "S1", Name: "Muziek"}
-	if got != want {
-		t.Errorf("CompositeGroup = %+v, want %+v", got, want)
+	tests := []struct {
+		name     string
+		in       uwlr.SamengesteldeGroep
+		want     gateway.CompositeGroup
+		warnings []string
+		fatal    bool
+	}{
+		{"ok", uwlr.SamengesteldeGroep{Key: "S1", Naam: " Muziek ", Omschrijving: "O", Mutatiedatum: "M"},
+			gateway.CompositeGroup{School: school, Key: "S1", Name: "Muziek"}, nil, false},
+		{"no naam", uwlr.SamengesteldeGroep{Key: "S2", Naam: " "},
+			gateway.CompositeGroup{School: school, Key: "S2"}, []string{"samengestelde_groep S2: naam: missing"}, false},
+		{"no key", uwlr.SamengesteldeGroep{Naam: "X"},
+			gateway.CompositeGroup{School: school, Name: "X"}, []string{"samengestelde_groep (no key): @key: missing"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ws := mapping.CompositeGroup(school, &tt.in)
+			if got != tt.want {
+				t.Errorf("CompositeGroup = %+v, want %+v", got, tt.want)
+			}
+			if w := warningStrings(ws); !reflect.DeepEqual(w, tt.warnings) {
+				t.Errorf("warnings:\n got %q\nwant %q", w, tt.warnings)
+			}
+			if mapping.Unusable(ws) != tt.fatal {
+				t.Errorf("Unusable = %v", !tt.fatal)
+			}
+		})
 	}
 }
 

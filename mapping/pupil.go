@@ -21,7 +21,7 @@ import (
 // group keys come back sorted and de-duplicated. A pupil with neither @key
 // nor @eckid gets a Fatal warning: the caller must skip it ([Unusable]).
 //
-// References to groups are not checked here; use [Refs] for that.
+// References to groups are not checked here; a [Checker] does that.
 func Pupil(school gateway.SchoolID, l *uwlr.Leerling) (p gateway.Pupil, eckid string, ws []Warning) {
 	w := warnings{rec: record("leerling", l.Key)}
 	p = gateway.Pupil{

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -18,34 +19,26 @@ func (c *edge) conformanceCommand() *cobra.Command {
 credentials of one school the key grants. Each case sends one bad request and
 expects a specific SOAP fault code; one valid request checks the target first.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, hc, err := c.connection(f)
+		RunE: plain(func(ctx context.Context) error {
+			t, jaar, err := c.target(f)
 			if err != nil {
 				return err
 			}
-			jaar, err := f.schooljaar()
-			if err != nil {
+			if err := c.las().CheckTarget(t); err != nil {
 				return err
 			}
-			t := conformance.Target{Endpoint: conn.Endpoint, Brincode: conn.Brincode, Dependancecode: conn.Dependancecode,
-				Schoolkey: conn.Schoolkey, Klantcode: conn.Klantcode, Klantnaam: conn.Klantnaam,
-				Autorisatiesleutel: conn.Autorisatiesleutel, Xsdversie: conn.Xsdversie, Schooljaar: jaar}
 			var progress func(conformance.Result)
 			if !f.asJSON {
 				// Fixed columns, printed as each case finishes (slow endpoints show progress).
 				const row = "%-6s %-54s %-36s %s\n"
 				fmt.Fprintf(c.stdout, row, "RESULT", "CASE", "EXPECTED", "GOT")
 				progress = func(r conformance.Result) {
-					mark := "PASS"
-					if !r.OK {
-						mark = "FAIL"
-					}
-					fmt.Fprintf(c.stdout, row, mark, r.Name, r.Expected, r.Got)
+					fmt.Fprintf(c.stdout, row, map[bool]string{true: "PASS", false: "FAIL"}[r.OK], r.Name, r.Expected, r.Got)
 				}
 			}
-			rep, err := conformance.Run(cmd.Context(), hc, t, conformance.Options{QuoteSOAPAction: conn.QuoteSOAPAction, Header: conn.Header}, progress)
+			rep, err := c.las().Conformance(ctx, t, jaar, progress)
 			if err != nil {
-				return &exitError{code: exitFailure, err: err}
+				return failedUnlessUsage(err)
 			}
 			if f.asJSON {
 				if err := writeJSON(c.stdout, rep); err != nil {
@@ -58,7 +51,7 @@ expects a specific SOAP fault code; one valid request checks the target first.`,
 				return errReported
 			}
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd

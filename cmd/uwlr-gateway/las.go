@@ -2,100 +2,67 @@ package main
 
 import (
 	"bufio"
-	"errors"
+	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
 // lasFlags are the connection flags shared by las check/fetch and conformance.
 type lasFlags struct {
-	endpoint, brin, dep, schoolkey string
-	klantcode, klantnaam, keyFile  string
-	xsdversie, gegevenssetid, jaar string
-	headers                        []string
-	clientCert, clientKey, caFile  string
-	quote                          bool
-	timeout                        time.Duration
-	asJSON                         bool
+	t             app.Target
+	keyFile, jaar string
+	asJSON        bool
 }
 
 func (f *lasFlags) register(cmd *cobra.Command) {
-	fl := cmd.Flags()
-	fl.StringVar(&f.endpoint, "endpoint", "", "LAS SOAP endpoint URL (required)")
-	fl.StringVar(&f.brin, "brin", "", "BRIN code of the school, e.g. 12AB")
-	fl.StringVar(&f.dep, "dependancecode", "", "dependancecode (2 digits; empty means 00)")
-	fl.StringVar(&f.schoolkey, "schoolkey", "", "schoolkey, instead of --brin")
-	fl.StringVar(&f.klantcode, "klantcode", "", "klantcode issued by the LAS vendor (default: las.klantcode)")
-	fl.StringVar(&f.klantnaam, "klantnaam", "", "klantnaam issued by the LAS vendor (default: las.klantnaam)")
+	fl, t := cmd.Flags(), &f.t
+	fl.StringVar(&t.Endpoint, "endpoint", "", "LAS SOAP endpoint URL (required)")
+	fl.StringVar(&t.Brin, "brin", "", "BRIN code of the school, e.g. 12AB")
+	fl.StringVar(&t.Dependancecode, "dependancecode", "", "dependancecode (2 digits; empty means 00)")
+	fl.StringVar(&t.Schoolkey, "schoolkey", "", "schoolkey, instead of --brin")
+	fl.StringVar(&t.Klantcode, "klantcode", "", "klantcode issued by the LAS vendor (default: las.klantcode)")
+	fl.StringVar(&t.Klantnaam, "klantnaam", "", "klantnaam issued by the LAS vendor (default: las.klantnaam)")
 	fl.StringVar(&f.keyFile, "key-file", "", "file holding the autorisatiesleutel ('-' reads stdin); never pass the key itself")
-	fl.StringVar(&f.xsdversie, "xsdversie", "", "UWLR version to send: 2.2 or 2.3 (default: las.xsdversie)")
-	fl.StringVar(&f.gegevenssetid, "gegevenssetid", "", "gegevenssetid to ask for, e.g. Smalle-set-VO (default: none)")
+	fl.StringVar(&t.Xsdversie, "xsdversie", "", "UWLR version to send: 2.2 or 2.3 (default: las.xsdversie)")
+	fl.StringVar(&t.Gegevenssetid, "gegevenssetid", "", "gegevenssetid to ask for, e.g. Smalle-set-VO (default: none)")
 	fl.StringVar(&f.jaar, "schooljaar", "", "schooljaar to ask for (default: the current one, switching on 1 August)")
-	fl.StringArrayVar(&f.headers, "header", nil, "extra HTTP header 'Name: value' (repeatable), e.g. an IddinkHub-Subscription-Key")
-	fl.StringVar(&f.clientCert, "client-cert", "", "PEM client certificate for mTLS (e.g. ESIS)")
-	fl.StringVar(&f.clientKey, "client-key", "", "PEM key for --client-cert")
-	fl.StringVar(&f.caFile, "ca-file", "", "PEM CA bundle to trust in addition to the system roots")
-	fl.BoolVar(&f.quote, "quote-soapaction", false, "send the SOAPAction header quoted (default: las.soapaction_quoted)")
-	fl.DurationVar(&f.timeout, "timeout", 0, "timeout for the whole call (default: las.timeout)")
+	fl.StringArrayVar(&t.Headers, "header", nil, "extra HTTP header 'Name: value' (repeatable), e.g. an IddinkHub-Subscription-Key")
+	fl.StringVar(&t.ClientCertFile, "client-cert", "", "PEM client certificate for mTLS (e.g. ESIS)")
+	fl.StringVar(&t.ClientKeyFile, "client-key", "", "PEM key for --client-cert")
+	fl.StringVar(&t.CAFile, "ca-file", "", "PEM CA bundle to trust in addition to the system roots")
+	fl.BoolVar(&t.QuoteSOAPAction, "quote-soapaction", false, "send the SOAPAction header quoted (default: las.soapaction_quoted)")
+	fl.DurationVar(&t.Timeout, "timeout", 0, "timeout for the whole call (default: las.timeout)")
 	fl.BoolVar(&f.asJSON, "json", false, "print machine-readable JSON")
 }
 
-func (c *edge) connection(f *lasFlags) (soap.Connection, *http.Client, error) {
-	key, err := c.readKey(f.keyFile)
-	if err != nil {
-		return soap.Connection{}, nil, err
+// target reads the key file and checks the schooljaar: what every LAS
+// tool needs before it calls.
+func (c *edge) target(f *lasFlags) (app.Target, string, error) {
+	t := f.t
+	var err error
+	if t.Key, err = c.readKey(f.keyFile); err != nil {
+		return t, "", err
 	}
-	l := c.cfg.LAS
-	conn := soap.Connection{
-		Endpoint: f.endpoint, Autorisatiesleutel: key,
-		Klantcode: or(f.klantcode, l.Klantcode), Klantnaam: or(f.klantnaam, l.Klantnaam),
-		Brincode: f.brin, Dependancecode: f.dep, Schoolkey: f.schoolkey,
-		Xsdversie: or(f.xsdversie, l.XSDVersie), Gegevenssetid: f.gegevenssetid,
-		QuoteSOAPAction: f.quote || l.SOAPActionQuoted, MaxResponseBytes: l.MaxResponseBytes,
-		DisableGzip: !l.AcceptGzip, UserAgent: l.UserAgent, Header: http.Header{},
+	jaar := f.jaar
+	if jaar == "" {
+		jaar = gateway.SchoolYearAt(time.Now())
+	} else if !soap.ValidSchooljaar(jaar) {
+		return t, "", usageErr("--schooljaar %q: want e.g. 2025-2026", jaar)
 	}
-	for _, h := range f.headers {
-		name, value, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return conn, nil, usageErr("--header %q: want 'Name: value'", h)
-		}
-		conn.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
-	if err := conn.Validate(); err != nil {
-		return conn, nil, usageErr("%w", err)
-	}
-	timeout := f.timeout
-	if timeout == 0 {
-		timeout = l.Timeout
-	}
-	hc, err := soap.NewHTTPClient(soap.TransportOptions{ClientCertFile: f.clientCert, ClientKeyFile: f.clientKey,
-		CAFile: f.caFile, Timeout: timeout, ConnectTimeout: l.ConnectTimeout})
-	if err != nil {
-		return conn, nil, usageErr("%w", err)
-	}
-	return conn, hc, nil
+	return t, jaar, nil
 }
 
-func (f *lasFlags) schooljaar() (string, error) {
-	if f.jaar == "" {
-		return gateway.SchoolYearAt(time.Now()), nil
-	}
-	if !soap.ValidSchooljaar(f.jaar) {
-		return "", usageErr("--schooljaar %q: want e.g. 2025-2026", f.jaar)
-	}
-	return f.jaar, nil
-}
+// las is the LAS settings of the configuration.
+func (c *edge) las() app.LAS { return c.options(nil, nil).LAS }
 
 func (c *edge) lasCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "las", Short: "Talk to one LAS: test a connection, save or parse responses"}
@@ -103,63 +70,35 @@ func (c *edge) lasCommand() *cobra.Command {
 	return cmd
 }
 
-// faultJSON is the machine-readable form of a classified failure.
-type faultJSON struct {
-	Code       string `json:"code"`
-	Class      string `json:"class"`
-	Hint       string `json:"hint"`
-	Message    string `json:"message,omitempty"`
-	HTTPStatus int    `json:"http_status,omitempty"`
-}
-
-func toFault(err error) *faultJSON {
-	var se *soap.Error
-	if errors.As(err, &se) {
-		return &faultJSON{Code: se.Code, Class: string(se.Class), Hint: se.Hint, Message: se.Message, HTTPStatus: se.HTTPStatus}
-	}
-	return &faultJSON{Class: string(soap.ClassRequest), Message: err.Error(), Hint: "See the message; this is not a classified LAS failure."}
-}
-
-func (c *edge) printFault(fj *faultJSON) {
+func (c *edge) printFault(fj *gateway.Fault) {
 	what := fj.Code
 	if what == "" && fj.HTTPStatus != 0 {
 		what = fmt.Sprintf("HTTP %d", fj.HTTPStatus)
 	}
-	if what == "" {
-		what = "failure"
-	}
-	fmt.Fprintf(c.stdout, "FAILED: %s (%s)\n", what, fj.Class)
+	fmt.Fprintf(c.stdout, "FAILED: %s (%s)\n", or(what, "failure"), fj.Class)
 	if fj.Message != "" {
 		fmt.Fprintf(c.stdout, "  message: %s\n", fj.Message)
 	}
 	fmt.Fprintf(c.stdout, "  fix:     %s\n", fj.Hint)
 }
 
-// answerCounts is what both check and parse report about an answer.
-type answerCounts struct {
-	Pupils          int      `json:"pupils"`
-	Groups          int      `json:"groups"`
-	CompositeGroups int      `json:"composite_groups"`
-	Teachers        int      `json:"teachers"`
-	Vestigingen     int      `json:"vestigingen"`
-	Warnings        []string `json:"warnings"`
+func (c *edge) printCounts(a app.Answer) {
+	fmt.Fprintf(c.stdout, "  pupils %d, groups %d, composite groups %d, teachers %d, vestigingen %d\n",
+		a.Pupils, a.Groups, a.CompositeGroups, a.Teachers, a.Vestigingen)
+	c.printWarnings(a)
 }
 
-func countsOf(s *soap.Summary) answerCounts {
-	return answerCounts{Pupils: s.Leerlingen, Groups: s.Groepen, CompositeGroups: s.SamengesteldeGroepen,
-		Teachers: s.Leerkrachten, Vestigingen: s.Vestigingen, Warnings: s.Warnings}
-}
-
-type checkJSON struct {
-	OK         bool   `json:"ok"`
-	Endpoint   string `json:"endpoint"`
-	Operation  string `json:"operation"`
-	Schooljaar string `json:"schooljaar"`
-	Xsdversie  string `json:"xsdversie"`
-	Outcome    string `json:"outcome,omitempty"`
-	answerCounts
-	ElapsedMS int64      `json:"elapsed_ms"`
-	Fault     *faultJSON `json:"fault,omitempty"`
+func (c *edge) printWarnings(a app.Answer) {
+	if len(a.Warnings) == 0 {
+		return
+	}
+	fmt.Fprintf(c.stdout, "  %d warnings:\n", len(a.Warnings)+a.DroppedWarnings)
+	for _, s := range a.Warnings {
+		fmt.Fprintf(c.stdout, "    - %s\n", s)
+	}
+	if a.DroppedWarnings > 0 {
+		fmt.Fprintf(c.stdout, "    … and %d more\n", a.DroppedWarnings)
+	}
 }
 
 func (c *edge) lasCheckCommand() *cobra.Command {
@@ -168,73 +107,57 @@ func (c *edge) lasCheckCommand() *cobra.Command {
 		Use:   "check",
 		Short: "Test a connection to one LAS school: TLS, credentials, version; prints counts or the classified fault",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, hc, err := c.connection(f)
+		RunE: plain(func(ctx context.Context) error {
+			t, jaar, err := c.target(f)
 			if err != nil {
 				return err
 			}
-			jaar, err := f.schooljaar()
-			if err != nil {
-				return err
-			}
-			progress := !f.asJSON && isTerminal(c.stderr)
-			h := soap.Handler{}
-			n := 0
-			if progress {
-				h.Leerling = func(*uwlr.Leerling) error {
-					if n++; n%1000 == 0 {
+			var progress func(int)
+			if !f.asJSON && isTerminal(c.stderr) {
+				progress = func(n int) {
+					if n%1000 == 0 {
 						fmt.Fprintf(c.stderr, "\rreading pupils: %d", n)
 					}
-					return nil
 				}
+				defer fmt.Fprintln(c.stderr)
 			}
 			start := time.Now()
-			sum, err := soap.NewClient(hc, conn).HaalLeerlinggegevens(cmd.Context(), soap.Request{Schooljaar: jaar}, h)
-			if progress && n >= 1000 {
-				fmt.Fprintln(c.stderr)
-			}
-			out := checkJSON{Endpoint: conn.Endpoint, Operation: uwlr.OpHaalLeerlinggegevens.Name, Schooljaar: jaar,
-				Xsdversie: conn.Xsdversie, ElapsedMS: time.Since(start).Milliseconds(), answerCounts: answerCounts{Warnings: []string{}}}
+			ans, conn, err := c.las().CheckLAS(ctx, t, jaar, progress)
 			if err != nil {
-				out.Fault = toFault(err)
-			} else {
-				out.OK = true
-				out.Outcome = string(sum.Outcome)
-				out.answerCounts = countsOf(sum)
+				return err
 			}
-			if f.asJSON {
+			out := struct {
+				OK         bool   `json:"ok"`
+				Endpoint   string `json:"endpoint"`
+				Operation  string `json:"operation"`
+				Schooljaar string `json:"schooljaar"`
+				Xsdversie  string `json:"xsdversie"`
+				Outcome    string `json:"outcome,omitempty"`
+				app.Counts
+				DroppedWarnings int            `json:"dropped_warnings,omitempty"`
+				ElapsedMS       int64          `json:"elapsed_ms"`
+				Fault           *gateway.Fault `json:"fault,omitempty"`
+			}{ans.OK, conn.Endpoint, uwlr.OpHaalLeerlinggegevens.Name, jaar, conn.Xsdversie, ans.Outcome, ans.Counts, ans.DroppedWarnings,
+				time.Since(start).Milliseconds(), ans.Fault}
+			switch {
+			case f.asJSON:
 				if err := writeJSON(c.stdout, out); err != nil {
 					return err
 				}
-			} else if out.OK {
-				fmt.Fprintf(c.stdout, "OK: %s answered %s for schooljaar %s in %d ms\n", conn.Endpoint, out.Outcome, jaar, out.ElapsedMS)
-				fmt.Fprintf(c.stdout, "  pupils %d, groups %d, composite groups %d, teachers %d, vestigingen %d\n",
-					out.Pupils, out.Groups, out.CompositeGroups, out.Teachers, out.Vestigingen)
-				printWarnings(c.stdout, out.Warnings, sum.DroppedWarnings)
-			} else {
-				c.printFault(out.Fault)
+			case ans.OK:
+				fmt.Fprintf(c.stdout, "OK: %s answered %s for schooljaar %s in %d ms\n", conn.Endpoint, ans.Outcome, jaar, out.ElapsedMS)
+				c.printCounts(ans)
+			default:
+				c.printFault(ans.Fault)
 			}
-			if !out.OK {
+			if !ans.OK {
 				return errReported
 			}
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd
-}
-
-func printWarnings(w io.Writer, ws []string, dropped int) {
-	if len(ws) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "  %d warnings:\n", len(ws)+dropped)
-	for _, s := range ws {
-		fmt.Fprintf(w, "    - %s\n", s)
-	}
-	if dropped > 0 {
-		fmt.Fprintf(w, "    … and %d more\n", dropped)
-	}
 }
 
 func (c *edge) lasFetchCommand() *cobra.Command {
@@ -244,7 +167,7 @@ func (c *edge) lasFetchCommand() *cobra.Command {
 		Use:   "fetch",
 		Short: "Save a raw LAS response to a file (for vendor fixtures and support cases)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: plain(func(ctx context.Context) error {
 			if out == "" {
 				return usageErr("--out is required")
 			}
@@ -254,57 +177,38 @@ func (c *edge) lasFetchCommand() *cobra.Command {
 			if !ok {
 				return usageErr("--operation %q: want HaalLeerlinggegevens or HaalStructuur", opName)
 			}
-			conn, hc, err := c.connection(f)
+			t, jaar, err := c.target(f)
 			if err != nil {
 				return err
 			}
-			jaar, err := f.schooljaar()
-			if err != nil {
-				return err
-			}
-			// Write next to the target and rename, so a failed fetch never
-			// leaves a half file under the requested name.
-			tmp, err := os.CreateTemp(filepath.Dir(out), ".fetch-*")
-			if err != nil {
-				return usageErr("--out: %w", err)
-			}
-			defer os.Remove(tmp.Name())
-			bw := bufio.NewWriterSize(tmp, 1<<20)
 			start := time.Now()
-			n, callErr := soap.NewClient(hc, conn).Fetch(cmd.Context(), op, soap.Request{Schooljaar: jaar}, nil, bw)
-			if err := bw.Flush(); err == nil {
-				err = tmp.Close()
-			}
-			var se *soap.Error
-			saved := callErr == nil || errors.As(callErr, &se) && se.Code != ""
-			if saved && n > 0 {
-				if err := os.Rename(tmp.Name(), out); err != nil {
-					return &exitError{code: exitFailure, err: fmt.Errorf("save %s: %w", out, err)}
-				}
+			n, saved, callErr, err := c.fetchTo(ctx, t, op, jaar, out)
+			if err != nil {
+				return err
 			}
 			res := struct {
-				OK        bool       `json:"ok"`
-				File      string     `json:"file,omitempty"`
-				Bytes     int64      `json:"bytes"`
-				ElapsedMS int64      `json:"elapsed_ms"`
-				Fault     *faultJSON `json:"fault,omitempty"`
+				OK        bool           `json:"ok"`
+				File      string         `json:"file,omitempty"`
+				Bytes     int64          `json:"bytes"`
+				ElapsedMS int64          `json:"elapsed_ms"`
+				Fault     *gateway.Fault `json:"fault,omitempty"`
 			}{OK: callErr == nil, Bytes: n, ElapsedMS: time.Since(start).Milliseconds()}
-			if saved && n > 0 {
+			if saved {
 				res.File = out
 			}
 			if callErr != nil {
-				res.Fault = toFault(callErr)
+				res.Fault = app.FaultOf(callErr)
 			}
 			if f.asJSON {
 				if err := writeJSON(c.stdout, res); err != nil {
 					return err
 				}
 			} else {
-				if res.File != "" {
+				if saved {
 					fmt.Fprintf(c.stdout, "saved %d bytes to %s\n", n, out)
 				}
 				if callErr != nil {
-					if res.File != "" {
+					if saved {
 						fmt.Fprintln(c.stdout, "the saved file holds the LAS's fault answer")
 					}
 					c.printFault(res.Fault)
@@ -314,12 +218,37 @@ func (c *edge) lasFetchCommand() *cobra.Command {
 				return errReported
 			}
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "file to write the raw response to (required)")
 	cmd.Flags().StringVar(&opName, "operation", "HaalLeerlinggegevens", "operation: HaalLeerlinggegevens or HaalStructuur")
 	return cmd
+}
+
+// fetchTo fetches into a temporary file beside out and renames it into
+// place when the answer is worth keeping, so a failed fetch never leaves a
+// half file under the requested name.
+func (c *edge) fetchTo(ctx context.Context, t app.Target, op uwlr.Operation, jaar, out string) (n int64, saved bool, callErr, err error) {
+	if err := c.las().CheckTarget(t); err != nil {
+		return 0, false, nil, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".fetch-*")
+	if err != nil {
+		return 0, false, nil, usageErr("--out: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	n, saved, callErr = c.las().FetchLAS(ctx, t, op, jaar, bw)
+	if err := bw.Flush(); err == nil {
+		err = tmp.Close()
+	}
+	if saved {
+		if err := os.Rename(tmp.Name(), out); err != nil {
+			return n, false, callErr, failed(fmt.Errorf("save %s: %w", out, err))
+		}
+	}
+	return n, saved, callErr, nil
 }
 
 func (c *edge) lasParseCommand() *cobra.Command {
@@ -329,7 +258,7 @@ func (c *edge) lasParseCommand() *cobra.Command {
 		Use:   "parse",
 		Short: "Parse a saved LAS response offline and report what it holds and every warning",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: plain(func(context.Context) error {
 			if file == "" {
 				return usageErr("--file is required")
 			}
@@ -338,64 +267,55 @@ func (c *edge) lasParseCommand() *cobra.Command {
 				return usageErr("%w", err)
 			}
 			defer fh.Close()
-			sum, err := soap.ReadLeerlinggegevens(bufio.NewReaderSize(fh, 1<<20), soap.Handler{})
-			type parseJSON struct {
-				OK             bool   `json:"ok"`
-				File           string `json:"file"`
-				Outcome        string `json:"outcome,omitempty"`
-				Schooljaar     string `json:"schooljaar,omitempty"`
-				Brincode       string `json:"brincode,omitempty"`
-				Dependancecode string `json:"dependancecode,omitempty"`
-				Schoolkey      string `json:"schoolkey,omitempty"`
-				Xsdversie      string `json:"xsdversie,omitempty"`
-				answerCounts
-				DroppedWarnings int        `json:"dropped_warnings,omitempty"`
-				Fault           *faultJSON `json:"fault,omitempty"`
-				Error           string     `json:"error,omitempty"`
-			}
-			res := parseJSON{File: file, answerCounts: answerCounts{Warnings: []string{}}}
-			var se *soap.Error
-			switch {
-			case err == nil:
-				res.OK = true
-				res.Outcome = string(sum.Outcome)
-				res.Schooljaar, res.Brincode, res.Dependancecode = sum.School.Schooljaar, sum.School.Brincode, sum.School.Dependancecode
-				res.Schoolkey, res.Xsdversie = sum.School.Schoolkey, sum.School.Xsdversie
-				res.answerCounts, res.DroppedWarnings = countsOf(sum), sum.DroppedWarnings
-			case errors.As(err, &se):
-				res.Fault = toFault(err)
-			default:
-				res.Error = err.Error()
-			}
-			if asJSON {
-				if err := writeJSON(c.stdout, res); err != nil {
-					return err
-				}
-			} else if res.OK {
-				fmt.Fprintf(c.stdout, "%s: %s\n", file, res.Outcome)
-				if res.Outcome == string(soap.OutcomeData) {
-					id := res.Brincode + " " + res.Dependancecode
-					if res.Schoolkey != "" {
-						id = "schoolkey " + res.Schoolkey
-					}
-					fmt.Fprintf(c.stdout, "  school %s, schooljaar %s, xsdversie %s\n", id, res.Schooljaar, res.Xsdversie)
-					fmt.Fprintf(c.stdout, "  pupils %d, groups %d, composite groups %d, teachers %d, vestigingen %d\n",
-						res.Pupils, res.Groups, res.CompositeGroups, res.Teachers, res.Vestigingen)
-				}
-				printWarnings(c.stdout, res.Warnings, res.DroppedWarnings)
-			} else if res.Fault != nil {
-				fmt.Fprintf(c.stdout, "%s holds a SOAP fault\n", file)
-				c.printFault(res.Fault)
-			} else {
-				fmt.Fprintf(c.stdout, "%s: not a readable UWLR leerlinggegevens answer: %s\n", file, res.Error)
-			}
-			if !res.OK {
-				return errReported
-			}
-			return nil
-		},
+			return c.printParsed(file, app.ParseAnswer(bufio.NewReaderSize(fh, 1<<20)), asJSON)
+		}),
 	}
 	cmd.Flags().StringVar(&file, "file", "", "saved response (SOAP envelope or bare answer element)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print machine-readable JSON")
 	return cmd
+}
+
+func (c *edge) printParsed(file string, a app.Answer, asJSON bool) error {
+	s := a.School
+	res := struct {
+		OK             bool   `json:"ok"`
+		File           string `json:"file"`
+		Outcome        string `json:"outcome,omitempty"`
+		Schooljaar     string `json:"schooljaar,omitempty"`
+		Brincode       string `json:"brincode,omitempty"`
+		Dependancecode string `json:"dependancecode,omitempty"`
+		Schoolkey      string `json:"schoolkey,omitempty"`
+		Xsdversie      string `json:"xsdversie,omitempty"`
+		app.Counts
+		DroppedWarnings int            `json:"dropped_warnings,omitempty"`
+		Fault           *gateway.Fault `json:"fault,omitempty"`
+		Error           string         `json:"error,omitempty"`
+	}{a.OK, file, a.Outcome, s.Schooljaar, s.Brincode, s.Dependancecode, s.Schoolkey, s.Xsdversie, a.Counts, a.DroppedWarnings, a.Fault, a.Error}
+	switch {
+	case asJSON:
+		if err := writeJSON(c.stdout, res); err != nil {
+			return err
+		}
+	case a.OK:
+		fmt.Fprintf(c.stdout, "%s: %s\n", file, a.Outcome)
+		if a.Outcome == string(soap.OutcomeData) {
+			id := s.Brincode + " " + s.Dependancecode
+			if s.Schoolkey != "" {
+				id = "schoolkey " + s.Schoolkey
+			}
+			fmt.Fprintf(c.stdout, "  school %s, schooljaar %s, xsdversie %s\n", id, s.Schooljaar, s.Xsdversie)
+			c.printCounts(a)
+		} else {
+			c.printWarnings(a)
+		}
+	case a.Fault != nil:
+		fmt.Fprintf(c.stdout, "%s holds a SOAP fault\n", file)
+		c.printFault(a.Fault)
+	default:
+		fmt.Fprintf(c.stdout, "%s: not a readable UWLR leerlinggegevens answer: %s\n", file, a.Error)
+	}
+	if !a.OK {
+		return errReported
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -280,6 +281,14 @@ func TestLasParse(t *testing.T) {
 	}{
 		{name: "Magister fixture", args: []string{"--file", magisterFixture, "--json"}, code: 0, check: func(t *testing.T, stdout, _ string) {
 			m := jsonObject(t, stdout)
+			var got []string
+			for _, w := range m["warnings"].([]any) {
+				got = append(got, w.(string))
+			}
+			if want := magisterWarnings(); !slices.Equal(got, want) {
+				t.Errorf("warnings:\n got %q\nwant %q", got, want)
+			}
+			m["warnings"] = []any{} // checked above; checkCounts wants none
 			checkCounts(t, m, counts{pupils: 22, groups: 6, comps: 4, teachers: 6})
 			if m["ok"] != true || m["brincode"] != "99DE" || m["xsdversie"] != "2.3" {
 				t.Errorf("result %v", m)
@@ -287,7 +296,10 @@ func TestLasParse(t *testing.T) {
 		}},
 		{name: "Magister fixture, text", args: []string{"--file", magisterFixture}, code: 0, check: func(t *testing.T, stdout, _ string) {
 			want := magisterFixture + ": data\n  school 99DE 00, schooljaar 2018-2019, xsdversie 2.3\n" +
-				"  pupils 22, groups 6, composite groups 4, teachers 6, vestigingen 0\n"
+				"  pupils 22, groups 6, composite groups 4, teachers 6, vestigingen 0\n  25 warnings:\n"
+			for _, w := range magisterWarnings() {
+				want += "    - " + w + "\n"
+			}
 			if stdout != want {
 				t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
 			}
@@ -327,12 +339,12 @@ func TestLasParse(t *testing.T) {
 		{name: "dangling reference", args: []string{"--file", dangling, "--json"}, code: 0, check: func(t *testing.T, stdout, _ string) {
 			m := jsonObject(t, stdout)
 			w, _ := m["warnings"].([]any)
-			if m["ok"] != true || num(t, m, "pupils") != 1 || len(w) != 1 || w[0] != `leerling "L1": groep "G9" is not defined in this message` {
+			if m["ok"] != true || num(t, m, "pupils") != 1 || len(w) != 1 || w[0] != `leerling L1: groep: "G9" is not defined in this message; dropped` {
 				t.Errorf("result %v", m)
 			}
 		}},
 		{name: "dangling reference, text", args: []string{"--file", dangling}, code: 0, check: func(t *testing.T, stdout, _ string) {
-			if !strings.HasSuffix(stdout, "  1 warnings:\n    - leerling \"L1\": groep \"G9\" is not defined in this message\n") {
+			if !strings.HasSuffix(stdout, "  1 warnings:\n    - leerling L1: groep: \"G9\" is not defined in this message; dropped\n") {
 				t.Errorf("stdout %q", stdout)
 			}
 		}},
@@ -347,6 +359,20 @@ func TestLasParse(t *testing.T) {
 			tt.check(t, stdout, stderr)
 		})
 	}
+}
+
+// magisterWarnings are the record warnings of the Magister fixture: the
+// ECK iDs of L1-L20 and T1-T5 are placeholders ("eckid_L1"), the others are
+// of the ketenid.nl form.
+func magisterWarnings() []string {
+	var ws []string
+	for i := 1; i <= 20; i++ {
+		ws = append(ws, fmt.Sprintf("leerling L%d: @eckid: not of the form https://ketenid.nl/<segment>/<128 hex>; kept", i))
+	}
+	for i := 1; i <= 5; i++ {
+		ws = append(ws, fmt.Sprintf("leerkracht T%d: @eckid: not of the form https://ketenid.nl/<segment>/<128 hex>; kept", i))
+	}
+	return ws
 }
 
 // TestLasParseGolden pins the JSON of `las parse` for the Magister fixture.

@@ -28,7 +28,7 @@ type syncJSON struct {
 	Warnings  []string         `json:"warnings"`
 	Reasons   []string         `json:"reasons,omitempty"`
 	Error     string           `json:"error,omitempty"`
-	Fault     *faultJSON       `json:"fault,omitempty"`
+	Fault     *gateway.Fault   `json:"fault,omitempty"`
 	ElapsedMS int64            `json:"elapsed_ms"`
 }
 
@@ -140,7 +140,7 @@ func toSyncJSON(rep app.SyncReport) syncJSON {
 	if err != nil {
 		out.Error = err.Error()
 		if !errors.Is(err, gateway.ErrConsentRequired) {
-			out.Fault = toFault(err)
+			out.Fault = app.FaultOf(err)
 		}
 		if out.Status == "" {
 			out.Status = string(gateway.SyncFailed)

@@ -55,7 +55,7 @@ func (a *App) SetReceiver(ctx context.Context, id gateway.SchoolID, r Receiver, 
 			return s, err
 		}
 	}
-	s, err = a.updateSchool(ctx, s.ID, func(x *gateway.School) error { x.Results = rr; return nil })
+	s, err = a.st.UpdateSchool(ctx, s.ID, func(x *gateway.School) error { x.Results = rr; return nil })
 	if err != nil {
 		return s, err
 	}
@@ -69,7 +69,7 @@ func (a *App) ClearReceiver(ctx context.Context, id gateway.SchoolID, by string)
 	if _, err := a.school(ctx, id); err != nil {
 		return gateway.School{}, err
 	}
-	s, err := a.updateSchool(ctx, id, func(x *gateway.School) error { x.Results = nil; return nil })
+	s, err := a.st.UpdateSchool(ctx, id, func(x *gateway.School) error { x.Results = nil; return nil })
 	if err != nil {
 		return s, err
 	}

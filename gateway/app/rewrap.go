@@ -137,7 +137,7 @@ func (a *App) rewrapSchool(ctx context.Context, kr *vault.Keyring, id gateway.Sc
 // client key passphrase and vendor header secrets.
 func (a *App) rewrapSecrets(ctx context.Context, kr *vault.Keyring, id gateway.SchoolID) (int, error) {
 	n := 0
-	_, err := a.updateSchool(ctx, id, func(s *gateway.School) error {
+	_, err := a.st.UpdateSchool(ctx, id, func(s *gateway.School) error {
 		n = 0
 		rewrap := func(place vault.Place, v []byte) ([]byte, error) {
 			if len(v) == 0 {

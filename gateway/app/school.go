@@ -67,7 +67,7 @@ func (a *App) EnrolSchool(ctx context.Context, e Enrolment, by string) (gateway.
 		}
 	}
 	created := false
-	stored, err := a.updateSchool(ctx, s.ID, func(old *gateway.School) error {
+	stored, err := a.st.UpdateSchool(ctx, s.ID, func(old *gateway.School) error {
 		s.CreatedAt, s.LastPulledAt, s.Results = old.CreatedAt, old.LastPulledAt, old.Results
 		*old = s
 		return nil
@@ -171,16 +171,4 @@ func (a *App) Schools(ctx context.Context) ([]gateway.School, error) { return a.
 // School returns one school in scope (ErrNotFound: not enrolled).
 func (a *App) School(ctx context.Context, id gateway.SchoolID) (gateway.School, error) {
 	return a.school(ctx, id)
-}
-
-// updateSchool changes one school with fn and stores it.
-func (a *App) updateSchool(ctx context.Context, id gateway.SchoolID, fn func(*gateway.School) error) (gateway.School, error) {
-	s, err := a.st.School(ctx, id)
-	if err != nil {
-		return s, err
-	}
-	if err := fn(&s); err != nil {
-		return s, err
-	}
-	return s, a.st.PutSchool(ctx, s)
 }

@@ -47,9 +47,9 @@ func HeldDiff(ctx context.Context, st gateway.Store, school gateway.SchoolID) (*
 			d.Changes = append(d.Changes, gateway.HeldChange{Pupil: p.ID, LASKey: p.LASKey, Kind: "left"})
 		case old.LeftOn != "" && p.LeftOn == "":
 			d.Changed++
-			d.Changes = append(d.Changes, gateway.HeldChange{Pupil: p.ID, LASKey: p.LASKey, Kind: "returned", Fields: changedFields(&old, &p)})
+			d.Changes = append(d.Changes, gateway.HeldChange{Pupil: p.ID, LASKey: p.LASKey, Kind: "returned", Fields: changed(pupilFields, &old, &p)})
 		default:
-			if f := changedFields(&old, &p); len(f) > 0 {
+			if f := changed(pupilFields, &old, &p); len(f) > 0 {
 				d.Changed++
 				d.Changes = append(d.Changes, gateway.HeldChange{Pupil: p.ID, LASKey: p.LASKey, Kind: "changed", Fields: f})
 			}
@@ -67,28 +67,6 @@ func HeldDiff(ctx context.Context, st gateway.Store, school gateway.SchoolID) (*
 	}
 	sort.SliceStable(d.Changes, func(i, j int) bool { return d.Changes[i].Pupil < d.Changes[j].Pupil })
 	return d, nil
-}
-
-func changedFields(a, b *gateway.Pupil) []string {
-	var f []string
-	add := func(name string, x, y string) {
-		if x != y {
-			f = append(f, name)
-		}
-	}
-	add("las_key", a.LASKey, b.LASKey)
-	add("last_name", a.LastName, b.LastName)
-	add("prefix", a.Prefix, b.Prefix)
-	add("first_name", a.FirstName, b.FirstName)
-	add("given_names", a.GivenNames, b.GivenNames)
-	add("initials", a.Initials, b.Initials)
-	add("gender", a.Gender, b.Gender)
-	add("birth_date", a.BirthDate, b.BirthDate)
-	add("year_group", a.YearGroup, b.YearGroup)
-	add("group", a.GroupKey, b.GroupKey)
-	add("composite_groups", fmt.Sprint(a.CompositeGroupKeys), fmt.Sprint(b.CompositeGroupKeys))
-	add("eckid", string(a.EckIndex), string(b.EckIndex))
-	return f
 }
 
 // ApproveOptions tune Approve.

@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
@@ -19,10 +18,34 @@ const (
 	OutcomeGeenGegevens    Outcome = "geengegevens"    // nothing found for this request
 )
 
+// AnswerKind is which of the four leerlinggegevens answers a response holds,
+// named after its data element.
+type AnswerKind string
+
+const (
+	AnswerLeerlinggegevens AnswerKind = "leerlinggegevens"              // HaalLeerlinggegevens: the whole school in one answer
+	AnswerStructuur        AnswerKind = "leerlinggegevens-structuur"    // HaalStructuur: school, branches, groups
+	AnswerLeerlingen       AnswerKind = "leerlinggegevens-leerlingen"   // HaalLeerlingen: pupils of selected groups
+	AnswerLeerkrachten     AnswerKind = "leerlinggegevens-leerkrachten" // HaalLeerkrachten: teachers of selected groups
+)
+
+// SelfContained reports whether the records of the answer may refer only to
+// groups and branches defined in the same answer (the identity constraints of
+// SPEC.md §2.3). Only the whole-school answer is: the stepwise pupil and
+// teacher answers refer to groups sent by an earlier HaalStructuur.
+func (k AnswerKind) SelfContained() bool { return k == AnswerLeerlinggegevens }
+
 // Handler receives the records of a response one at a time, in document
 // order. The pointer is valid only during the call: copy what you keep.
 // A nil func skips that kind; an error stops reading and is returned.
+//
+// The reader does not validate records: a record without key or name, a
+// duplicate key or a dangling reference is handed over as it came. Checking
+// them is the job of package mapping (mapping.Checker).
 type Handler struct {
+	// Answer is called once, when the data of an answer starts and before
+	// any record; not for a geenwijzigingen or geengegevens answer.
+	Answer             func(AnswerKind) error
 	School             func(*uwlr.School) error
 	Vestiging          func(*uwlr.Vestiging) error
 	Groep              func(*uwlr.Groep) error
@@ -31,9 +54,7 @@ type Handler struct {
 	Leerkracht         func(*uwlr.Leerkracht) error
 }
 
-// Summary is what a streamed response held, counted, plus the warnings found
-// while reading (dangling references, records without identity). Warnings
-// name records by LAS key or position, never by name, birth date or ECK iD.
+// Summary is what a streamed response held, counted.
 type Summary struct {
 	Outcome              Outcome     `json:"outcome"`
 	School               uwlr.School `json:"-"`
@@ -42,13 +63,16 @@ type Summary struct {
 	SamengesteldeGroepen int         `json:"composite_groups"`
 	Leerlingen           int         `json:"pupils"`
 	Leerkrachten         int         `json:"teachers"`
-	Warnings             []string    `json:"warnings"`
-	// DroppedWarnings counts warnings beyond MaxWarnings.
-	DroppedWarnings int `json:"dropped_warnings,omitempty"`
+	// Warnings and DroppedWarnings are kept for compatibility: the reader
+	// no longer validates records, so Warnings is always empty (not nil)
+	// and DroppedWarnings zero. Record warnings come from mapping.Checker.
+	Warnings        []string `json:"warnings"`
+	DroppedWarnings int      `json:"dropped_warnings,omitempty"`
 }
 
-// MaxWarnings bounds the warnings kept per response so memory stays flat
-// even when every pupil of a 50,000-pupil school has a broken reference.
+// MaxWarnings bounds the record warnings kept per answer (by
+// mapping.Checker, and in a sync run) so memory stays flat even when every
+// pupil of a 50,000-pupil school has a broken reference; the rest are counted.
 const MaxWarnings = 1000
 
 // CallerError marks an error returned by a Handler func (the caller's own
@@ -113,11 +137,10 @@ func ReadLeerlinggegevens(r io.Reader, h Handler) (*Summary, error) {
 	if !answers[root.Name.Local] {
 		return nil, fmt.Errorf("%w: got <%s>", ErrNotLeerlinggegevens, root.Name.Local)
 	}
-	rd := newRefReader(h)
+	rd := &reader{h: h, sum: Summary{Warnings: []string{}}}
 	if err := rd.answer(d); err != nil {
 		return nil, err
 	}
-	rd.finish()
 	return &rd.sum, nil
 }
 
@@ -160,44 +183,17 @@ func bodyStartAfterEnvelope(d *xml.Decoder) (xml.StartElement, error) {
 	}
 }
 
-type pendingRef struct {
-	kind  string // "groep", "samengestelde_groep", "vestiging"
-	key   string
-	owner string
-}
-
-type refReader struct {
-	h       Handler
-	sum     Summary
-	seed    maphash.Seed
-	groups  map[string]bool // keys of groep
-	comps   map[string]bool // keys of samengestelde_groep
-	vests   map[string]bool
-	pupils  map[uint64]struct{} // hashed pupil keys, for duplicate detection
-	pending []pendingRef
-	// checkRefs is set for the whole-school answer only: stepwise answers
-	// refer to groups sent in an earlier call.
-	checkRefs bool
+// reader streams one answer into its handler and counts what it saw.
+type reader struct {
+	h   Handler
+	sum Summary
 
 	leerling   uwlr.Leerling
 	leerkracht uwlr.Leerkracht
 }
 
-func newRefReader(h Handler) *refReader {
-	return &refReader{h: h, seed: maphash.MakeSeed(), groups: map[string]bool{}, comps: map[string]bool{},
-		vests: map[string]bool{}, pupils: map[uint64]struct{}{}}
-}
-
-func (r *refReader) warn(format string, args ...any) {
-	if len(r.sum.Warnings) >= MaxWarnings {
-		r.sum.DroppedWarnings++
-		return
-	}
-	r.sum.Warnings = append(r.sum.Warnings, fmt.Sprintf(format, args...))
-}
-
 // answer reads the children of the answer element up to its end.
-func (r *refReader) answer(d *xml.Decoder) error {
+func (r *reader) answer(d *xml.Decoder) error {
 	r.sum.Outcome = ""
 	for {
 		tok, err := d.Token()
@@ -214,7 +210,11 @@ func (r *refReader) answer(d *xml.Decoder) error {
 			switch {
 			case containers[t.Name.Local]:
 				r.sum.Outcome = OutcomeData
-				r.checkRefs = t.Name.Local == "leerlinggegevens"
+				if r.h.Answer != nil {
+					if err := callerErr(r.h.Answer(AnswerKind(t.Name.Local))); err != nil {
+						return err
+					}
+				}
 				if err := r.container(d); err != nil {
 					return err
 				}
@@ -237,7 +237,7 @@ func (r *refReader) answer(d *xml.Decoder) error {
 	}
 }
 
-func (r *refReader) container(d *xml.Decoder) error {
+func (r *reader) container(d *xml.Decoder) error {
 	for {
 		tok, err := d.Token()
 		if err != nil {
@@ -263,7 +263,7 @@ func (r *refReader) container(d *xml.Decoder) error {
 	}
 }
 
-func (r *refReader) school(d *xml.Decoder, se *xml.StartElement) error {
+func (r *reader) school(d *xml.Decoder, se *xml.StartElement) error {
 	var s uwlr.School
 	if err := d.DecodeElement(&s, se); err != nil {
 		return fmt.Errorf("read school: %w", err)
@@ -275,7 +275,7 @@ func (r *refReader) school(d *xml.Decoder, se *xml.StartElement) error {
 	return nil
 }
 
-func (r *refReader) list(d *xml.Decoder, list string) error {
+func (r *reader) list(d *xml.Decoder, list string) error {
 	for {
 		tok, err := d.Token()
 		if err != nil {
@@ -307,175 +307,64 @@ func (r *refReader) list(d *xml.Decoder, list string) error {
 	}
 }
 
-func (r *refReader) vestiging(d *xml.Decoder, se *xml.StartElement) error {
+func (r *reader) vestiging(d *xml.Decoder, se *xml.StartElement) error {
 	var v uwlr.Vestiging
 	if err := d.DecodeElement(&v, se); err != nil {
 		return fmt.Errorf("read vestiging %d: %w", r.sum.Vestigingen+1, err)
 	}
 	r.sum.Vestigingen++
-	if v.Key == "" {
-		r.warn("vestiging #%d has no key", r.sum.Vestigingen)
-	}
-	r.vests[v.Key] = true
 	if r.h.Vestiging != nil {
 		return callerErr(r.h.Vestiging(&v))
 	}
 	return nil
 }
 
-func (r *refReader) groep(d *xml.Decoder, se *xml.StartElement) error {
+func (r *reader) groep(d *xml.Decoder, se *xml.StartElement) error {
 	var g uwlr.Groep
 	if err := d.DecodeElement(&g, se); err != nil {
 		return fmt.Errorf("read groep %d: %w", r.sum.Groepen+1, err)
 	}
 	r.sum.Groepen++
-	switch {
-	case g.Key == "":
-		r.warn("groep #%d has no key", r.sum.Groepen)
-	case r.groups[g.Key] || r.comps[g.Key]:
-		r.warn("groep %q: key is used twice", g.Key)
-	}
-	if g.Naam == "" {
-		r.warn("groep %q has no naam", g.Key)
-	}
-	if g.Jaargroep == "" {
-		r.warn("groep %q has no jaargroep", g.Key)
-	}
-	r.groups[g.Key] = true
 	if r.h.Groep != nil {
 		return callerErr(r.h.Groep(&g))
 	}
 	return nil
 }
 
-func (r *refReader) samengesteldeGroep(d *xml.Decoder, se *xml.StartElement) error {
+func (r *reader) samengesteldeGroep(d *xml.Decoder, se *xml.StartElement) error {
 	var g uwlr.SamengesteldeGroep
 	if err := d.DecodeElement(&g, se); err != nil {
 		return fmt.Errorf("read samengestelde_groep %d: %w", r.sum.SamengesteldeGroepen+1, err)
 	}
 	r.sum.SamengesteldeGroepen++
-	switch {
-	case g.Key == "":
-		r.warn("samengestelde_groep #%d has no key", r.sum.SamengesteldeGroepen)
-	case r.groups[g.Key] || r.comps[g.Key]:
-		r.warn("samengestelde_groep %q: key is used twice", g.Key)
-	}
-	r.comps[g.Key] = true
 	if r.h.SamengesteldeGroep != nil {
 		return callerErr(r.h.SamengesteldeGroep(&g))
 	}
 	return nil
 }
 
-func (r *refReader) leerlingElem(d *xml.Decoder, se *xml.StartElement) error {
+func (r *reader) leerlingElem(d *xml.Decoder, se *xml.StartElement) error {
 	l := &r.leerling
 	*l = uwlr.Leerling{}
 	if err := decodeLeerling(d, se, l); err != nil {
 		return fmt.Errorf("read leerling #%d: %w", r.sum.Leerlingen+1, err)
 	}
 	r.sum.Leerlingen++
-	owner := "leerling " + quoteKey(l.Key, r.sum.Leerlingen)
-	switch {
-	case l.Key == "" && l.Eckid == "":
-		r.warn("%s has neither key nor eckid", owner)
-	case l.Key != "":
-		hk := maphash.String(r.seed, l.Key)
-		if _, dup := r.pupils[hk]; dup {
-			r.warn("%s: key is used twice", owner)
-		}
-		r.pupils[hk] = struct{}{}
-	}
-	if l.Achternaam == "" && l.Roepnaam == "" {
-		r.warn("%s has neither achternaam nor roepnaam", owner)
-	}
-	if l.Groep != nil {
-		r.ref("groep", l.Groep.Key, owner)
-	}
-	if l.SamengesteldeGroepen != nil {
-		for _, g := range l.SamengesteldeGroepen.SamengesteldeGroep {
-			r.ref("samengestelde_groep", g.Key, owner)
-		}
-	}
-	if l.Vestiging != nil {
-		r.ref("vestiging", l.Vestiging.Key, owner)
-	}
 	if r.h.Leerling != nil {
 		return callerErr(r.h.Leerling(l))
 	}
 	return nil
 }
 
-func (r *refReader) leerkrachtElem(d *xml.Decoder, se *xml.StartElement) error {
+func (r *reader) leerkrachtElem(d *xml.Decoder, se *xml.StartElement) error {
 	t := &r.leerkracht
 	*t = uwlr.Leerkracht{}
 	if err := decodeLeerkracht(d, se, t); err != nil {
 		return fmt.Errorf("read leerkracht #%d: %w", r.sum.Leerkrachten+1, err)
 	}
 	r.sum.Leerkrachten++
-	owner := "leerkracht " + quoteKey(t.Key, r.sum.Leerkrachten)
-	if t.Key == "" && t.Eckid == "" {
-		r.warn("%s has neither key nor eckid", owner)
-	}
-	if t.Groepen != nil {
-		for _, g := range t.Groepen.Groep {
-			r.ref("groep", g.Key, owner)
-		}
-		for _, g := range t.Groepen.SamengesteldeGroep {
-			r.ref("samengestelde_groep", g.Key, owner)
-		}
-	}
 	if r.h.Leerkracht != nil {
 		return callerErr(r.h.Leerkracht(t))
 	}
 	return nil
-}
-
-func quoteKey(key string, pos int) string {
-	if key == "" {
-		return fmt.Sprintf("#%d (no key)", pos)
-	}
-	return fmt.Sprintf("%q", key)
-}
-
-// ref checks a reference now, or keeps it for the end when the target list
-// has not been read yet (vendors may send lists in any order).
-func (r *refReader) ref(kind, key, owner string) {
-	if key == "" {
-		r.warn("%s: %s reference without key", owner, kind)
-		return
-	}
-	if !r.checkRefs || r.known(kind, key) {
-		return
-	}
-	r.pending = append(r.pending, pendingRef{kind: kind, key: key, owner: owner})
-}
-
-func (r *refReader) known(kind, key string) bool {
-	switch kind {
-	case "groep":
-		return r.groups[key]
-	case "samengestelde_groep":
-		return r.comps[key]
-	default:
-		return r.vests[key]
-	}
-}
-
-func (r *refReader) finish() {
-	if !r.checkRefs {
-		r.pending = nil
-	}
-	for _, p := range r.pending {
-		if !r.known(p.kind, p.key) {
-			if p.kind == "groep" && r.comps[p.key] || p.kind == "samengestelde_groep" && r.groups[p.key] {
-				r.warn("%s: %s %q refers to a group of the other kind", p.owner, p.kind, p.key)
-				continue
-			}
-			r.warn("%s: %s %q is not defined in this message", p.owner, p.kind, p.key)
-		}
-	}
-	r.pending = nil
-	if r.sum.Warnings == nil {
-		r.sum.Warnings = []string{}
-	}
 }

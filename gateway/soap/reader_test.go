@@ -183,138 +183,35 @@ func TestReadOutcomes(t *testing.T) {
 	}
 }
 
-func TestReadDanglingReferences(t *testing.T) {
-	const secretName, secretEckid = "Geheimnaam", "https://ketenid.nl/pilot/abc123geheim"
-	inner := `<lg:groepen>` + groep("G1") + sgroep("S1") + `</lg:groepen><lg:leerlingen>` +
-		pupil(`key="P1" eckid="`+secretEckid+`"`, secretName,
-			`<lg:groep key="G404"/><lg:samengestelde_groepen><lg:samengestelde_groep key="S1"/><lg:samengestelde_groep key="S404"/></lg:samengestelde_groepen><lg:vestiging key="V404"/>`) +
-		pupil(`key="P2"`, "Jansen", `<lg:groep key="G1"/>`) +
-		pupil(`eckid="`+secretEckid+`2"`, secretName, `<lg:groep key="S1"/>`) +
-		`</lg:leerlingen><lg:leerkrachten><lg:leerkracht key="T1"><lg:achternaam>Meester</lg:achternaam>` +
-		`<lg:groepen><lg:groep key="G1"/><lg:samengestelde_groep key="S405"/></lg:groepen></lg:leerkracht></lg:leerkrachten>`
-	sum, err := soap.ReadLeerlinggegevens(strings.NewReader(soapEnv(answerXML("leerlinggegevens_antwoord", "leerlinggegevens", inner))), soap.Handler{})
-	if err != nil {
-		t.Fatalf("ReadLeerlinggegevens: %v", err)
-	}
-	// Each wanted warning is a set of fragments that must occur together in one warning.
-	want := [][]string{
-		{`leerling "P1"`, `groep "G404"`, "not defined"},
-		{`leerling "P1"`, `samengestelde_groep "S404"`, "not defined"},
-		{`leerling "P1"`, `vestiging "V404"`, "not defined"},
-		{`leerling #3 (no key)`, `groep "S1"`, "other kind"},
-		{`leerkracht "T1"`, `samengestelde_groep "S405"`},
-	}
-	if len(sum.Warnings) != len(want) {
-		t.Errorf("got %d warnings, want %d: %q", len(sum.Warnings), len(want), sum.Warnings)
-	}
-	for _, frags := range want {
-		found := slices.ContainsFunc(sum.Warnings, func(w string) bool {
-			for _, f := range frags {
-				if !strings.Contains(w, f) {
-					return false
-				}
-			}
-			return true
-		})
-		if !found {
-			t.Errorf("no warning containing all of %q in %q", frags, sum.Warnings)
-		}
-	}
-	for _, w := range sum.Warnings {
-		if strings.Contains(w, secretName) || strings.Contains(w, "ketenid") || strings.Contains(w, "geheim") {
-			t.Errorf("warning %q leaks a name or ECK iD", w)
-		}
-		if strings.Contains(w, `"P2"`) {
-			t.Errorf("warning %q about a pupil whose references are fine", w)
-		}
-	}
-}
-
-func TestReadRecordWarnings(t *testing.T) {
-	tests := []struct {
-		name  string
-		inner string
-		want  []string // fragments, one per expected warning, in order
-	}{
-		{"duplicate pupil key",
-			`<lg:leerlingen>` + pupil(`key="P1"`, "A", "") + pupil(`key="P1"`, "B", "") + `</lg:leerlingen>`,
-			[]string{`leerling "P1": key is used twice`}},
-		{"pupil without identity",
-			`<lg:leerlingen><lg:leerling><lg:achternaam>X</lg:achternaam></lg:leerling></lg:leerlingen>`,
-			[]string{`leerling #1 (no key) has neither key nor eckid`}},
-		{"pupil without names",
-			`<lg:leerlingen><lg:leerling key="P9"><lg:geboortedatum>2016-01-01</lg:geboortedatum></lg:leerling></lg:leerlingen>`,
-			[]string{`leerling "P9" has neither achternaam nor roepnaam`}},
-		{"empty group reference",
-			`<lg:leerlingen>` + pupil(`key="P1"`, "A", `<lg:groep key=""/>`) + `</lg:leerlingen>`,
-			[]string{`leerling "P1": groep reference without key`}},
-		{"group key twice",
-			`<lg:groepen>` + groep("G1") + sgroep("G1") + `</lg:groepen><lg:leerlingen/>`,
-			[]string{`samengestelde_groep "G1": key is used twice`}},
-		{"group without naam and jaargroep",
-			`<lg:groepen><lg:groep key="G2"/></lg:groepen><lg:leerlingen/>`,
-			[]string{`groep "G2" has no naam`, `groep "G2" has no jaargroep`}},
-		{"teacher without identity",
-			`<lg:leerlingen/><lg:leerkrachten><lg:leerkracht><lg:achternaam>M</lg:achternaam></lg:leerkracht></lg:leerkrachten>`,
-			[]string{`leerkracht #1 (no key) has neither key nor eckid`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sum, err := soap.ReadLeerlinggegevens(strings.NewReader(answerXML("leerlinggegevens_antwoord", "leerlinggegevens", tt.inner)), soap.Handler{})
-			if err != nil {
-				t.Fatalf("ReadLeerlinggegevens: %v", err)
-			}
-			if len(sum.Warnings) != len(tt.want) {
-				t.Fatalf("warnings = %q, want %d", sum.Warnings, len(tt.want))
-			}
-			for i, w := range tt.want {
-				if !strings.Contains(sum.Warnings[i], w) {
-					t.Errorf("warning %d = %q, want it to contain %q", i, sum.Warnings[i], w)
-				}
-			}
-		})
-	}
-}
-
-func TestReadGroupsAfterPupils(t *testing.T) {
-	// Lists in an unusual order: pupils and teachers first, groups and branches last.
+// TestReadDoesNotValidate: the reader parses and counts; records with
+// problems (no key, no name, duplicate keys, dangling references, lists in
+// any order) are handed over as they came, and it warns about nothing:
+// mapping.Checker is the one validation pass.
+func TestReadDoesNotValidate(t *testing.T) {
 	inner := `<lg:leerlingen>` +
-		pupil(`key="P1"`, "A", `<lg:groep key="G1"/><lg:samengestelde_groepen><lg:samengestelde_groep key="S1"/></lg:samengestelde_groepen><lg:vestiging key="V1"/>`) +
-		`</lg:leerlingen><lg:leerkrachten><lg:leerkracht key="T1"><lg:groepen><lg:groep key="G1"/><lg:samengestelde_groep key="S1"/></lg:groepen></lg:leerkracht></lg:leerkrachten>` +
-		`<lg:groepen>` + sgroep("S1") + groep("G1") + `</lg:groepen>` +
-		`<lg:vestigingen><lg:vestiging key="V1"><lg:naam>Hoofd</lg:naam></lg:vestiging></lg:vestigingen>`
-	sum, err := soap.ReadLeerlinggegevens(strings.NewReader(answerXML("leerlinggegevens_antwoord", "leerlinggegevens", inner)), soap.Handler{})
+		pupil(`key="P1"`, "A", `<lg:groep key="G404"/><lg:samengestelde_groepen><lg:samengestelde_groep key="S1"/></lg:samengestelde_groepen><lg:vestiging key="V404"/>`) +
+		pupil(`key="P1"`, "B", `<lg:groep key=""/>`) +
+		`<lg:leerling><lg:geboortedatum>2016-01-01</lg:geboortedatum></lg:leerling>` +
+		`</lg:leerlingen><lg:leerkrachten><lg:leerkracht><lg:achternaam>M</lg:achternaam></lg:leerkracht></lg:leerkrachten>` +
+		`<lg:groepen><lg:groep key="G2"/>` + groep("S1") + sgroep("S1") + `<lg:samengestelde_groep/></lg:groepen>` +
+		`<lg:vestigingen><lg:vestiging/></lg:vestigingen>`
+	var rec recorder
+	sum, err := soap.ReadLeerlinggegevens(strings.NewReader(answerXML("leerlinggegevens_antwoord", "leerlinggegevens", inner)), rec.handler())
 	if err != nil {
 		t.Fatalf("ReadLeerlinggegevens: %v", err)
 	}
-	if len(sum.Warnings) != 0 {
-		t.Errorf("warnings = %q, want none: the groups are defined later in the message", sum.Warnings)
+	if sum.Warnings == nil || len(sum.Warnings) != 0 || sum.DroppedWarnings != 0 {
+		t.Errorf("warnings = %#v (dropped %d), want an empty list", sum.Warnings, sum.DroppedWarnings)
 	}
-	if sum.Leerlingen != 1 || sum.Leerkrachten != 1 || sum.Groepen != 1 || sum.SamengesteldeGroepen != 1 || sum.Vestigingen != 1 {
+	if sum.Leerlingen != 3 || sum.Leerkrachten != 1 || sum.Groepen != 2 || sum.SamengesteldeGroepen != 2 || sum.Vestigingen != 1 {
 		t.Errorf("summary = %+v", sum)
 	}
-}
-
-func TestReadStepwiseDoesNotCheckGroups(t *testing.T) {
-	tests := []struct{ answer, container, inner string }{
-		{"leerlingen_antwoord", "leerlinggegevens-leerlingen",
-			`<lg:leerlingen>` + pupil(`key="P1"`, "A", `<lg:groep key="G1"/><lg:samengestelde_groepen><lg:samengestelde_groep key="S1"/></lg:samengestelde_groepen>`) + `</lg:leerlingen>`},
-		{"leerkrachten_antwoord", "leerlinggegevens-leerkrachten",
-			`<lg:leerkrachten><lg:leerkracht key="T1"><lg:achternaam>M</lg:achternaam><lg:groepen><lg:groep key="G1"/></lg:groepen></lg:leerkracht></lg:leerkrachten>`},
+	if !slices.Equal(rec.pupilKeys(), []string{"P1", "P1", ""}) || !slices.Equal(rec.groups, []string{"G2", "S1"}) ||
+		!slices.Equal(rec.comps, []string{"S1", ""}) || len(rec.teachers) != 1 {
+		t.Errorf("handed over pupils %q, groups %q, composites %q, %d teachers", rec.pupilKeys(), rec.groups, rec.comps, len(rec.teachers))
 	}
-	for _, tt := range tests {
-		t.Run(tt.answer, func(t *testing.T) {
-			sum, err := soap.ReadLeerlinggegevens(strings.NewReader(soapEnv(answerXML(tt.answer, tt.container, tt.inner))), soap.Handler{})
-			if err != nil {
-				t.Fatalf("ReadLeerlinggegevens: %v", err)
-			}
-			if len(sum.Warnings) != 0 {
-				t.Errorf("warnings = %q: groups of a stepwise answer come from an earlier call", sum.Warnings)
-			}
-			if sum.Leerlingen+sum.Leerkrachten != 1 || sum.Outcome != soap.OutcomeData {
-				t.Errorf("summary = %+v", sum)
-			}
-		})
+	if g := rec.pupils[0].Groep; g == nil || g.Key != "G404" || rec.pupils[0].Vestiging == nil || rec.pupils[0].Vestiging.Key != "V404" {
+		t.Errorf("P1's references not handed over as sent: %+v", rec.pupils[0])
 	}
 }
 
@@ -328,8 +225,8 @@ func TestReadEckidOnlyPupil(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadLeerlinggegevens: %v", err)
 	}
-	if sum.Leerlingen != 2 || len(sum.Warnings) != 0 {
-		t.Errorf("summary = %+v, want 2 pupils and no warnings (two key-less pupils are not duplicates)", sum)
+	if sum.Leerlingen != 2 {
+		t.Errorf("summary = %+v, want 2 pupils", sum)
 	}
 	if len(rec.pupils) != 2 || rec.pupils[0].Key != "" || rec.pupils[0].Eckid != "https://ketenid.nl/pilot/aa" || rec.pupils[1].Eckid != "https://ketenid.nl/pilot/bb" {
 		t.Errorf("pupils = %+v", rec.pupils)
@@ -408,29 +305,6 @@ func TestReadHandlerErrorStops(t *testing.T) {
 	}
 }
 
-func TestReadWarningsAreCapped(t *testing.T) {
-	const n = 1500
-	var b strings.Builder
-	b.WriteString(`<lg:groepen>` + groep("G1") + `</lg:groepen><lg:leerlingen>`)
-	for i := range n {
-		b.WriteString(pupil(fmt.Sprintf(`key="P%d"`, i), "A", fmt.Sprintf(`<lg:groep key="MISSING%d"/>`, i)))
-	}
-	b.WriteString(`</lg:leerlingen>`)
-	sum, err := soap.ReadLeerlinggegevens(strings.NewReader(answerXML("leerlinggegevens_antwoord", "leerlinggegevens", b.String())), soap.Handler{})
-	if err != nil {
-		t.Fatalf("ReadLeerlinggegevens: %v", err)
-	}
-	if sum.Leerlingen != n {
-		t.Errorf("pupils = %d, want %d", sum.Leerlingen, n)
-	}
-	if len(sum.Warnings) != soap.MaxWarnings || sum.DroppedWarnings != n-soap.MaxWarnings {
-		t.Errorf("warnings kept %d, dropped %d; want %d and %d", len(sum.Warnings), sum.DroppedWarnings, soap.MaxWarnings, n-soap.MaxWarnings)
-	}
-	if !strings.Contains(sum.Warnings[0], `"P0"`) || !strings.Contains(sum.Warnings[0], `"MISSING0"`) {
-		t.Errorf("first warning = %q, want the first pupil's", sum.Warnings[0])
-	}
-}
-
 func TestReadRejects(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -460,5 +334,55 @@ func TestReadRejects(t *testing.T) {
 				t.Errorf("error = %q, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestReadTellsTheAnswerKind: the handler learns which answer it reads
+// before the first record, and only for an answer with data.
+func TestReadTellsTheAnswerKind(t *testing.T) {
+	tests := []struct {
+		answer, container string
+		want              soap.AnswerKind
+		selfContained     bool
+	}{
+		{"leerlinggegevens_antwoord", "leerlinggegevens", soap.AnswerLeerlinggegevens, true},
+		{"structuur_antwoord", "leerlinggegevens-structuur", soap.AnswerStructuur, false},
+		{"leerlingen_antwoord", "leerlinggegevens-leerlingen", soap.AnswerLeerlingen, false},
+		{"leerkrachten_antwoord", "leerlinggegevens-leerkrachten", soap.AnswerLeerkrachten, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.answer, func(t *testing.T) {
+			var events []string
+			h := soap.Handler{
+				Answer:   func(k soap.AnswerKind) error { events = append(events, "answer "+string(k)); return nil },
+				School:   func(*uwlr.School) error { events = append(events, "school"); return nil },
+				Leerling: func(l *uwlr.Leerling) error { events = append(events, "leerling "+l.Key); return nil },
+			}
+			doc := soapEnv(answerXML(tt.answer, tt.container, `<lg:leerlingen>`+pupil(`key="P1"`, "A", "")+`</lg:leerlingen>`))
+			if _, err := soap.ReadLeerlinggegevens(strings.NewReader(doc), h); err != nil {
+				t.Fatalf("ReadLeerlinggegevens: %v", err)
+			}
+			want := []string{"answer " + string(tt.want), "school", "leerling P1"}
+			if !slices.Equal(events, want) {
+				t.Errorf("events = %q, want %q", events, want)
+			}
+			if tt.want.SelfContained() != tt.selfContained {
+				t.Errorf("%s.SelfContained() = %v", tt.want, !tt.selfContained)
+			}
+		})
+	}
+
+	called := false
+	h := soap.Handler{Answer: func(soap.AnswerKind) error { called = true; return nil }}
+	geen := `<lg:leerlinggegevens_antwoord xmlns:lg="` + uwlr.NSLeerlinggegevens + `"><lg:geenwijzigingen/></lg:leerlinggegevens_antwoord>`
+	if _, err := soap.ReadLeerlinggegevens(strings.NewReader(geen), h); err != nil || called {
+		t.Errorf("geenwijzigingen: err %v, Answer called %v; want no call", err, called)
+	}
+
+	stop := errors.New("stop")
+	n := 0
+	h = soap.Handler{Answer: func(soap.AnswerKind) error { return stop }, Leerling: func(*uwlr.Leerling) error { n++; return nil }}
+	if _, err := soap.ReadLeerlinggegevens(strings.NewReader(string(readSample(t))), h); !errors.Is(err, stop) || n != 0 {
+		t.Errorf("Answer error: %v after %d pupils; want the error before any pupil", err, n)
 	}
 }

@@ -174,6 +174,39 @@ func (s *Store) School(ctx context.Context, id gateway.SchoolID) (gateway.School
 	return sc, nil
 }
 
+// UpdateSchool reads, changes and writes a school in one write transaction,
+// so no other writer comes between (bbolt has one writer at a time); fn runs
+// once, inside the transaction.
+func (s *Store) UpdateSchool(ctx context.Context, id gateway.SchoolID, fn func(*gateway.School) error) (gateway.School, error) {
+	var out gateway.School
+	var fnErr error
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		sb, err := schoolBucket(tx, id)
+		if err != nil {
+			return err
+		}
+		var sc gateway.School
+		if err := decode(sb.Get(keySchool), &sc); err != nil {
+			return err
+		}
+		if fnErr = fn(&sc); fnErr != nil {
+			return fnErr
+		}
+		if sc.ID != id {
+			return fmt.Errorf("%w: the id cannot change", gateway.ErrInvalid)
+		}
+		out = sc
+		return putJSON(sb, keySchool, sc)
+	})
+	if fnErr != nil {
+		return gateway.School{}, fnErr
+	}
+	if err != nil {
+		return gateway.School{}, fmt.Errorf("update school %s: %w", id, err)
+	}
+	return out, nil
+}
+
 // Schools lists every school, ordered by id.
 func (s *Store) Schools(ctx context.Context) ([]gateway.School, error) {
 	var out []gateway.School

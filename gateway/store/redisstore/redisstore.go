@@ -201,6 +201,55 @@ func (s *Store) School(ctx context.Context, id gateway.SchoolID) (gateway.School
 	return sc, nil
 }
 
+// updateAttempts bounds the compare-and-set rounds of UpdateSchool. Each
+// lost round means another writer's update went in, so n concurrent
+// updaters need at most n rounds; past this many something keeps rewriting
+// the school, and the caller gets ErrConflict.
+const updateAttempts = 100
+
+// UpdateSchool reads the school, lets fn change it, and writes it with a
+// compare-and-set on the stored bytes (a Lua script): when another writer
+// changed the record in between, it reads again and runs fn on the fresh
+// record.
+func (s *Store) UpdateSchool(ctx context.Context, id gateway.SchoolID, fn func(*gateway.School) error) (gateway.School, error) {
+	key := s.key(id, "school")
+	for range updateAttempts {
+		old, err := s.rdb.Get(ctx, key).Bytes()
+		if errors.Is(err, redis.Nil) {
+			return gateway.School{}, fmt.Errorf("redisstore: update school %s: %w", id, gateway.ErrNotFound)
+		}
+		if err != nil {
+			return gateway.School{}, wrap("update", id, err)
+		}
+		var sc gateway.School
+		if err := json.Unmarshal(old, &sc); err != nil {
+			return gateway.School{}, wrap("decode", id, err)
+		}
+		if err := fn(&sc); err != nil {
+			return gateway.School{}, err
+		}
+		if sc.ID != id {
+			return gateway.School{}, fmt.Errorf("redisstore: update school %s: %w: the id cannot change", id, gateway.ErrInvalid)
+		}
+		data, err := json.Marshal(sc)
+		if err != nil {
+			return gateway.School{}, wrap("update", id, err)
+		}
+		code, err := updateSchoolScript.Run(ctx, s.rdb, []string{key}, old, data).Int64()
+		if err != nil {
+			return gateway.School{}, wrap("update", id, err)
+		}
+		switch code {
+		case 0:
+			return sc, nil
+		case refusedNoSchool:
+			return gateway.School{}, fmt.Errorf("redisstore: update school %s: %w", id, gateway.ErrNotFound)
+		}
+		// refusedChanged: another writer came between; read again.
+	}
+	return gateway.School{}, fmt.Errorf("redisstore: update school %s: %w: the record kept changing (%d attempts)", id, gateway.ErrConflict, updateAttempts)
+}
+
 // Schools lists every school, ordered by id.
 func (s *Store) Schools(ctx context.Context) ([]gateway.School, error) {
 	ids, err := s.rdb.ZRange(ctx, s.indexKey(), 0, -1).Result()

@@ -9,6 +9,7 @@ const (
 	refusedFence    = -3 // the school's lock is not held with the given fencing token
 	refusedLockHeld = -4 // the school's lock is held by someone and has not lapsed
 	refusedHashUsed = -5 // another token has this hash
+	refusedChanged  = -6 // the record is no longer the one read (compare-and-set lost)
 )
 
 // luaLib is prepended to every script. base is "<prefix>{<school>}:".
@@ -60,6 +61,15 @@ return 0`)
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 redis.call('LPUSH', KEYS[2], ARGV[1])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+return 0`)
+
+	// KEYS school; ARGV the record as read, the record to write. Writes only
+	// when the stored bytes are still the ones read (compare-and-set).
+	updateSchoolScript = script(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then return -1 end
+if cur ~= ARGV[1] then return -6 end
+redis.call('SET', KEYS[1], ARGV[2])
 return 0`)
 
 	// KEYS school, stage, gen. Removes the keys that writers and readers

@@ -23,6 +23,11 @@
 //     A known school with no snapshot yet has no pupils, teachers or groups.
 //   - PutSchool does not validate (that is the caller's job: School.Validate)
 //     and, replacing a school, keeps its snapshot, consent and runs.
+//   - UpdateSchool is a read-modify-write that loses no concurrent change:
+//     50 updaters at once, each changing its own part of the record, all
+//     survive. fn's error comes back as the very same value, with nothing
+//     written; an unknown school is ErrNotFound without calling fn; an fn
+//     that changes the ID gets ErrInvalid, with nothing written.
 //   - Stage: the committed snapshot is exactly what was staged (pupils,
 //     teachers and groups not put are gone); a stage replaced by a newer Stage
 //     of the same school, or whose school was deleted, fails to Commit and

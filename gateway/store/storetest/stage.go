@@ -328,3 +328,60 @@ func testStageUseAfterEnd(t *testing.T, s gateway.Store) {
 	}
 	checkSnapshot(t, s, id, ps, nil, nil, nil)
 }
+
+// testStageRewriteDuringWalk: the sync walks its stage and overwrites some
+// pupils by id as it goes (dropping links to groups the answer never
+// defined). The walk sees every pupil once, and the stage holds the new
+// versions.
+func testStageRewriteDuringWalk(t *testing.T, s gateway.Store) {
+	ctx := ctxFor(t)
+	const id = "12AB00"
+	mustSchool(t, s, id)
+	ps := pupils(id, "A", 2500, 1)
+	st, err := s.Stage(ctx, id, "run1")
+	if err != nil {
+		t.Fatalf("Stage: %v", err)
+	}
+	stage(t, st, ps, 1000, nil, nil, nil)
+	want := sortedPupils(ps)
+	var batch []gateway.Pupil
+	seen := map[gateway.PupilID]int{}
+	err = st.Pupils(ctx, func(p gateway.Pupil) error {
+		seen[p.ID]++
+		if len(seen)%3 != 0 {
+			return nil
+		}
+		p.GroupKey = "rewritten"
+		batch = append(batch, p)
+		if len(batch) == 100 {
+			err := st.PutPupils(ctx, batch)
+			batch = batch[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		err = st.PutPupils(ctx, batch)
+	}
+	if err != nil {
+		t.Fatalf("rewrite during Stage.Pupils: %v", err)
+	}
+	if len(seen) != len(ps) {
+		t.Errorf("the walk saw %d distinct pupils, want %d", len(seen), len(ps))
+	}
+	for pid, n := range seen {
+		if n != 1 {
+			t.Fatalf("the walk saw pupil %s %d times", pid, n)
+		}
+	}
+	for i := range want {
+		if (i+1)%3 == 0 {
+			want[i].GroupKey = "rewritten"
+		}
+	}
+	checkEqual(t, "Stage.Pupils after the rewrite", readStaged(t, st), want)
+	if err := st.Commit(ctx); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	checkSnapshot(t, s, id, want, nil, nil, nil)
+}
