@@ -72,6 +72,19 @@ var outsideOwners = map[string]string{
 	"github.com/hooklift/gowsdl/soap":     "wsdl/uwlr",
 }
 
+// importers lists, for our packages that only some rooms may import, who
+// may (tests aside): the HTTP edge is imported by the CLI's wiring alone
+// (nothing below httpapi imports it), the stores are opened by the
+// application layer alone (the CLI imports no store package), and the
+// simulator is linked only by its own binary and the benchmark helpers.
+var importers = map[string][]string{
+	"gateway/httpapi":          {"cmd/uwlr-gateway"},
+	"gateway/app":              {"cmd/uwlr-gateway"},
+	"gateway/store/boltstore":  {"gateway/app", "internal/teststores", "internal/cmd/syncbench"},
+	"gateway/store/redisstore": {"gateway/app", "internal/teststores", "internal/cmd/syncbench"},
+	"gateway/lassim":           {"cmd/las-sim", "internal/cmd/readbench", "internal/cmd/syncbench"},
+}
+
 // notLinked lists, per binary, packages it must not contain even
 // indirectly (ours relative to the module, the standard library's by their
 // path): the simulator and the test HTTP server stay out of the production
@@ -115,6 +128,9 @@ func TestImportsFollowTheRooms(t *testing.T) {
 				dep := strings.TrimPrefix(imp, mod+"/")
 				if !allowed(r.ours, dep) {
 					t.Errorf("%s imports %s: not allowed for this room", rel, dep)
+				}
+				if who, ok := importers[dep]; ok && !slices.Contains(who, rel) {
+					t.Errorf("%s imports %s, which only %v may import", rel, dep, who)
 				}
 				continue
 			}
