@@ -30,7 +30,7 @@ import (
 const browserChromium = "/usr/bin/chromium"
 
 // browserShutdownTimeout is server.shutdown_timeout for the serve process: a
-// SIGTERM must end it, with exit status 0, within this time.
+// SIGTERM must end its work within this time, and it must exit with status 0.
 const browserShutdownTimeout = 10 * time.Second
 
 // TestBrowserSchoolAdmin drives the school-admin web page in headless
@@ -205,7 +205,7 @@ func TestBrowserSchoolAdmin(t *testing.T) {
 // browserDateRE matches an ISO date (YYYY-MM-DD), the form of a UWLR birth date.
 var browserDateRE = regexp.MustCompile(`\b(\d{4})-\d{2}-\d{2}\b`)
 
-var browserHTTP = &http.Client{Timeout: 10 * time.Second,
+var browserHTTP = &http.Client{Timeout: time.Minute,
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // browserSessionRequest sends a request with the session cookie (and a
@@ -333,13 +333,16 @@ func startBrowserServe(t *testing.T, g *gw) *browserServe {
 	case <-w.ready:
 	case <-p.exited:
 		t.Fatalf("serve exited before serving: %v\n%s", p.err, p.stderr.String())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("serve did not say it serves within 20s:\n%s", p.stderr.String())
+	case <-time.After(patience):
+		t.Fatalf("serve did not say it serves within %v:\n%s", patience, p.stderr.String())
 	}
 	return p
 }
 
-// stop sends SIGTERM and wants exit status 0 within the shutdown timeout.
+// stop sends SIGTERM and wants exit status 0, with serve's work ended
+// within its shutdown timeout by its own account (it logs when it is not);
+// the wait for the exit itself is generous, so a slow machine is not a
+// failure.
 func (p *browserServe) stop(t *testing.T) {
 	t.Helper()
 	start := time.Now()
@@ -352,8 +355,11 @@ func (p *browserServe) stop(t *testing.T) {
 			t.Errorf("serve after SIGTERM: %v, want exit status 0", p.err)
 		}
 		t.Logf("serve stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
-	case <-time.After(browserShutdownTimeout):
-		t.Errorf("serve did not exit within its shutdown timeout (%v) after SIGTERM", browserShutdownTimeout)
+	case <-time.After(browserShutdownTimeout + patience):
+		t.Fatalf("serve did not exit within %v after SIGTERM", browserShutdownTimeout+patience)
+	}
+	if out := p.stderr.String(); strings.Contains(out, "did not end in time") || strings.Contains(out, "http shutdown") {
+		t.Errorf("serve did not finish its work within its shutdown timeout (%v):\n%s", browserShutdownTimeout, out)
 	}
 }
 
@@ -425,18 +431,19 @@ func newChromeTab(t *testing.T) *chromeTab {
 		if err != nil {
 			t.Fatalf("start %s: %v\n%s", browserChromium, err, out.String())
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(patience):
 		b.close()
-		t.Fatalf("%s did not start within 30s:\n%s", browserChromium, out.String())
+		t.Fatalf("%s did not start within %v:\n%s", browserChromium, patience, out.String())
 	}
 	return b
 }
 
 func (b *chromeTab) close() { b.cancel() }
 
-// step is the context of one browser step: nothing waits longer.
+// step is the context of one browser step: nothing waits longer (a
+// deadline against a hang, generous for a busy machine).
 func (b *chromeTab) step() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(b.ctx, 15*time.Second)
+	return context.WithTimeout(b.ctx, time.Minute)
 }
 
 func (b *chromeTab) do(what string, actions ...chromedp.Action[chromedp.Void]) {

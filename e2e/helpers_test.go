@@ -68,6 +68,7 @@ type sim struct {
 	cmd      *exec.Cmd
 	endpoint string
 	log      string     // its results log
+	tail     logTail    // what progress has read of it
 	creds    simCreds   // the first school
 	all      []simCreds // every school
 }

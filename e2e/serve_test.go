@@ -4,20 +4,21 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // TestServeSIGTERMMidSync: SIGTERM while a sync runs ends serve cleanly
-// (exit 0, within the shutdown timeout) and applies nothing of that sync:
-// the pupils are exactly as before and the run is recorded as failed.
+// (exit 0, its work ended within the shutdown timeout) and applies nothing
+// of that sync: the pupils are exactly as before and the run is recorded
+// as failed. SIGTERM comes while the sync's first request waits at a gate
+// in front of las-sim, so the sync is on the wire however slow the
+// machine.
 func TestServeSIGTERMMidSync(t *testing.T) {
 	dir := t.TempDir()
 	// Every answer changes 10 pupils afterwards, so the next sync would
-	// change data; each call waits 1.2 s, so the sync is on the wire when
-	// SIGTERM comes.
-	s := startSim(t, dir, "--pupils", "30", "--churn", "10", "--latency", "1200ms")
+	// change data.
+	s := startSim(t, dir, "--pupils", "30", "--churn", "10")
+	lg := s.gate(t)
 	g := newGateway(t, "bolt", s, "")
 	before := g.must("pupils", "list", "--school", g.school, "--json")
 	var tok struct {
@@ -26,7 +27,9 @@ func TestServeSIGTERMMidSync(t *testing.T) {
 	if err := json.Unmarshal([]byte(g.must("token", "create", "--role", "operator", "--json")), &tok); err != nil {
 		t.Fatal(err)
 	}
-	srv := startServe(t, g, "UWLR_SCHEDULE_ENABLED=false", "UWLR_SERVER_SHUTDOWN_TIMEOUT=10s")
+	// The held request must end by SIGTERM, not by the LAS timeout.
+	srv := startServe(t, g, "UWLR_SCHEDULE_ENABLED=false", "UWLR_SERVER_SHUTDOWN_TIMEOUT=10s", "UWLR_LAS_TIMEOUT=5m", "UWLR_DELIVERY_LEASE=6m")
+	lg.close()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+srv.addr+"/api/v1/schools/"+g.school+"/syncs", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.Token)
 	resp, err := http.DefaultClient.Do(req)
@@ -37,17 +40,11 @@ func TestServeSIGTERMMidSync(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("sync now: %d", resp.StatusCode)
 	}
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-srv.done:
-		if err != nil {
-			t.Fatalf("serve after SIGTERM: %v\n%s", err, srv.out.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("serve did not stop within its shutdown timeout:\n%s", srv.out.String())
-	}
+	waitFor(t, "the sync's first request on the wire", func() (bool, string) {
+		_, _, waiting := lg.counts()
+		return waiting > 0, lg.String()
+	})
+	stopServe(t, srv)
 	after := g.must("pupils", "list", "--school", g.school, "--json")
 	var hist []struct {
 		Status string `json:"status"`
@@ -80,8 +77,5 @@ func TestServeEmbeddedStoreRefusesSecondProcess(t *testing.T) {
 		t.Fatalf("the first serve is not ready after the refusal: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	_ = first.cmd.Process.Signal(syscall.SIGTERM)
-	if err := <-first.done; err != nil {
-		t.Errorf("first serve after SIGTERM: %v", err)
-	}
+	stopServe(t, first)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -190,10 +191,13 @@ func (f *fixture) submitMore(t *testing.T, n int) {
 
 // Revoking consent while a worker is sending: once the revocation returns,
 // no further request reaches las-sim; granting again delivers the rest,
-// each result once.
+// each result once. The revocation lands mid-run by construction: both
+// workers' requests wait at las-sim's door until it has held the queued
+// batches.
 func TestRevokeMidRun(t *testing.T) {
 	forStores(t, func(t *testing.T, open func(testing.TB) gateway.Store) {
 		f := newFixture(t, open, 40, func(s *lassim.Sim) { s.Latency = 40 * time.Millisecond })
+		f.gate.InFlightWait = patience
 		rs, sub := f.submit(400, 10)
 		if len(sub.Batches) != 40 {
 			t.Fatalf("%d batches, want 40", len(sub.Batches))
@@ -202,27 +206,74 @@ func TestRevokeMidRun(t *testing.T) {
 		w := f.worker(delivery.Options{Concurrency: 2, Poll: 20 * time.Millisecond})
 		done := make(chan struct{})
 		go func() { defer close(done); _ = w.Run(ctx) }()
-		for f.receipts()[gateway.BatchAccepted] < 60 {
-			time.Sleep(10 * time.Millisecond)
-		}
-		a := f.setConsent(false)
+		f.waitAccepted(t, 60)
+		f.door.close()
+		waitFor(t, "both workers to wait on las-sim", func() (bool, string) {
+			n := f.door.waitingNow()
+			return n == 2, fmt.Sprintf("%d wait", n)
+		})
+		a := f.revokeWhileWaiting(t)
 		after := f.brengCalls()
-		time.Sleep(400 * time.Millisecond) // the worker keeps running meanwhile
+		// Deliberately a time: nothing may happen during it while the
+		// worker keeps running. A slow machine only makes this weaker.
+		time.Sleep(400 * time.Millisecond)
 		if n := f.brengCalls() - after; n != 0 {
 			t.Fatalf("%d requests reached las-sim after the revocation returned", n)
 		}
 		got := f.receipts()
-		if got[gateway.BatchHeld] == 0 || got[gateway.BatchAccepted] == 400 || got[gateway.BatchQueued]+got[gateway.BatchSent] != 0 {
-			t.Fatalf("after revoking mid-run (held %d batches): receipts %v", a.Held, got)
+		if got[gateway.BatchHeld] == 0 || got[gateway.BatchAccepted] == 400 || got[gateway.BatchQueued]+got[gateway.BatchSent] != 0 || a.StillInFlight != 0 {
+			t.Fatalf("after revoking mid-run (held %d batches, %d still in flight): receipts %v", a.Held, a.StillInFlight, got)
 		}
 		f.setConsent(true)
-		deadline := time.Now().Add(time.Minute)
-		for f.receipts()[gateway.BatchAccepted] < 400 && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
+		f.waitAccepted(t, 400)
 		cancel()
 		<-done
 		f.wantExactlyOnce(rs)
+	})
+}
+
+// revokeWhileWaiting revokes las_exchange while requests wait at the shut
+// door, opens it once the revocation has held the queued batches, and
+// returns what the revocation did once it returns.
+func (f *fixture) revokeWhileWaiting(t *testing.T) gateway.ConsentApplied {
+	t.Helper()
+	type result struct {
+		a   gateway.ConsentApplied
+		err error
+	}
+	revoked := make(chan result, 1)
+	go func() {
+		a, err := f.gate.Apply(context.Background(), f.school.ID, gateway.ProcessingLASExchange, false, "test admin")
+		revoked <- result{a, err}
+	}()
+	waitFor(t, "the revocation to hold the queued batches", func() (bool, string) {
+		select {
+		case r := <-revoked:
+			t.Fatalf("the revocation returned (%+v, %v) while two deliveries were under way", r.a, r.err)
+		default:
+		}
+		got := f.receipts()
+		return got[gateway.BatchHeld] > 0, fmt.Sprintf("receipts %v", got)
+	})
+	f.door.open()
+	select {
+	case r := <-revoked:
+		if r.err != nil {
+			t.Fatalf("revoke: %v", r.err)
+		}
+		return r.a
+	case <-time.After(patience):
+		t.Fatalf("the revocation did not return within %v of the deliveries under way ending", patience)
+		return gateway.ConsentApplied{}
+	}
+}
+
+// waitAccepted waits until n results have an accepted receipt.
+func (f *fixture) waitAccepted(t *testing.T, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d accepted results", n), func() (bool, string) {
+		got := f.receipts()
+		return got[gateway.BatchAccepted] >= n, fmt.Sprintf("receipts %v", got)
 	})
 }
 
@@ -359,7 +410,9 @@ func TestCrashedWorkerBatchIsResentWithSameKeys(t *testing.T) {
 		if cs2, err := f.store.Claim(ctxT(t), gateway.ClaimRequest{Consumer: "other", Max: 1, Lease: time.Minute, Now: f.clock()}); err != nil || len(cs2) != 0 {
 			t.Fatalf("claimed during the lease: %v, %v", cs2, err)
 		}
-		time.Sleep(300 * time.Millisecond) // Redis measures the idle time of the queue entry itself
+		// The lease lapses on the fixture's clock at once; Redis measures
+		// the idle time of the queue entry itself, and Drain keeps
+		// claiming until the batch it sees as sent is handed out again.
 		f.advance(time.Second)
 		if _, err := w.Drain(ctxT(t)); err != nil {
 			t.Fatal(err)

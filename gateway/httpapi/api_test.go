@@ -705,7 +705,7 @@ func (f *fixture) runs(t testing.TB, school gateway.SchoolID, tok token) []gatew
 func (f *fixture) waitRun(t testing.TB, school gateway.SchoolID, n int) gateway.SyncRun {
 	t.Helper()
 	var runs []gateway.SyncRun
-	waitFor(t, "the sync run in the history", 30*time.Second, func() bool {
+	waitFor(t, "the sync run in the history", 2*time.Minute, func() bool {
 		runs = f.runs(t, school, f.tok.ViewerAll)
 		return len(runs) > n
 	})
@@ -717,7 +717,7 @@ func (f *fixture) waitRun(t testing.TB, school gateway.SchoolID, n int) gateway.
 func (f *fixture) waitLockFree(t testing.TB, school gateway.SchoolID) {
 	t.Helper()
 	ctx := context.Background()
-	waitFor(t, "the sync lock to be released", 30*time.Second, func() bool {
+	waitFor(t, "the sync lock to be released", 2*time.Minute, func() bool {
 		l, err := f.store.AcquireLock(ctx, school, "test-probe", time.Minute, f.clock.Now())
 		if errors.Is(err, gateway.ErrConflict) {
 			return false
