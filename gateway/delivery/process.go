@@ -30,91 +30,138 @@ var splitCodes = map[string]bool{
 // value from the store, base64, which the vault can open again.
 const SealedPrefix = "sealed:"
 
-// handle delivers one claimed batch and settles it.
+// attempt is one claimed batch on its way: what handle has found so far.
+type attempt struct {
+	w      *Worker
+	c      gateway.Claim
+	o      Outcome
+	school gateway.School
+	rs     []gateway.Result
+	pupils map[gateway.PupilID]gateway.Pupil
+	tests  []gateway.TestDefinition
+}
+
+// fail leaves the batch claimed (it is claimed again when its lease lapses).
+func (a *attempt) fail(err error) Outcome {
+	b := a.c.Batch
+	a.o.Err = fmt.Errorf("deliver batch %s of school %s: %w", b.ID, b.School, err)
+	a.w.Log.Warn("delivery failed; the batch is claimed again when its lease lapses", "school", b.School, "batch", b.ID, "error", a.o.Err)
+	return a.o
+}
+
+// settle ends the claim in st (a shutdown must not leave a batch half-settled).
+func (a *attempt) settle(ctx context.Context, st gateway.Settlement, details map[string]string) Outcome {
+	st.At = a.w.Now().UTC()
+	sctx := context.WithoutCancel(ctx)
+	if _, err := a.w.Store.Settle(sctx, a.c, st); err != nil {
+		return a.fail(err)
+	}
+	a.o.State, a.o.Reason, a.o.ErrorClass = st.State, st.Reason, st.ErrorClass
+	a.w.audit(sctx, a.c.Batch, gateway.AuditDelivery, st, details)
+	return a.o
+}
+
+// consented asks the consent gate; done is set (with the outcome) when the
+// batch must not go on: held without consent, or claimed again later.
+func (a *attempt) consented(ctx context.Context) (Outcome, bool) {
+	err := a.w.Consent.Require(ctx, a.school.ID, gateway.ProcessingLASExchange)
+	switch {
+	case errors.Is(err, gateway.ErrConsentRequired):
+		return a.settle(ctx, gateway.Settlement{State: gateway.BatchHeld, Reason: heldReason, ErrorClass: gateway.ClassConsent}, nil), true
+	case err != nil:
+		return a.fail(err), true
+	}
+	return Outcome{}, false
+}
+
+func (a *attempt) reject(ctx context.Context, reason string) Outcome {
+	return a.settle(ctx, gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest, Reason: reason}, nil)
+}
+
+// handle delivers one claimed batch and settles it. Consent is asked when
+// the batch is taken and again at the moment of sending; the decrypt entry
+// is written after that last check and before any ECK iD is opened.
 func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
 	b := c.Batch
-	o := Outcome{School: b.School, Batch: b.ID, Results: len(b.Keys)}
-	fail := func(err error) Outcome {
-		o.Err = fmt.Errorf("deliver batch %s of school %s: %w", b.ID, b.School, err)
-		w.Log.Warn("delivery failed; the batch is claimed again when its lease lapses", "school", b.School, "batch", b.ID, "error", o.Err)
-		return o
-	}
-	settle := func(st gateway.Settlement, details map[string]string) Outcome {
-		st.At = w.Now().UTC()
-		sctx := context.WithoutCancel(ctx) // a shutdown must not leave a batch half-settled
-		if _, err := w.Store.Settle(sctx, c, st); err != nil {
-			return fail(err)
-		}
-		o.State, o.Reason, o.ErrorClass = st.State, st.Reason, st.ErrorClass
-		w.audit(sctx, b, gateway.AuditDelivery, st, details)
-		return o
-	}
-	school, err := w.Store.School(ctx, b.School)
+	a := &attempt{w: w, c: c, o: Outcome{School: b.School, Batch: b.ID, Results: len(b.Keys)}}
+	var err error
+	a.school, err = w.Store.School(ctx, b.School)
 	if errors.Is(err, gateway.ErrNotFound) {
-		return settle(gateway.Settlement{State: gateway.BatchRejected, Reason: "the school was removed", ErrorClass: gateway.ClassRequest}, nil)
+		return a.reject(ctx, "the school was removed")
 	} else if err != nil {
-		return fail(err)
+		return a.fail(err)
 	}
-	if err := w.Consent.Require(ctx, school.ID, gateway.ProcessingLASExchange); err != nil {
-		if errors.Is(err, gateway.ErrConsentRequired) {
-			return settle(gateway.Settlement{State: gateway.BatchHeld, Reason: heldReason, ErrorClass: gateway.ClassConsent}, nil)
-		}
-		return fail(err)
+	if out, done := a.consented(ctx); done {
+		return out
 	}
-	rs, err := w.Store.Results(ctx, school.ID, b.Keys)
+	if out, done := a.load(ctx); done {
+		return out
+	}
+	return a.send(ctx)
+}
+
+// load reads the batch's results, their pupils and the school's tests; a
+// batch whose pupils are gone is rejected or split.
+func (a *attempt) load(ctx context.Context) (Outcome, bool) {
+	w, id := a.w, a.school.ID
+	var err error
+	if a.rs, err = w.Store.Results(ctx, id, a.c.Batch.Keys); err != nil {
+		return a.fail(err), true
+	}
+	if len(a.rs) == 0 {
+		return a.reject(ctx, "its results were deleted (retention or offboarding) before they were sent"), true
+	}
+	pupils, sendable, missing, err := w.pupilsOf(ctx, id, a.rs)
 	if err != nil {
-		return fail(err)
-	}
-	if len(rs) == 0 {
-		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest,
-			Reason: "its results were deleted (retention or offboarding) before they were sent"}, nil)
-	}
-	pupils, sendable, missing, err := w.pupilsOf(ctx, school.ID, rs)
-	if err != nil {
-		return fail(err)
+		return a.fail(err), true
 	}
 	if len(missing) > 0 {
 		if len(sendable) == 0 {
-			return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest,
-				Reason: "the pupils of these results are no longer in the school's data (removed after the retention period, or known by neither LAS key nor ECK iD)"}, nil)
+			return a.reject(ctx, "the pupils of these results are no longer in the school's data (removed after the retention period, or known by neither LAS key nor ECK iD)"), true
 		}
-		return w.split(ctx, c, [][]string{keysOf(sendable), keysOf(missing)}, "results for pupils the gateway no longer knows were set apart")
+		return w.split(ctx, a.c, [][]string{keysOf(sendable), keysOf(missing)}, "results for pupils the gateway no longer knows were set apart"), true
 	}
-	tests, err := w.Store.Tests(ctx, school.ID)
+	a.pupils, a.rs = pupils, sendable
+	if a.tests, err = w.Store.Tests(ctx, id); err != nil {
+		return a.fail(err), true
+	}
+	return Outcome{}, false
+}
+
+// send checks consent at the moment of sending, records the decryption,
+// opens the ECK iDs, sends and settles.
+func (a *attempt) send(ctx context.Context) Outcome {
+	w, b := a.w, a.c.Batch
+	sender, endpoint, err := w.Connect(ctx, a.school)
 	if err != nil {
-		return fail(err)
+		return a.reject(ctx, "no connection to the results receiver: "+err.Error())
 	}
-	msg, sealed, opened, err := w.message(school, pupils, sendable, tests)
-	if err != nil {
-		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest,
-			Reason: "the results message could not be built: " + err.Error()}, nil)
-	}
-	// Consent is asked again at the moment of sending.
-	if err := w.Consent.Require(ctx, school.ID, gateway.ProcessingLASExchange); err != nil {
-		if errors.Is(err, gateway.ErrConsentRequired) {
-			return settle(gateway.Settlement{State: gateway.BatchHeld, Reason: heldReason, ErrorClass: gateway.ClassConsent}, nil)
-		}
-		return fail(err)
-	}
-	sender, endpoint, err := w.Connect(ctx, school)
-	if err != nil {
-		return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest,
-			Reason: "no connection to the results receiver: " + err.Error()}, nil)
+	if out, done := a.consented(ctx); done {
+		return out
 	}
 	sentAt := w.Now().UTC()
-	sent, err := w.Store.Settle(ctx, c, gateway.Settlement{State: gateway.BatchSent, At: sentAt, Lease: w.Options.Lease, CountAttempt: true})
+	sent, err := w.Store.Settle(ctx, a.c, gateway.Settlement{State: gateway.BatchSent, At: sentAt, Lease: w.Options.Lease, CountAttempt: true})
 	if err != nil {
-		return fail(err)
+		return a.fail(err)
 	}
-	if opened > 0 {
-		w.auditDecrypt(ctx, b, opened)
+	// The entry comes first: no ECK iD is opened unless its decryption is
+	// on record, and a send that fails later keeps the entry.
+	if n := sealedOf(a.pupils, a.rs); n > 0 {
+		if err := w.auditDecrypt(ctx, b, n); err != nil {
+			return a.fail(err)
+		}
+	}
+	msg, sealed, err := w.message(a.school, a.pupils, a.rs, a.tests)
+	if err != nil {
+		return a.settle(ctx, gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest,
+			Reason: "the results message could not be built: " + err.Error()}, nil)
 	}
 	ex, err := sender.SendResults(ctx, msg)
 	if err != nil {
-		return w.failed(ctx, c, sent, err)
+		return w.failed(ctx, a.c, sent, err)
 	}
 	answered := w.Now().UTC()
-	evID, everr := w.keepEvidence(ctx, school.ID, sent, endpoint, sentAt, answered, ex, sealed, rs)
+	evID, everr := w.keepEvidence(ctx, a.school.ID, sent, endpoint, sentAt, answered, ex, sealed, a.rs)
 	st := gateway.Settlement{State: gateway.BatchAccepted, Evidence: evID}
 	if everr != nil {
 		// The receiver accepted: that is the fact to record. The evidence
@@ -122,7 +169,19 @@ func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
 		st.Reason = "accepted; evidence not kept: " + everr.Error()
 		w.Log.Error("evidence not kept", "school", b.School, "batch", b.ID, "error", everr)
 	}
-	return settle(st, map[string]string{"results": strconv.Itoa(len(rs)), "evidence": evID, "attempt": strconv.Itoa(sent.Attempts)})
+	return a.settle(ctx, st, map[string]string{"results": strconv.Itoa(len(a.rs)), "evidence": evID, "attempt": strconv.Itoa(sent.Attempts)})
+}
+
+// sealedOf counts the distinct pupils of rs whose sealed ECK iD a message
+// would open.
+func sealedOf(pupils map[gateway.PupilID]gateway.Pupil, rs []gateway.Result) int {
+	seen := map[gateway.PupilID]bool{}
+	for _, r := range rs {
+		if p := pupils[r.Pupil]; len(p.SealedEckID) > 0 {
+			seen[r.Pupil] = true
+		}
+	}
+	return len(seen)
 }
 
 // failed settles a batch whose send failed: retry, split or reject.
@@ -258,7 +317,7 @@ func (w *Worker) pupilsOf(ctx context.Context, school gateway.SchoolID, rs []gat
 // the gateway does) and returns, per plain ECK iD, the sealed form the
 // evidence keeps instead.
 func (w *Worker) message(school gateway.School, pupils map[gateway.PupilID]gateway.Pupil, rs []gateway.Result,
-	tests []gateway.TestDefinition) (msg *uwlr.LeerresultatenVerzoek, sealed map[string]string, opened int, err error) {
+	tests []gateway.TestDefinition) (msg *uwlr.LeerresultatenVerzoek, sealed map[string]string, err error) {
 	var order []gateway.PupilID
 	by := map[gateway.PupilID][]gateway.Result{}
 	for _, r := range rs {
@@ -275,9 +334,8 @@ func (w *Worker) message(school gateway.School, pupils map[gateway.PupilID]gatew
 		if len(p.SealedEckID) > 0 {
 			plain, err := w.Opener.Open(vault.PupilEckID(school.ID, p.ID), p.SealedEckID)
 			if err != nil {
-				return nil, nil, opened, fmt.Errorf("pupil %s: open ECK iD: %w", p.ID, err)
+				return nil, nil, fmt.Errorf("pupil %s: open ECK iD: %w", p.ID, err)
 			}
-			opened++
 			pr.EckID = string(plain)
 			sealed[pr.EckID] = SealedPrefix + base64.StdEncoding.EncodeToString(p.SealedEckID)
 		}
@@ -290,9 +348,9 @@ func (w *Worker) message(school gateway.School, pupils map[gateway.PupilID]gatew
 	m, err := mapping.LeerresultatenVerzoek(mapping.ResultsMessage{School: school, Schooljaar: gateway.SchoolYearAt(w.Now()),
 		CreatedAt: w.Now(), Author: w.Options.Author, Xsdversie: xsd, ScoreType: scoreType}, prs, tests)
 	if err != nil {
-		return nil, nil, opened, err
+		return nil, nil, err
 	}
-	return m, sealed, opened, nil
+	return m, sealed, nil
 }
 
 // keepEvidence stores the signed evidence of an accepted delivery. The
@@ -360,14 +418,16 @@ func (w *Worker) audit(ctx context.Context, b gateway.Batch, kind gateway.AuditK
 	}
 }
 
-// auditDecrypt records that ECK iDs were opened: purpose and count only.
-func (w *Worker) auditDecrypt(ctx context.Context, b gateway.Batch, n int) {
+// auditDecrypt records that ECK iDs are about to be opened: purpose, count
+// and batch, never values. Without an audit log nothing may be opened.
+func (w *Worker) auditDecrypt(ctx context.Context, b gateway.Batch, n int) error {
 	if w.Audit == nil {
-		return
+		return errors.New("no audit log: ECK iDs are opened only once their decryption is on record")
 	}
 	_, err := w.Audit.Append(ctx, gateway.AuditChainOf(b.School), gateway.AuditDecrypt, b.School, "delivery",
 		map[string]string{"purpose": "results delivery (BrengLeerresultaten)", "eckids": strconv.Itoa(n), "batch": b.ID})
 	if err != nil {
-		w.Log.Error("audit entry not written", "school", b.School, "batch", b.ID, "kind", string(gateway.AuditDecrypt), "error", err)
+		return fmt.Errorf("record the decryption: %w", err)
 	}
+	return nil
 }
