@@ -115,7 +115,7 @@ func (a *App) rewrapSchool(ctx context.Context, kr *vault.Keyring, id gateway.Sc
 		return n, err
 	}
 	stale, err := a.staleSnapshot(ctx, kr, id)
-	if err != nil || !stale {
+	if err != nil || stale == 0 {
 		return n, err
 	}
 	if _, err := a.st.StagedRun(ctx, id); err == nil {
@@ -123,14 +123,13 @@ func (a *App) rewrapSchool(ctx context.Context, kr *vault.Keyring, id gateway.Sc
 	} else if !errors.Is(err, gateway.ErrNotFound) {
 		return n, err
 	}
-	m, err := a.rewrapSnapshot(ctx, kr, id, l)
-	n += m
-	if err != nil {
+	// On record before any ECK iD is decrypted to be sealed again.
+	if _, err := a.log.School(ctx, id, gateway.AuditKeyRewrap, "cli", map[string]string{"eckids": fmt.Sprint(stale),
+		"secrets": fmt.Sprint(n), "active_term": fmt.Sprint(kr.ActiveTerm()), "purpose": "re-seal with the active key term"}); err != nil {
 		return n, err
 	}
-	_, err = a.log.School(ctx, id, gateway.AuditKeyRewrap, "cli", map[string]string{"values": fmt.Sprint(n),
-		"active_term": fmt.Sprint(kr.ActiveTerm()), "purpose": "re-seal with the active key term"})
-	return n, err
+	m, err := a.rewrapSnapshot(ctx, kr, id, l)
+	return n + m, err
 }
 
 // rewrapSecrets re-seals the school's autorisatiesleutel, receiver key,
@@ -177,20 +176,25 @@ func (a *App) rewrapSecrets(ctx context.Context, kr *vault.Keyring, id gateway.S
 	return n, err
 }
 
-// staleSnapshot reports whether an ECK iD of the school's snapshot is
-// sealed with another term than the active one.
-func (a *App) staleSnapshot(ctx context.Context, kr *vault.Keyring, id gateway.SchoolID) (bool, error) {
-	stale := false
+// staleSnapshot counts the ECK iDs of the school's snapshot sealed with
+// another term than the active one.
+func (a *App) staleSnapshot(ctx context.Context, kr *vault.Keyring, id gateway.SchoolID) (int, error) {
+	stale := 0
+	old := func(v []byte) bool { return len(v) > 0 && vault.TermOf(v) != kr.ActiveTerm() }
 	err := a.st.Pupils(ctx, id, func(p gateway.Pupil) error {
-		stale = stale || len(p.SealedEckID) > 0 && vault.TermOf(p.SealedEckID) != kr.ActiveTerm()
+		if old(p.SealedEckID) {
+			stale++
+		}
 		return nil
 	})
-	if err != nil || stale {
+	if err != nil {
 		return stale, err
 	}
 	teachers, err := a.st.Teachers(ctx, id)
 	for _, t := range teachers {
-		stale = stale || len(t.SealedEckID) > 0 && vault.TermOf(t.SealedEckID) != kr.ActiveTerm()
+		if old(t.SealedEckID) {
+			stale++
+		}
 	}
 	return stale, err
 }

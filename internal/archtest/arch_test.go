@@ -3,7 +3,10 @@ package archtest_test
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -182,5 +185,40 @@ func TestBinariesLeaveOut(t *testing.T) {
 				t.Errorf("%s links %s (directly or through another package)", bin, b)
 			}
 		}
+	}
+}
+
+// openerHolders are the only files that may obtain the vault's Opener for
+// ECK iDs: the delivery use case, which hands it to the delivery worker.
+// (Rewrap re-seals with Keyring.Rewrap and never sees plaintext.)
+var openerHolders = []string{"gateway/app/deliver.go"}
+
+// TestOpenerStaysInDelivery fails when any other production file asks the
+// keyring for an Opener.
+func TestOpenerStaysInDelivery(t *testing.T) {
+	out, err := exec.Command("git", "-C", "../..", "ls-files", "*.go").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	call := regexp.MustCompile(`\.Opener\(\)`)
+	found := 0
+	for _, f := range strings.Fields(string(out)) {
+		if strings.HasSuffix(f, "_test.go") || strings.HasPrefix(f, "gateway/vault/") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("../..", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !call.Match(b) {
+			continue
+		}
+		found++
+		if !slices.Contains(openerHolders, f) {
+			t.Errorf("%s obtains the vault's ECK iD Opener; only %v may", f, openerHolders)
+		}
+	}
+	if found == 0 {
+		t.Errorf("no file obtains an Opener: the check is looking at the wrong files")
 	}
 }
