@@ -214,7 +214,7 @@ func TestRevokeMidRunProcesses(t *testing.T) {
 	if c["held"] == 0 || c["queued"]+c["sent"] != 0 || c["accepted"] >= len(g.results) {
 		t.Fatalf("after the revocation: receipts %v", c)
 	}
-	g.must("consent", "set", "--school", g.school, "--processing", "las_exchange", "--grant", "--by", "e2e")
+	g.must("consent", "set", "--school", g.school, "--processing", "las_exchange", "--grant", "--by", "e2e", "--instruction", "signed instruction 2026-1")
 	g.waitAccepted(t, len(g.results))
 	if err := deliver.stop(t); err != nil {
 		t.Errorf("deliver --follow after SIGTERM: %v\n%s", err, deliver.out.String())

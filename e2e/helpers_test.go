@@ -174,7 +174,7 @@ func newGateway(t *testing.T, store string, s *sim, redisURLOverride string) *gw
 	g.school = s.creds.Brin + s.creds.Dependancecode
 	g.must("school", "add", "--brin", s.creds.Brin, "--dependancecode", s.creds.Dependancecode, "--endpoint", s.endpoint,
 		"--klantcode", s.creds.Klantcode, "--klantnaam", s.creds.Klantnaam, "--key-file", key)
-	g.must("consent", "set", "--school", g.school, "--processing", "las_exchange", "--grant", "--by", "e2e")
+	g.must("consent", "set", "--school", g.school, "--processing", "las_exchange", "--grant", "--by", "e2e", "--instruction", "signed instruction 2026-1")
 	g.must("sync", "--school", g.school)
 	return g
 }

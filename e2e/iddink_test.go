@@ -38,7 +38,7 @@ func TestIddinkProfileProcesses(t *testing.T) {
 				{"school", "add", "--profile", "iddink", "--brin", s.creds.Brin, "--dependancecode", s.creds.Dependancecode,
 					"--endpoint", s.endpoint, "--klantcode", s.creds.Klantcode, "--klantnaam", s.creds.Klantnaam,
 					"--key-file", keyFile, "--subscription-key-file", subFile},
-				{"consent", "set", "--school", school, "--processing", "las_exchange", "--grant", "--by", "e2e"},
+				{"consent", "set", "--school", school, "--processing", "las_exchange", "--grant", "--by", "e2e", "--instruction", "signed instruction 2026-1"},
 				{"sync", "--school", school, "--json"},
 				{"pupils", "list", "--school", school, "--json"},
 			}

@@ -191,7 +191,7 @@ func enrolAll(t *testing.T, g *gw, dir string) string {
 		}
 		g.must("school", "add", "--brin", c.Brin, "--dependancecode", c.Dependancecode, "--endpoint", g.sim.endpoint,
 			"--klantcode", c.Klantcode, "--klantnaam", c.Klantnaam, "--key-file", key)
-		g.must("consent", "set", "--school", c.Brin+c.Dependancecode, "--processing", "las_exchange", "--grant", "--by", "e2e")
+		g.must("consent", "set", "--school", c.Brin+c.Dependancecode, "--processing", "las_exchange", "--grant", "--by", "e2e", "--instruction", "signed instruction 2026-1")
 	}
 	var tok struct {
 		Token string `json:"token"`

@@ -35,6 +35,10 @@ type Token struct {
 	ExpiresAt  time.Time  `json:"expires_at,omitzero"`
 	RevokedAt  time.Time  `json:"revoked_at,omitzero"`
 	LastUsedAt time.Time  `json:"last_used_at,omitzero"`
+	// SessionGen ends web sessions on the server: a session carries the
+	// generation it was made in and is refused once the token's has moved
+	// on (logout, revocation).
+	SessionGen uint64 `json:"session_gen,omitzero"`
 }
 
 // LogValue logs a token by id and role only.
@@ -110,6 +114,13 @@ type TokenStore interface {
 	TokenByHash(ctx context.Context, hash string) (Token, error)
 	// Tokens lists every token, ordered by ID.
 	Tokens(ctx context.Context) ([]Token, error)
+	// UpdateToken reads the token with this id, lets fn change it and
+	// stores it, atomically against every other writer (a revocation and a
+	// last-use update never undo each other). ErrNotFound when there is no
+	// such token (fn is not called); fn's error is returned as it is and
+	// nothing is written; ErrInvalid when fn changed the ID or the Hash. fn
+	// may run more than once and must not call the store.
+	UpdateToken(ctx context.Context, id string, fn func(*Token) error) (Token, error)
 }
 
 // Lock is a per-school lease with a fencing token: Token grows with every

@@ -90,6 +90,11 @@ type Login struct {
 	Pupil   PupilID   `json:"pupil,omitempty"`
 	At      time.Time `json:"at"`
 	OK      bool      `json:"ok"`
+	// What is set on a record of a read of personal data (not a login):
+	// what was read ("pupils", "held diff", "receipts", "evidence") and
+	// how many records. Reads are kept, and expire, like logins.
+	What    string `json:"what,omitempty"`
+	Records int    `json:"records,omitempty"`
 }
 
 // LoginStore keeps login records; part of Store.

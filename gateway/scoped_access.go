@@ -131,6 +131,13 @@ func (s scopedStore) TokenByHash(ctx context.Context, hash string) (Token, error
 	return s.st.TokenByHash(ctx, hash)
 }
 
+func (s scopedStore) UpdateToken(ctx context.Context, id string, fn func(*Token) error) (Token, error) {
+	if err := needAll(ctx, "update token "+id); err != nil {
+		return Token{}, err
+	}
+	return s.st.UpdateToken(ctx, id, fn)
+}
+
 func (s scopedStore) Tokens(ctx context.Context) ([]Token, error) {
 	if err := needAll(ctx, "list tokens"); err != nil {
 		return nil, err

@@ -349,6 +349,9 @@ var scopeRows = []scopeRow{
 	{method: "Tokens", kind: global, call: func(ctx context.Context, e *scopeEnv, st gateway.Store, _ gateway.SchoolID) error {
 		return nothing(st.Tokens(ctx))
 	}},
+	{method: "UpdateToken", kind: global, call: func(ctx context.Context, e *scopeEnv, st gateway.Store, _ gateway.SchoolID) error {
+		return nothing(st.UpdateToken(ctx, "tok1", func(t *gateway.Token) error { t.SessionGen++; return nil }))
+	}},
 	{method: "AcquireLock", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
 		return nothing(st.AcquireLock(ctx, s, "serve", time.Minute, e.now()))
 	}},

@@ -46,7 +46,7 @@ while read -r b d k; do
   printf '%s' "$k" > "$dir/school$i.key"; chmod 600 "$dir/school$i.key"
   "${gw[@]}" school add --brin "$b" --dependancecode "$d" --endpoint "$url" --klantcode UWLRGW --klantnaam uwlr-gateway \
     --key-file "$dir/school$i.key" >/dev/null
-  "${gw[@]}" consent set --school "$b$d" --processing las_exchange --grant --by "make run demo" >/dev/null
+  "${gw[@]}" consent set --school "$b$d" --processing las_exchange --grant --by "make run demo" --instruction "demo: the school's instruction" >/dev/null
   i=$((i+1))
 done < <(python3 -c 'import json,sys
 for c in json.load(open(sys.argv[1])): print(c["brin"], c["dependancecode"], c["autorisatiesleutel"])' "$creds")

@@ -18,7 +18,7 @@ func (c *edge) consentCommand() *cobra.Command {
 }
 
 func (c *edge) consentSetCommand() *cobra.Command {
-	var id, processing, by string
+	var id, processing, by, instruction string
 	var grant, revoke, asJSON bool
 	cmd := &cobra.Command{Use: "set", Short: "Grant or revoke one processing for one school", Args: cobra.NoArgs,
 		PreRunE: func(*cobra.Command, []string) error {
@@ -32,7 +32,8 @@ func (c *edge) consentSetCommand() *cobra.Command {
 		},
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
 			p := gateway.Processing(processing)
-			res, err := a.SetConsent(ctx, gateway.SchoolID(id), p, grant, by)
+			actor := gateway.Actor{Via: "cli", Name: by, Instruction: instruction}
+			res, err := a.SetConsent(ctx, gateway.SchoolID(id), p, grant, actor)
 			if err != nil {
 				return err
 			}
@@ -67,7 +68,8 @@ func (c *edge) consentSetCommand() *cobra.Command {
 	f.StringVar(&processing, "processing", "", "las_exchange | dashboards | legal | research")
 	f.BoolVar(&grant, "grant", false, "opt in")
 	f.BoolVar(&revoke, "revoke", false, "opt out")
-	f.StringVar(&by, "by", "", "who makes the change (recorded)")
+	f.StringVar(&by, "by", "", "who makes the change (required; recorded)")
+	f.StringVar(&instruction, "instruction", "", "reference of the school's written instruction (required to grant: the school itself opts in)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

@@ -37,13 +37,9 @@ func (c *edge) evidenceShowCommand() *cobra.Command {
 			return nil
 		},
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			e, err := a.FindEvidence(ctx, gateway.SchoolID(school), id)
+			e, doc, err := a.ShowEvidence(ctx, gateway.SchoolID(school), id)
 			if err != nil {
 				return notFound(err)
-			}
-			doc, err := app.EvidenceDocument(e)
-			if err != nil {
-				return err
 			}
 			if out == "" {
 				_, err = c.stdout.Write(doc)

@@ -33,7 +33,7 @@ func TestIddinkProfileEndToEnd(t *testing.T) {
 			}
 			e.must(0, append(add, "--subscription-key-file", subFile)...)
 			id := l.creds.Brin + l.creds.Dependancecode
-			e.must(0, "consent", "set", "--school", id, "--processing", "las_exchange", "--grant", "--by", "test")
+			e.must(0, "consent", "set", "--school", id, "--processing", "las_exchange", "--grant", "--by", "test", "--instruction", "signed instruction 2026-1")
 			m := jsonObject(t, mustOut(e.must(0, "sync", "--school", id, "--schooljaar", jaar, "--json")))
 			if m["status"] != "applied" || num(t, m, "pupils") != 30 {
 				t.Fatalf("iddink sync = %v, want applied with 30 pupils", m)

@@ -122,7 +122,7 @@ func TestPrivacy(t *testing.T) {
 			n := len(s.las.world.Schools[0].Pupils())
 
 			e.must(3, "sync", "--school", s.id, "--schooljaar", jaar)
-			e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "Alice Admin")
+			e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "Alice Admin", "--instruction", "signed instruction 2026-1")
 			m := e.syncSchool(s, 0)
 			if m["status"] != "applied" || num(t, m, "pupils") != n {
 				t.Fatalf("sync: %v, want applied with %d pupils", m, n)
@@ -363,7 +363,7 @@ func TestPrivacyFailedSync(t *testing.T) {
 			keyFile := writeFile(t, "autorisatiesleutel", echoedKey)
 			e.must(0, "keys", "generate", "--out", e.keys)
 			e.must(0, "school", "add", "--brin", "12AB", "--endpoint", echoingLAS(t), "--klantcode", "K", "--klantnaam", "N", "--key-file", keyFile)
-			e.must(0, "consent", "set", "--school", "12AB00", "--processing", "las_exchange", "--grant", "--by", "x")
+			e.must(0, "consent", "set", "--school", "12AB00", "--processing", "las_exchange", "--grant", "--by", "x", "--instruction", "signed instruction 2026-1")
 			out, _ := e.must(1, "sync", "--school", "12AB00", "--schooljaar", jaar, "--json")
 			if m := jsonObject(t, out); m["status"] != "failed" || !strings.Contains(out, "[redacted]") {
 				t.Errorf("sync against an echoing LAS: %v, want failed with the key redacted", m)

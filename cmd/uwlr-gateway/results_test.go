@@ -41,7 +41,7 @@ func statusCounts(t *testing.T, e *e2eEnv, s *e2eSchool) map[string]int {
 func TestResultsReceiverProfile(t *testing.T) {
 	e := newE2EEnv(t, "bolt")
 	s := e.enrol(20)
-	e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "admin")
+	e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "admin", "--instruction", "signed instruction 2026-1")
 	e.syncSchool(s, 0)
 	// A second simulated system with the same school (same seed): the
 	// results-only receiver.
@@ -100,7 +100,7 @@ func TestResultsReceiverProfile(t *testing.T) {
 func TestAuditVerifyFindsTampering(t *testing.T) {
 	e := newE2EEnv(t, "redis")
 	s := e.enrol(10)
-	e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "admin")
+	e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "admin", "--instruction", "signed instruction 2026-1")
 	e.syncSchool(s, 0)
 	e.must(0, "audit", "verify")
 	key := e.prefix + "audit:{school/" + s.id + "}:log"
@@ -110,7 +110,7 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 		t.Fatalf("LINDEX %s: %v", key, err)
 	}
 	forged := strings.Replace(entry, `"by admin"`, `"by someone else"`, 1)
-	forged = strings.Replace(forged, `"admin"`, `"mallory"`, 1)
+	forged = strings.Replace(forged, `"admin (cli`, `"mallory (cli`, 1)
 	if forged == entry {
 		t.Fatalf("entry %s has no actor to change", entry)
 	}

@@ -21,7 +21,7 @@ func TestRetentionAndBreachReportE2E(t *testing.T) {
 			s := e.enrol(40)
 			secrets := collectSecrets(t, s.las)
 			n := len(s.las.world.Schools[0].Pupils())
-			e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "Alice Admin")
+			e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "Alice Admin", "--instruction", "signed instruction 2026-1")
 			if m := e.syncSchool(s, 0); m["status"] != "applied" {
 				t.Fatalf("first sync: %v", m)
 			}

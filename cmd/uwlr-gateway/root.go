@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/user"
 	"strings"
 	"time"
 
@@ -122,7 +123,8 @@ func (c *edge) act(fn func(ctx context.Context, a *app.App) error) func(*cobra.C
 			defer cancel()
 			_ = a.Close(cctx)
 		}()
-		return classify(fn(cmd.Context(), a))
+		ctx := gateway.WithActor(cmd.Context(), operator(""))
+		return classify(fn(ctx, a))
 	}
 }
 
@@ -202,7 +204,7 @@ func (c *edge) options(kr *vault.Keyring, log *slog.Logger) app.Options {
 			UserAgent: l.UserAgent, SOAPActionQuoted: l.SOAPActionQuoted, Xsdversie: l.XSDVersie, Klantcode: l.Klantcode, Klantnaam: l.Klantnaam},
 		Delivery: app.Delivery{BatchSize: d.BatchSize, Concurrency: d.Concurrency, Lease: d.Lease, MaxAttempts: d.MaxAttempts,
 			RetryBase: d.RetryBase, RetryMax: d.RetryMax},
-		LockTTL: s.LockTTL, SyncTimeout: s.SyncTimeout}
+		LockTTL: s.LockTTL, SyncTimeout: s.SyncTimeout, TokenTTL: c.cfg.Auth.TokenTTL}
 }
 
 // open opens the application layer for one command: warnings and errors
@@ -294,6 +296,18 @@ func (c *edge) readKey(path string) (string, error) {
 		return "", usageErr("key file %s is empty", path)
 	}
 	return key, nil
+}
+
+// operator is the person at the CLI: by (--by) when given, else the
+// operating-system user running the command.
+func operator(by string) gateway.Actor {
+	if by == "" {
+		by = "user " + or(os.Getenv("USER"), "unknown")
+		if u, err := user.Current(); err == nil && u.Username != "" {
+			by = "user " + u.Username
+		}
+	}
+	return gateway.Actor{Via: "cli", Name: by}
 }
 
 func or(a, b string) string {

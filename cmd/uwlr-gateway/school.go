@@ -65,7 +65,7 @@ func (c *edge) schoolCommand() *cobra.Command {
 
 func (c *edge) schoolAddCommand() *cobra.Command {
 	var e app.Enrolment
-	var keyFile, passFile string
+	var keyFile, passFile, by string
 	var asJSON bool
 	secretFiles := map[string]*string{}
 	cmd := &cobra.Command{
@@ -85,7 +85,7 @@ func (c *edge) schoolAddCommand() *cobra.Command {
 			if e.Secrets, err = c.readSecrets(secretFiles); err != nil {
 				return err
 			}
-			s, _, err := a.EnrolSchool(ctx, e, "cli")
+			s, _, err := a.EnrolSchool(ctx, e, operator(by).String())
 			if err != nil {
 				return err
 			}
@@ -109,6 +109,7 @@ func (c *edge) schoolAddCommand() *cobra.Command {
 	f.StringVar(&e.ClientCertFile, "client-cert", "", "PEM client certificate for mTLS")
 	f.StringVar(&e.ClientKeyFile, "client-key", "", "PEM key for --client-cert")
 	f.StringVar(&passFile, "client-key-passphrase-file", "", "file with the passphrase of an encrypted --client-key (sealed in the store)")
+	byFlag(cmd, &by)
 	f.StringVar(&e.Profile, "profile", "", "vendor profile: "+strings.Join(soap.ProfileNames(), "|"))
 	for _, p := range soap.Profiles() {
 		for _, h := range p.Headers {
@@ -199,13 +200,18 @@ func (c *edge) schoolShowCommand() *cobra.Command {
 	return cmd
 }
 
+// byFlag registers --by: who acts, recorded in the audit log.
+func byFlag(cmd *cobra.Command, by *string) {
+	cmd.Flags().StringVar(by, "by", "", "who acts (recorded in the audit log; default: the operating-system user)")
+}
+
 // schoolFlag registers --school.
 func schoolFlag(cmd *cobra.Command, id *string) {
 	cmd.Flags().StringVar(id, "school", "", "school id (BRIN+dependancecode, e.g. 12AB00, or the schoolkey)")
 }
 
 func (c *edge) schoolRemoveCommand() *cobra.Command {
-	var id string
+	var id, by string
 	var yes bool
 	cmd := &cobra.Command{Use: "remove", Short: "Offboard a school: delete every record of it", Args: cobra.NoArgs,
 		PreRunE: func(*cobra.Command, []string) error {
@@ -215,7 +221,7 @@ func (c *edge) schoolRemoveCommand() *cobra.Command {
 			return nil
 		},
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			if err := a.RemoveSchool(ctx, gateway.SchoolID(id), "cli"); err != nil {
+			if err := a.RemoveSchool(ctx, gateway.SchoolID(id), operator(by).String()); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "school %s removed with all its records (its audit chain stays)\n", id)
@@ -223,6 +229,7 @@ func (c *edge) schoolRemoveCommand() *cobra.Command {
 		})}
 	schoolFlag(cmd, &id)
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm the deletion")
+	byFlag(cmd, &by)
 	return cmd
 }
 
@@ -233,7 +240,7 @@ func (c *edge) schoolReceiverCommand() *cobra.Command {
 }
 
 func (c *edge) receiverSetCommand() *cobra.Command {
-	var id, keyFile string
+	var id, keyFile, by string
 	var r app.Receiver
 	var asJSON bool
 	cmd := &cobra.Command{Use: "set", Short: "Set the results receiver: endpoint, own credentials and score typing", Args: cobra.NoArgs,
@@ -247,7 +254,7 @@ func (c *edge) receiverSetCommand() *cobra.Command {
 					return err
 				}
 			}
-			s, err := a.SetReceiver(ctx, gateway.SchoolID(id), r, "cli")
+			s, err := a.SetReceiver(ctx, gateway.SchoolID(id), r, operator(by).String())
 			if err != nil {
 				return err
 			}
@@ -266,15 +273,16 @@ func (c *edge) receiverSetCommand() *cobra.Command {
 	f.StringVar(&r.Xsdversie, "xsdversie", "", "UWLR version sent to this receiver (default: the school's)")
 	f.StringVar(&r.ScoreType, "score-type", gateway.ScoreInteger, "integer (UWLR standard) or decimal (receivers such as RTTI)")
 	f.BoolVar(&r.QuoteSOAPAction, "quote-soapaction", false, "send SOAPAction with quotes")
+	byFlag(cmd, &by)
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
 func (c *edge) receiverClearCommand() *cobra.Command {
-	var id string
+	var id, by string
 	cmd := &cobra.Command{Use: "clear", Short: "Send the school's results to its LAS endpoint again", Args: cobra.NoArgs,
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			s, err := a.ClearReceiver(ctx, gateway.SchoolID(id), "cli")
+			s, err := a.ClearReceiver(ctx, gateway.SchoolID(id), operator(by).String())
 			if err != nil {
 				return err
 			}
@@ -282,5 +290,6 @@ func (c *edge) receiverClearCommand() *cobra.Command {
 			return nil
 		})}
 	schoolFlag(cmd, &id)
+	byFlag(cmd, &by)
 	return cmd
 }

@@ -268,7 +268,7 @@ func TestStoreE2E(t *testing.T) {
 				t.Errorf("a refused sync stored %d pupils", len(ps))
 			}
 
-			e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "Alice Admin")
+			e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "Alice Admin", "--instruction", "signed instruction 2026-1")
 
 			m = e.syncSchool(s, 0)
 			if m["status"] != "applied" || num(t, m, "pupils") != n || num(t, m, "added") != n || num(t, m, "changed") != 0 || num(t, m, "left") != 0 {
@@ -308,7 +308,8 @@ func TestStoreE2E(t *testing.T) {
 				t.Fatalf("consent show --json: %v\n%s", err, out)
 			}
 			if cs.School != s.id || !cs.Processing["las_exchange"] || cs.Processing["research"] || len(cs.History) != 1 ||
-				cs.History[0].By != "Alice Admin" || cs.History[0].Processing != "las_exchange" || !cs.History[0].New || cs.History[0].Old {
+				cs.History[0].By != "Alice Admin (cli, instruction signed instruction 2026-1)" || cs.History[0].Processing != "las_exchange" ||
+				!cs.History[0].New || cs.History[0].Old {
 				t.Errorf("consent show: %s", out)
 			}
 
@@ -468,10 +469,13 @@ func TestStoreE2E(t *testing.T) {
 }
 
 // nonAuditKeys drops the audit chains, which outlive every school.
+// nonAuditKeys are the keys that are neither an audit chain nor the login
+// log (logins and reads of personal data, kept for the login retention):
+// both outlive an offboarded school.
 func nonAuditKeys(prefix string, keys []string) []string {
 	var out []string
 	for _, k := range keys {
-		if !strings.HasPrefix(k, prefix+"audit:") {
+		if !strings.HasPrefix(k, prefix+"audit:") && !strings.HasPrefix(k, prefix+"logins") {
 			out = append(out, k)
 		}
 	}
@@ -547,7 +551,7 @@ func TestStoreE2EHeldRewrap(t *testing.T) {
 			e := newE2EEnv(t, store)
 			s := e.enrol(60)
 			n := len(s.las.world.Schools[0].Pupils())
-			e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "a")
+			e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "a", "--instruction", "signed instruction 2026-1")
 			if m := e.syncSchool(s, 0); m["status"] != "applied" {
 				t.Fatalf("sync: %v", m)
 			}
@@ -567,7 +571,7 @@ func TestStoreE2EHeldRewrap(t *testing.T) {
 				t.Errorf("the hold is gone after a refused approval: %s", d)
 			}
 			e.must(exitConsent, "sync", "--school", s.id, "--schooljaar", jaar)
-			e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "a")
+			e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "a", "--instruction", "signed instruction 2026-1")
 			e.must(0, "sync", "approve", "--school", s.id, "--by", "x")
 
 			out, _ = e.must(0, "keys", "rewrap")

@@ -33,7 +33,7 @@ type syncJSON struct {
 }
 
 func (c *edge) syncCommand() *cobra.Command {
-	var id string
+	var id, by string
 	var o app.SyncOptions
 	var all, asJSON bool
 	var conc int
@@ -51,6 +51,7 @@ func (c *edge) syncCommand() *cobra.Command {
 			return nil
 		},
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			o.By = operator(by).String()
 			var ids []gateway.SchoolID
 			if !all {
 				if _, err := a.School(ctx, gateway.SchoolID(id)); err != nil {
@@ -74,6 +75,7 @@ func (c *edge) syncCommand() *cobra.Command {
 	f.StringVar(&o.Schooljaar, "schooljaar", "", "schooljaar (default: current, switching 1 August)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per school")
 	f.IntVar(&conc, "concurrency", 4, "schools synced at the same time with --all")
+	f.StringVar(&by, "by", "", "who starts the sync (recorded; default: the operating-system user)")
 	cmd.AddCommand(c.syncDiffCommand(), c.syncApproveCommand(), c.syncHistoryCommand())
 	return cmd
 }

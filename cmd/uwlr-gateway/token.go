@@ -68,9 +68,9 @@ func (c *edge) tokenCreateCommand() *cobra.Command {
 		})}
 	f := cmd.Flags()
 	f.StringVar(&role, "role", "", "operator (every school), school-admin (its schools) or viewer (read-only)")
-	f.StringSliceVar(&schools, "school", nil, "a school the token is for (repeatable); required for school-admin")
+	f.StringSliceVar(&schools, "school", nil, "a school the token is for (repeatable); required for school-admin and viewer")
 	f.StringVar(&r.Name, "name", "", "who or what uses the token (shown in the audit log)")
-	f.DurationVar(&r.Expires, "expires", 0, "valid for this long (e.g. 720h); default: until revoked")
+	f.DurationVar(&r.Expires, "expires", 0, "valid for this long (e.g. 720h); default: auth.token_ttl (90 days)")
 	f.StringVar(&by, "by", "", "who creates it (recorded)")
 	f.BoolVar(&asJSON, "json", false, "print JSON (with the token secret)")
 	return cmd

@@ -87,6 +87,8 @@ type Options struct {
 	Observer Observer
 	// Client, when set, replaces the HTTP client of LAS calls (tests).
 	Client *http.Client
+	// TokenTTL is the lifetime of a token created without one (0: none).
+	TokenTTL time.Duration
 	// InFlightWait bounds how long a revocation of las_exchange waits for
 	// deliveries under way (default: the consent gate's).
 	InFlightWait time.Duration

@@ -14,7 +14,11 @@ func (a *App) HeldDiff(ctx context.Context, id gateway.SchoolID) (*gateway.HeldD
 	if _, err := a.school(ctx, id); err != nil {
 		return nil, err
 	}
-	return pull.HeldDiff(ctx, a.st, id)
+	d, err := pull.HeldDiff(ctx, a.st, id)
+	if err != nil {
+		return nil, err
+	}
+	return d, a.logRead(ctx, id, "held diff", len(d.Changes))
 }
 
 // Approve applies the school's held sync under its lock and records who

@@ -182,6 +182,21 @@ func (a *App) schoolIDs(ctx context.Context, school gateway.SchoolID) ([]gateway
 	return ids, nil
 }
 
+// ShowEvidence returns a delivery's evidence record and its signed XML
+// document (ECK iDs in it are sealed, LAS keys are not): a read of personal
+// data, logged.
+func (a *App) ShowEvidence(ctx context.Context, school gateway.SchoolID, id string) (gateway.Evidence, []byte, error) {
+	e, err := a.FindEvidence(ctx, school, id)
+	if err != nil {
+		return e, nil, err
+	}
+	doc, err := EvidenceDocument(e)
+	if err != nil {
+		return e, nil, err
+	}
+	return e, doc, a.logRead(ctx, e.School, "evidence", len(e.Keys))
+}
+
 // EvidenceDocument returns the signed XML document of a record (stored
 // gzipped).
 func EvidenceDocument(e gateway.Evidence) ([]byte, error) {

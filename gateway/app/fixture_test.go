@@ -95,7 +95,7 @@ func (f *fixture) enrol(s *lassim.School) gateway.SchoolID {
 	if err != nil || !created {
 		f.t.Fatalf("enrol %s: created %v, %v", c.Brin, created, err)
 	}
-	if _, err := f.app.SetConsent(ctx(f.t), sc.ID, gateway.ProcessingLASExchange, true, "fixture"); err != nil {
+	if _, err := f.app.SetConsent(ctx(f.t), sc.ID, gateway.ProcessingLASExchange, true, gateway.Actor{Via: "cli", Name: "fixture", Instruction: "test instruction"}); err != nil {
 		f.t.Fatal(err)
 	}
 	return sc.ID

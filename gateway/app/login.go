@@ -49,16 +49,24 @@ func (a *App) usable(t gateway.Token) error {
 	return nil
 }
 
-// SessionToken returns the active token a web session names by its hash;
-// an AuthFailure when there is none (any more).
-func (a *App) SessionToken(ctx context.Context, hash string) (gateway.Token, error) {
+// SessionToken returns the active token a web session names by its hash,
+// when the session was made in the token's current session generation; an
+// AuthFailure when there is none (any more): the token was revoked or has
+// expired, or the session was ended (logout).
+func (a *App) SessionToken(ctx context.Context, hash string, gen uint64) (gateway.Token, error) {
 	t, err := a.raw.TokenByHash(ctx, hash)
 	if errors.Is(err, gateway.ErrNotFound) {
 		return gateway.Token{}, AuthFailure("unknown token")
 	} else if err != nil {
 		return gateway.Token{}, err
 	}
-	return t, a.usable(t)
+	if err := a.usable(t); err != nil {
+		return t, err
+	}
+	if gen != t.SessionGen {
+		return t, AuthFailure("ended session")
+	}
+	return t, nil
 }
 
 // RecordLogin audits a login or failed login in the gateway chain (the
@@ -90,15 +98,9 @@ func (a *App) RecordLogin(ctx context.Context, l gateway.LoginAttempt) error {
 	if err := a.raw.AddLogin(ctx, rec); err != nil {
 		errs = append(errs, fmt.Errorf("login record not kept: %w", err))
 	}
-	if l.OK {
-		// Write back the token as it is now, not as it was read before the
-		// audit: a revocation made meanwhile must not be undone.
-		cur, err := a.raw.TokenByHash(ctx, t.Hash)
-		if err == nil && cur.ID == t.ID {
-			cur.LastUsedAt = now
-			err = a.raw.PutToken(ctx, cur)
-		}
-		if err != nil {
+	if l.OK && t.ID != "" {
+		// Only the last use changes: a revocation made meanwhile stays.
+		if _, err := a.raw.UpdateToken(ctx, t.ID, func(x *gateway.Token) error { x.LastUsedAt = now; return nil }); err != nil {
 			errs = append(errs, fmt.Errorf("token last use not kept: %w", err))
 		}
 	}

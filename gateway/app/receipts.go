@@ -13,7 +13,11 @@ func (a *App) Receipts(ctx context.Context, id gateway.SchoolID) ([]gateway.Rece
 	if err != nil {
 		return nil, err
 	}
-	return delivery.Receipts(ctx, a.st, s.ID)
+	rcs, err := delivery.Receipts(ctx, a.st, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	return rcs, a.logRead(ctx, s.ID, "receipts", len(rcs))
 }
 
 // RetryResults queues rejected batches (dead letters) of the school again

@@ -20,7 +20,7 @@ func schoolActs(f *fixture) map[string]func(ctx context.Context, id gateway.Scho
 		"SchoolStatus": func(ctx context.Context, id gateway.SchoolID) error { _, err := a.SchoolStatus(ctx, id); return err },
 		"Consent":      func(ctx context.Context, id gateway.SchoolID) error { _, _, err := a.Consent(ctx, id); return err },
 		"SetConsent": func(ctx context.Context, id gateway.SchoolID) error {
-			_, err := a.SetConsent(ctx, id, gateway.ProcessingResearch, false, "t")
+			_, err := a.SetConsent(ctx, id, gateway.ProcessingResearch, false, gateway.Actor{Via: "cli", Name: "t"})
 			return err
 		},
 		"Sync": func(ctx context.Context, id gateway.SchoolID) error {

@@ -20,6 +20,8 @@ type SyncOptions struct {
 	Schooljaar string
 	// Progress, when set, is told the number of pupils read so far.
 	Progress func(pupils int)
+	// By is who started the sync (recorded in its audit entry).
+	By string
 }
 
 // syncer is the sync of this gateway (audited, sealing with the vault).
@@ -68,7 +70,7 @@ func (a *App) syncLocked(ctx context.Context, id gateway.SchoolID, l gateway.Loc
 	defer cancel()
 	start := a.now()
 	res, err := syncer.Sync(sctx, s, cl, pull.Options{DryRun: o.DryRun, Schooljaar: o.Schooljaar, Progress: o.Progress,
-		UseSince: soap.UseSince(s.Vendor), Lock: &l})
+		UseSince: soap.UseSince(s.Vendor), Lock: &l, Actor: o.By})
 	if a.o.Observer != nil {
 		a.o.Observer.ObserveSync(s.Vendor, res.Run.Status, a.now().Sub(start), res.Run.Pupils)
 	}
@@ -151,7 +153,7 @@ func (a *App) SyncNow(ctx context.Context, id gateway.SchoolID, by string) error
 	go func() {
 		defer a.bg.Done()
 		err := a.hold(bctx, l, func(ctx context.Context, l gateway.Lock) error {
-			_, err := a.syncLocked(ctx, id, l, SyncOptions{})
+			_, err := a.syncLocked(ctx, id, l, SyncOptions{By: by})
 			return err
 		})
 		if err != nil {
@@ -241,10 +243,13 @@ func (a *App) SyncRuns(ctx context.Context, id gateway.SchoolID, limit int) ([]g
 	return runs, err
 }
 
-// Pupils calls fn for every synced pupil of the school (ECK iD sealed).
+// Pupils calls fn for every synced pupil of the school (ECK iD sealed);
+// the read is logged (how many pupils were handed out).
 func (a *App) Pupils(ctx context.Context, id gateway.SchoolID, fn func(gateway.Pupil) error) error {
 	if _, err := a.school(ctx, id); err != nil {
 		return err
 	}
-	return a.st.Pupils(ctx, id, fn)
+	n := 0
+	err := a.st.Pupils(ctx, id, func(p gateway.Pupil) error { n++; return fn(p) })
+	return errors.Join(err, a.logRead(ctx, id, "pupils", n))
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -50,16 +51,20 @@ type TokenRequest struct {
 }
 
 // CreateToken creates an admin token and returns it with its secret, which
-// is shown only now and stored only as a hash. The token policy: a role
-// must be known, a school-admin token names its schools (each enrolled),
-// an operator token names none. Bad requests are ErrInvalid. Needs the
-// gateway-wide scope.
+// is shown only now and stored only as a hash. The token policy (least
+// privilege): a role must be known; a school-admin or viewer token names
+// its schools (each enrolled); an operator token names none; a token
+// expires after Expires, or after the default lifetime (Options.TokenTTL)
+// when none is given. Bad requests are ErrInvalid. Needs the gateway-wide
+// scope.
 func (a *App) CreateToken(ctx context.Context, r TokenRequest, by string) (gateway.Token, string, error) {
 	switch {
 	case !r.Role.Valid():
 		return gateway.Token{}, "", invalidf("role %q: operator, school-admin or viewer", r.Role)
 	case r.Role == gateway.RoleSchoolAdmin && len(r.Schools) == 0:
 		return gateway.Token{}, "", invalidf("a school-admin token needs a school")
+	case r.Role == gateway.RoleViewer && len(r.Schools) == 0:
+		return gateway.Token{}, "", invalidf("a viewer token names the schools it may read (least privilege)")
 	case r.Role == gateway.RoleOperator && len(r.Schools) > 0:
 		return gateway.Token{}, "", invalidf("an operator token is for every school: name no school")
 	case r.Expires < 0:
@@ -87,8 +92,8 @@ func (a *App) CreateToken(ctx context.Context, r TokenRequest, by string) (gatew
 	}
 	now := a.now().UTC()
 	t := gateway.Token{ID: "tok_" + hex.EncodeToString(idb[:]), Name: r.Name, Hash: hash, Role: r.Role, Schools: ids, CreatedAt: now}
-	if r.Expires > 0 {
-		t.ExpiresAt = now.Add(r.Expires)
+	if ttl := cmp.Or(r.Expires, a.o.TokenTTL); ttl > 0 {
+		t.ExpiresAt = now.Add(ttl)
 	}
 	if err := a.st.PutToken(ctx, t); err != nil {
 		return gateway.Token{}, "", err
@@ -103,25 +108,30 @@ func (a *App) CreateToken(ctx context.Context, r TokenRequest, by string) (gatew
 // Tokens lists every token (never a secret), ordered by id.
 func (a *App) Tokens(ctx context.Context) ([]gateway.Token, error) { return a.st.Tokens(ctx) }
 
-// RevokeToken revokes a token at once (its web sessions end too); revoking
+// RevokeToken revokes a token at once and ends its web sessions; revoking
 // a revoked token changes nothing. ErrNotFound for an unknown id.
 func (a *App) RevokeToken(ctx context.Context, id, by string) (gateway.Token, error) {
-	ts, err := a.st.Tokens(ctx)
-	if err != nil {
-		return gateway.Token{}, err
+	was := time.Time{}
+	t, err := a.st.UpdateToken(ctx, id, func(t *gateway.Token) error {
+		if was = t.RevokedAt; was.IsZero() {
+			t.RevokedAt, t.SessionGen = a.now().UTC(), t.SessionGen+1
+		}
+		return nil
+	})
+	if errors.Is(err, gateway.ErrNotFound) {
+		return t, fmt.Errorf("no token %s: %w", id, gateway.ErrNotFound)
 	}
-	i := slices.IndexFunc(ts, func(t gateway.Token) bool { return t.ID == id })
-	if i < 0 {
-		return gateway.Token{}, fmt.Errorf("no token %s: %w", id, gateway.ErrNotFound)
-	}
-	t := ts[i]
-	if !t.RevokedAt.IsZero() {
-		return t, nil
-	}
-	t.RevokedAt = a.now().UTC()
-	if err := a.st.PutToken(ctx, t); err != nil {
+	if err != nil || !was.IsZero() {
 		return t, err
 	}
 	_, err = a.log.Gateway(ctx, gateway.AuditTokenRevoke, or(by, "cli"), map[string]string{"token": t.ID})
 	return t, err
+}
+
+// EndSessions ends every web session of the token (a logout): the token's
+// session generation moves on, and a session made before is refused on its
+// next request. It needs no scope: a caller ends its own sessions.
+func (a *App) EndSessions(ctx context.Context, tokenID string) error {
+	_, err := a.raw.UpdateToken(ctx, tokenID, func(t *gateway.Token) error { t.SessionGen++; return nil })
+	return err
 }

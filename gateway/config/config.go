@@ -15,8 +15,10 @@ type Config struct {
 	Log     LogConfig    `mapstructure:"log" yaml:"log" json:"log"`
 	LAS     LASConfig    `mapstructure:"las" yaml:"las" json:"las"`
 	Server  ServerConfig `mapstructure:"server" yaml:"server" json:"server"`
-	Store   StoreConfig  `mapstructure:"store" yaml:"store" json:"store"`
-	Vault   VaultConfig  `mapstructure:"vault" yaml:"vault" json:"vault"`
+	// Auth configures admin tokens.
+	Auth  AuthConfig  `mapstructure:"auth" yaml:"auth" json:"auth"`
+	Store StoreConfig `mapstructure:"store" yaml:"store" json:"store"`
+	Vault VaultConfig `mapstructure:"vault" yaml:"vault" json:"vault"`
 	// Delivery configures sending results to the LAS (BrengLeerresultaten).
 	Delivery DeliveryConfig `mapstructure:"delivery" yaml:"delivery" json:"delivery"`
 	// Schedule configures the nightly syncs and retention run of serve.
@@ -128,6 +130,12 @@ type ServerConfig struct {
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout" json:"shutdown_timeout"`
 }
 
+// AuthConfig configures admin API and web page tokens.
+type AuthConfig struct {
+	// TokenTTL is the lifetime of a token created without --expires.
+	TokenTTL time.Duration `mapstructure:"token_ttl" yaml:"token_ttl" json:"token_ttl"`
+}
+
 // StoreConfig selects and configures the state store.
 type StoreConfig struct {
 	// Driver is bolt (embedded, under DataDir) or redis.
@@ -169,6 +177,9 @@ func Default() Config {
 			Addr:            "127.0.0.1:8080",
 			SecureCookies:   false,
 			ShutdownTimeout: 30 * time.Second,
+		},
+		Auth: AuthConfig{
+			TokenTTL: 90 * 24 * time.Hour,
 		},
 		Store: StoreConfig{
 			Driver:    "bolt",

@@ -92,6 +92,9 @@ func (c Config) Validate() error {
 	if c.Server.ShutdownTimeout <= 0 {
 		bad("server.shutdown_timeout", "must be > 0, got %s", c.Server.ShutdownTimeout)
 	}
+	if c.Auth.TokenTTL <= 0 {
+		bad("auth.token_ttl", "must be > 0 (a token lasts until revoked only when --expires asks), got %s", c.Auth.TokenTTL)
+	}
 	for key, v := range map[string]time.Duration{"schedule.backoff_base": c.Schedule.BackoffBase, "schedule.backoff_max": c.Schedule.BackoffMax,
 		"schedule.sync_timeout": c.Schedule.SyncTimeout, "schedule.tick": c.Schedule.Tick, "schedule.lock_ttl": c.Schedule.LockTTL} {
 		if v <= 0 {

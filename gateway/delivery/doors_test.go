@@ -117,7 +117,9 @@ func TestDecryptRecordedBeforeAFailedConnect(t *testing.T) {
 // recordedFirst is the vault's Opener that counts every ECK iD opened
 // while the school's chain has no decrypt entry yet.
 type recordedFirst struct {
-	inner              interface{ Open(vault.Place, []byte) ([]byte, error) }
+	inner interface {
+		Open(vault.Place, []byte) ([]byte, error)
+	}
 	f                  *fixture
 	t                  *testing.T
 	mu                 sync.Mutex
@@ -149,4 +151,6 @@ func entriesOf(t *testing.T, f *fixture, kind gateway.AuditKind) []gateway.Audit
 	return out
 }
 
-func countKind(t *testing.T, f *fixture, kind gateway.AuditKind) int { return len(entriesOf(t, f, kind)) }
+func countKind(t *testing.T, f *fixture, kind gateway.AuditKind) int {
+	return len(entriesOf(t, f, kind))
+}

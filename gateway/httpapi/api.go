@@ -229,7 +229,7 @@ func (s *Server) putConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr, _ := principalOf(r.Context())
-	a, err := s.app.SetConsent(r.Context(), sc.ID, p, *body.Granted, pr.actor())
+	a, err := s.app.SetConsent(r.Context(), sc.ID, p, *body.Granted, pr.as())
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -20,6 +20,7 @@ import (
 // principal is the authenticated caller of a request.
 type principal struct {
 	token gateway.Token
+	via   string // "api" or "web"
 }
 
 type principalKey struct{}
@@ -40,11 +41,17 @@ func (p principal) canWrite() bool {
 
 // actor names the caller in audit entries and consent history: the token's
 // name and id, never the secret.
-func (p principal) actor() string {
-	if p.token.Name != "" {
-		return p.token.Name + " (token " + p.token.ID + ")"
-	}
-	return "token " + p.token.ID
+func (p principal) actor() string { return p.as().String() }
+
+// as is the caller as an actor of the application layer.
+func (p principal) as() gateway.Actor { return gateway.TokenActor(p.token, p.via) }
+
+// caller puts the authenticated caller in the context: its principal, its
+// school scope and its actor.
+func caller(ctx context.Context, t gateway.Token, via string) context.Context {
+	p := principal{token: t, via: via}
+	ctx = gateway.WithActor(withPrincipal(ctx, p), p.as())
+	return gateway.WithScope(setToken(ctx, t.ID), t.ScopeOf())
 }
 
 // recordLogin records a login or a failed login (the processing
@@ -100,9 +107,7 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 		if s.now().Sub(t.LastUsedAt) >= loginGap {
 			s.recordLogin(r, t, true, "api", "")
 		}
-		ctx := withPrincipal(r.Context(), principal{token: t})
-		ctx = gateway.WithScope(ctx, t.ScopeOf())
-		next.ServeHTTP(w, r.WithContext(setToken(ctx, t.ID)))
+		next.ServeHTTP(w, r.WithContext(caller(r.Context(), t, "api")))
 	})
 }
 
@@ -117,6 +122,9 @@ const (
 type sessionData struct {
 	Hash    string `json:"h"`
 	Expires int64  `json:"e"`
+	// Gen is the token's session generation the session was made in: a
+	// logout or revocation moves it on, ending the session on the server.
+	Gen uint64 `json:"g"`
 }
 
 func (s *Server) mac(parts ...string) []byte {
@@ -130,7 +138,7 @@ func (s *Server) mac(parts ...string) []byte {
 
 // newSession returns the cookie value for a token.
 func (s *Server) newSession(t gateway.Token) string {
-	b, _ := json.Marshal(sessionData{Hash: t.Hash, Expires: s.now().Add(sessionTTL).Unix()})
+	b, _ := json.Marshal(sessionData{Hash: t.Hash, Expires: s.now().Add(sessionTTL).Unix(), Gen: t.SessionGen})
 	payload := base64.RawURLEncoding.EncodeToString(b)
 	return payload + "." + base64.RawURLEncoding.EncodeToString(s.mac("session", payload))
 }
@@ -157,7 +165,7 @@ func (s *Server) session(r *http.Request) (gateway.Token, string, bool) {
 	if json.Unmarshal(raw, &d) != nil || s.now().Unix() >= d.Expires {
 		return gateway.Token{}, "", false
 	}
-	t, err := s.app.SessionToken(r.Context(), d.Hash)
+	t, err := s.app.SessionToken(r.Context(), d.Hash, d.Gen)
 	if err != nil {
 		return gateway.Token{}, "", false
 	}

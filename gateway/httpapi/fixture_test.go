@@ -184,7 +184,7 @@ func newFixtureWith(t *testing.T, open func(testing.TB) gateway.Store, serverSto
 	f.A = f.enrol(ctx, f.simA, f.simA.Creds.Autorisatiesleutel)
 	f.B = f.enrol(ctx, f.simB, f.simB.Creds.Autorisatiesleutel)
 	for _, s := range []gateway.School{f.A, f.B} {
-		if _, err := f.gw.SetConsent(ctx, s.ID, gateway.ProcessingLASExchange, true, "fixture"); err != nil {
+		if _, err := f.gw.SetConsent(ctx, s.ID, gateway.ProcessingLASExchange, true, gateway.Actor{Via: "cli", Name: "fixture", Instruction: "test instruction"}); err != nil {
 			t.Fatal(err)
 		}
 		res, err := f.gw.Sync(ctx, s.ID, app.SyncOptions{Schooljaar: schooljaar})
@@ -192,7 +192,7 @@ func newFixtureWith(t *testing.T, open func(testing.TB) gateway.Store, serverSto
 			t.Fatalf("fixture sync of %s = %s, %v; want applied", s.ID, res.Run.Status, err)
 		}
 	}
-	if _, err := f.gw.SetConsent(ctx, f.B.ID, gateway.ProcessingLASExchange, false, "fixture"); err != nil {
+	if _, err := f.gw.SetConsent(ctx, f.B.ID, gateway.ProcessingLASExchange, false, gateway.Actor{Via: "cli", Name: "fixture"}); err != nil {
 		t.Fatal(err)
 	}
 	f.A, f.B = f.school(f.A.ID), f.school(f.B.ID)

@@ -14,27 +14,29 @@ const (
 )
 
 // processingText is how the web page describes each optional processing:
-// the purposes of the processing agreement, in the school's words.
+// what the processing agreement says it is, and, for a processing the
+// gateway does not perform yet, that nothing is done with it. Granting such
+// a switch records the school's choice; no data flows because of it.
 var processingText = map[string]map[gateway.Processing][2]string{
 	langNL: {
 		gateway.ProcessingLASExchange: {"Uitwisseling met het LAS",
-			"Leerlinggegevens ophalen uit het leerlingadministratiesysteem (LAS) van de school en toetsresultaten terugsturen naar het LAS."},
+			"Het uitwisselen van persoonsgegevens en resultaten met het leerlingadministratiesysteem (LAS) van de school: leerlinggegevens ophalen en toetsresultaten terugsturen."},
 		gateway.ProcessingDashboards: {"Dashboards",
-			"Resultaten tonen in de dashboards van de school."},
-		gateway.ProcessingLegal: {"Wettelijke verplichtingen",
-			"Gegevens bewaren en verwerken die nodig zijn om aan wettelijke verplichtingen te voldoen."},
+			"Het uitwisselen van leer- en toetsresultaten met dashboards die de school gebruikt. De gateway doet dit nog niet: met deze toestemming gebeurt nu niets."},
+		gateway.ProcessingLegal: {"Wettelijke eisen",
+			"Het beschikbaar stellen van gegevens voor zover nodig om te voldoen aan de wettelijke eisen die aan digitale leermiddelen worden gesteld. De gateway doet dit nog niet: met deze toestemming gebeurt nu niets."},
 		gateway.ProcessingResearch: {"Onderzoek en statistiek",
-			"Gepseudonimiseerde gegevens gebruiken voor onderzoek en statistiek; niet herleidbaar tot een leerling."},
+			"Het beschikbaar stellen van (geanonimiseerde of gepseudonimiseerde) persoonsgegevens voor wetenschappelijk onderzoek of statistiek om het leren of het beleid van de school te verbeteren, onder strikte voorwaarden. De gateway doet dit nog niet: met deze toestemming gebeurt nu niets."},
 	},
 	langEN: {
 		gateway.ProcessingLASExchange: {"Exchange with the LAS",
-			"Pulling pupil data from the school's pupil administration system (LAS) and sending test results back to it."},
+			"Exchanging personal data and results with the school's pupil administration system (LAS): pulling pupil data and sending test results back."},
 		gateway.ProcessingDashboards: {"Dashboards",
-			"Showing results in the school's dashboards."},
+			"Exchanging learning and test results with dashboards the school uses. The gateway does not do this yet: this consent has no effect now."},
 		gateway.ProcessingLegal: {"Legal requirements",
-			"Keeping and processing the data needed to meet legal requirements."},
+			"Making data available as far as needed to meet the legal requirements placed on digital learning materials. The gateway does not do this yet: this consent has no effect now."},
 		gateway.ProcessingResearch: {"Research and statistics",
-			"Using pseudonymised data for research and statistics; never traceable to a pupil."},
+			"Making (anonymised or pseudonymised) personal data available for scientific research or statistics that improve learning or the school's policy, under strict conditions. The gateway does not do this yet: this consent has no effect now."},
 	},
 }
 
@@ -43,7 +45,8 @@ var texts = map[string]map[string]string{
 	langNL: {
 		"title": "UWLR-koppeling", "login": "Inloggen", "token": "Toegangssleutel (token)", "login.help": "Plak de toegangssleutel die u van de beheerder kreeg.",
 		"logout": "Uitloggen", "schools": "Scholen", "consent": "Toestemming", "consent.help": "Elke verwerking staat uit totdat de school die aanzet. Elke wijziging wordt vastgelegd.",
-		"on": "Aan", "off": "Uit", "turn.on": "Aanzetten", "turn.off": "Uitzetten",
+		"consent.school": "Alleen de school zelf zet een verwerking aan (met een beheerderstoken van de school). U kunt een verwerking wel uitzetten.",
+		"on":             "Aan", "off": "Uit", "turn.on": "Aanzetten", "turn.off": "Uitzetten",
 		"connection": "Verbinding met het LAS", "connection.none": "Nog niet getest.", "connection.ok": "Verbinding werkt", "connection.fail": "Verbinding mislukt",
 		"test": "Verbinding testen", "fix": "Oplossing", "sync": "Synchronisatie", "sync.last": "Laatste synchronisatie", "sync.next": "Volgende geplande synchronisatie",
 		"sync.never": "Nog nooit", "sync.none": "Niet gepland", "sync.now": "Nu synchroniseren", "held": "Goedkeuring van grote wijzigingen",
@@ -60,7 +63,8 @@ var texts = map[string]map[string]string{
 	langEN: {
 		"title": "UWLR link", "login": "Log in", "token": "Access token", "login.help": "Paste the access token your administrator gave you.",
 		"logout": "Log out", "schools": "Schools", "consent": "Consent", "consent.help": "Each processing is off until the school turns it on. Every change is recorded.",
-		"on": "On", "off": "Off", "turn.on": "Turn on", "turn.off": "Turn off",
+		"consent.school": "Only the school itself turns a processing on (with the school's admin token). You may turn a processing off.",
+		"on":             "On", "off": "Off", "turn.on": "Turn on", "turn.off": "Turn off",
 		"connection": "Connection to the LAS", "connection.none": "Not tested yet.", "connection.ok": "Connection works", "connection.fail": "Connection failed",
 		"test": "Test connection", "fix": "How to fix", "sync": "Sync", "sync.last": "Last sync", "sync.next": "Next scheduled sync",
 		"sync.never": "Never", "sync.none": "Not planned", "sync.now": "Sync now", "held": "Approval of large changes",

@@ -27,7 +27,8 @@ type App interface {
 	// Consent returns the current opt-ins and their history; SetConsent
 	// changes one (holding or releasing queued results).
 	Consent(ctx context.Context, id gateway.SchoolID) (gateway.Consent, []gateway.ConsentChange, error)
-	SetConsent(ctx context.Context, id gateway.SchoolID, p gateway.Processing, grant bool, by string) (gateway.ConsentApplied, error)
+	// (Only a school-admin token for the school grants: ErrForbidden else.)
+	SetConsent(ctx context.Context, id gateway.SchoolID, p gateway.Processing, grant bool, by gateway.Actor) (gateway.ConsentApplied, error)
 	// TestConnection asks the school's LAS for its structure (no pupil
 	// data) and records the outcome as the school's connection check.
 	TestConnection(ctx context.Context, id gateway.SchoolID) (gateway.ConnectionCheck, error)
@@ -49,9 +50,12 @@ type App interface {
 	VerifyAudit(ctx context.Context) (gateway.AuditReport, error)
 	// Authenticate finds the active token of a secret (a refusal wraps
 	// ErrForbidden and its text is safe to show); SessionToken the active
-	// token of a session's token hash; RecordLogin audits a login.
+	// token of a session (its token hash and session generation);
+	// EndSessions ends every session of a token (logout); RecordLogin
+	// audits a login.
 	Authenticate(ctx context.Context, secret string) (gateway.Token, error)
-	SessionToken(ctx context.Context, hash string) (gateway.Token, error)
+	SessionToken(ctx context.Context, hash string, gen uint64) (gateway.Token, error)
+	EndSessions(ctx context.Context, tokenID string) error
 	RecordLogin(ctx context.Context, l gateway.LoginAttempt) error
 	// Ready reports whether the store answers.
 	Ready(ctx context.Context) error

@@ -128,8 +128,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if _, sess, ok := s.session(r); !ok || !s.checkCSRF(r, sess) {
+	t, sess, ok := s.session(r)
+	if !ok || !s.checkCSRF(r, sess) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	// The session ends on the server: a copy of the cookie is refused too.
+	if err := s.app.EndSessions(r.Context(), t.ID); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
@@ -145,9 +151,8 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, d pageData)
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		ctx := gateway.WithScope(setToken(withPrincipal(r.Context(), principal{token: t}), t.ID), t.ScopeOf())
-		p := principal{token: t}
-		h(w, r.WithContext(ctx), pageData{CSRF: s.csrfToken(sess), Token: t, CanWrite: p.canWrite(), Message: r.URL.Query().Get("msg")})
+		p := principal{token: t, via: "web"}
+		h(w, r.WithContext(caller(r.Context(), t, "web")), pageData{CSRF: s.csrfToken(sess), Token: t, CanWrite: p.canWrite(), Message: r.URL.Query().Get("msg")})
 	}
 }
 
@@ -167,8 +172,8 @@ func (s *Server) action(h func(r *http.Request, sc gateway.School, p principal) 
 			s.render(w, r, http.StatusForbidden, "error.html", pageData{Error: texts[lang]["denied"] + " (CSRF)"})
 			return
 		}
-		p := principal{token: t}
-		ctx := gateway.WithScope(setToken(withPrincipal(r.Context(), p), t.ID), t.ScopeOf())
+		p := principal{token: t, via: "web"}
+		ctx := caller(r.Context(), t, "web")
 		r = r.WithContext(ctx)
 		// A school outside the scope does not exist, whatever the role.
 		sc, err := s.app.School(ctx, gateway.SchoolID(r.PathValue("school")))
@@ -280,7 +285,7 @@ func (s *Server) consentAction(r *http.Request, sc gateway.School, p principal) 
 		return "", fmt.Errorf("%w: unknown processing", gateway.ErrInvalid)
 	}
 	grant := r.PostFormValue("granted") == "true"
-	a, err := s.app.SetConsent(r.Context(), sc.ID, proc, grant, p.actor())
+	a, err := s.app.SetConsent(r.Context(), sc.ID, proc, grant, p.as())
 	if err != nil {
 		return "", err
 	}

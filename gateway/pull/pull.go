@@ -57,6 +57,9 @@ type Options struct {
 	UseSince bool
 	// Progress, when set, is told the number of pupils read so far.
 	Progress func(pupils int)
+	// Actor is who started the run, recorded in its audit entry (default
+	// "sync": the nightly schedule).
+	Actor string
 	// Lock, when set, is the school's sync lock this run holds: the run
 	// stages with it as the fence, so once another process has taken the
 	// lock over nothing of this run is applied; the run then fails with

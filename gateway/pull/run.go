@@ -256,7 +256,11 @@ func (r *run) record(ctx context.Context, status gateway.SyncStatus, err error) 
 	if aerr := r.s.Store.AddSyncRun(context.WithoutCancel(ctx), *run); aerr != nil && err == nil {
 		err = fmt.Errorf("sync %s: record run: %w", r.school.ID, aerr)
 	}
-	if aerr := r.s.audit(ctx, gateway.AuditSync, *run, "sync"); aerr != nil && err == nil {
+	actor := r.o.Actor
+	if actor == "" {
+		actor = "sync"
+	}
+	if aerr := r.s.audit(ctx, gateway.AuditSync, *run, actor); aerr != nil && err == nil {
 		err = fmt.Errorf("sync %s: %w", r.school.ID, aerr)
 	}
 	return Result{Run: *run, Reasons: r.reasons}, err

@@ -201,3 +201,39 @@ func (s *Store) ScheduleState(ctx context.Context, id gateway.SchoolID) (gateway
 	}
 	return st, nil
 }
+
+// UpdateToken changes one token in one transaction.
+func (s *Store) UpdateToken(ctx context.Context, id string, fn func(*gateway.Token) error) (gateway.Token, error) {
+	var out gateway.Token
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		byID, _, err := tokenBuckets(tx)
+		if err != nil {
+			return err
+		}
+		old := byID.Get([]byte(id))
+		if old == nil {
+			return fmt.Errorf("token %s: %w", id, gateway.ErrNotFound)
+		}
+		var t gateway.Token
+		if err := json.Unmarshal(old, &t); err != nil {
+			return fmt.Errorf("decode stored token: %w", err)
+		}
+		prev := t
+		if err := fn(&t); err != nil {
+			return err
+		}
+		if t.ID != prev.ID || t.Hash != prev.Hash {
+			return fmt.Errorf("%w: the id and hash of a token cannot change", gateway.ErrInvalid)
+		}
+		data, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		out = t
+		return byID.Put([]byte(id), data)
+	})
+	if err != nil {
+		return gateway.Token{}, fmt.Errorf("update token %s: %w", id, err)
+	}
+	return out, nil
+}

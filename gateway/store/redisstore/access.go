@@ -176,3 +176,43 @@ func (s *Store) ScheduleState(ctx context.Context, id gateway.SchoolID) (gateway
 	}
 	return st, nil
 }
+
+// UpdateToken changes one token with a compare-and-set on its stored
+// bytes (a Lua script), reading again when another writer came between.
+func (s *Store) UpdateToken(ctx context.Context, id string, fn func(*gateway.Token) error) (gateway.Token, error) {
+	op := "update token " + id
+	for range updateAttempts {
+		old, err := s.rdb.HGet(ctx, s.tokensKey(), id).Bytes()
+		if errors.Is(err, redis.Nil) {
+			return gateway.Token{}, wrap(op, "", fmt.Errorf("token: %w", gateway.ErrNotFound))
+		} else if err != nil {
+			return gateway.Token{}, wrap(op, "", err)
+		}
+		var t gateway.Token
+		if err := json.Unmarshal(old, &t); err != nil {
+			return gateway.Token{}, wrap(op+": decode", "", err)
+		}
+		prev := t
+		if err := fn(&t); err != nil {
+			return gateway.Token{}, err
+		}
+		if t.ID != prev.ID || t.Hash != prev.Hash {
+			return gateway.Token{}, wrap(op, "", fmt.Errorf("%w: the id and hash of a token cannot change", gateway.ErrInvalid))
+		}
+		data, err := json.Marshal(t)
+		if err != nil {
+			return gateway.Token{}, wrap(op, "", err)
+		}
+		code, err := updateTokenScript.Run(ctx, s.rdb, []string{s.tokensKey()}, id, old, data).Int64()
+		if err != nil {
+			return gateway.Token{}, wrap(op, "", err)
+		}
+		switch code {
+		case 0:
+			return t, nil
+		case -1:
+			return gateway.Token{}, wrap(op, "", fmt.Errorf("token: %w", gateway.ErrNotFound))
+		}
+	}
+	return gateway.Token{}, wrap(op, "", fmt.Errorf("%w: the token kept changing (%d attempts)", gateway.ErrConflict, updateAttempts))
+}

@@ -63,6 +63,15 @@ redis.call('LPUSH', KEYS[2], ARGV[1])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
 return 0`)
 
+	// KEYS tokens; ARGV id, the record as read, the record to write. Writes
+	// only when the stored bytes are still the ones read (compare-and-set).
+	updateTokenScript = script(`
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return -1 end
+if cur ~= ARGV[2] then return -6 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 0`)
+
 	// KEYS school; ARGV the record as read, the record to write. Writes only
 	// when the stored bytes are still the ones read (compare-and-set).
 	updateSchoolScript = script(`

@@ -55,6 +55,7 @@ var accessTests = []struct {
 	{"FenceInvalid", testFenceInvalid},
 	{"TokensRoundTrip", testTokensRoundTrip},
 	{"TokenReplace", testTokenReplace},
+	{"TokenUpdate", testTokenUpdate},
 	{"TokenHashUnique", testTokenHashUnique},
 	{"ConnectionCheck", testConnectionCheck},
 	{"ScheduleState", testScheduleState},
