@@ -83,10 +83,11 @@ func TestBrowserSchoolAdmin(t *testing.T) {
 		name, title, text string
 		on                bool
 	}{
-		{"las_exchange", "Uitwisseling met het LAS", "Leerlinggegevens ophalen uit het leerlingadministratiesysteem", true},
-		{"dashboards", "Dashboards", "Resultaten tonen in de dashboards", false},
-		{"legal", "Wettelijke verplichtingen", "wettelijke verplichtingen te voldoen", false},
-		{"research", "Onderzoek en statistiek", "onderzoek en statistiek", false},
+		{"las_exchange", "Uitwisseling met het LAS", "persoonsgegevens en resultaten met het leerlingadministratiesysteem", true},
+		// The processings the gateway does not perform yet say so.
+		{"dashboards", "Dashboards", "De gateway doet dit nog niet: met deze toestemming gebeurt nu niets.", false},
+		{"legal", "Wettelijke eisen", "De gateway doet dit nog niet: met deze toestemming gebeurt nu niets.", false},
+		{"research", "Onderzoek en statistiek", "De gateway doet dit nog niet: met deze toestemming gebeurt nu niets.", false},
 	}
 	for _, sw := range switches {
 		sel := "#consent-" + sw.name
