@@ -73,7 +73,7 @@ func (c *edge) auditExportCommand() *cobra.Command {
 			return nil
 		},
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			x, err := a.ExportAudit(ctx, gateway.SchoolID(id), or(by, "cli"))
+			x, err := a.ExportAudit(ctx, gateway.SchoolID(id), operator(by).String())
 			if err != nil {
 				return failedUnlessUsage(err)
 			}

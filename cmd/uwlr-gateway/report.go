@@ -50,7 +50,7 @@ func (c *edge) reportBreachCommand() *cobra.Command {
 			return nil
 		},
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			r, err := a.BreachReport(ctx, from, to, gateway.SchoolID(school), format, or(by, "cli"))
+			r, err := a.BreachReport(ctx, from, to, gateway.SchoolID(school), format, operator(by).String())
 			if err != nil {
 				return err
 			}

@@ -55,7 +55,7 @@ func (c *edge) resultsSubmitCommand() *cobra.Command {
 				}
 				defer fmt.Fprintln(c.stderr)
 			}
-			sub, problems, err := a.SubmitResults(ctx, gateway.SchoolID(id), data, or(by, "cli"), progress)
+			sub, problems, err := a.SubmitResults(ctx, gateway.SchoolID(id), data, operator(by).String(), progress)
 			if err != nil && !errors.Is(err, gateway.ErrNotFound) && !errors.Is(err, app.ErrNoSchool) {
 				return failed(err)
 			} else if err != nil {
@@ -196,7 +196,7 @@ func (c *edge) resultsRetryCommand() *cobra.Command {
 			return nil
 		},
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			n, results, err := a.RetryResults(ctx, gateway.SchoolID(id), sel, or(by, "cli"))
+			n, results, err := a.RetryResults(ctx, gateway.SchoolID(id), sel, operator(by).String())
 			if err != nil {
 				return err
 			}

@@ -56,6 +56,7 @@ func (c *edge) retentionRunCommand() *cobra.Command {
 			return nil
 		},
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
+			o.By = operator(o.By).String()
 			rc, runErr := a.RunRetention(ctx, o)
 			if codeOf(runErr) == exitUsage {
 				return runErr
@@ -75,7 +76,7 @@ func (c *edge) retentionRunCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&o.DryRun, "dry-run", false, "report what would be purged; delete nothing, write no audit entry")
 	f.StringVar(&nowFlag, "now", "", "apply the rules as at this time: RFC 3339 or YYYY-MM-DD (Europe/Amsterdam); default now")
-	f.StringVar(&o.By, "by", "", "who runs it (recorded in the audit log; default cli)")
+	f.StringVar(&o.By, "by", "", "who runs it (recorded in the audit log; default: the operating-system user)")
 	f.BoolVar(&asJSON, "json", false, "print the receipt as JSON")
 	return cmd
 }

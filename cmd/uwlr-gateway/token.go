@@ -50,7 +50,7 @@ func (c *edge) tokenCreateCommand() *cobra.Command {
 			for _, s := range schools {
 				r.Schools = append(r.Schools, gateway.SchoolID(s))
 			}
-			t, secret, err := a.CreateToken(ctx, r, or(by, "cli"))
+			t, secret, err := a.CreateToken(ctx, r, operator(by).String())
 			if err != nil {
 				return err
 			}
@@ -117,7 +117,7 @@ func (c *edge) tokenRevokeCommand() *cobra.Command {
 			return nil
 		},
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			t, err := a.RevokeToken(ctx, id, or(by, "cli"))
+			t, err := a.RevokeToken(ctx, id, operator(by).String())
 			if err != nil {
 				return err
 			}
