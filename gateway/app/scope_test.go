@@ -63,6 +63,11 @@ func schoolActs(f *fixture) map[string]func(ctx context.Context, id gateway.Scho
 			_, err := a.FindEvidence(ctx, id, "b_none")
 			return err
 		},
+		"SchoolContact": func(ctx context.Context, id gateway.SchoolID) error { _, err := a.SchoolContact(ctx, id); return err },
+		"SetSchoolContact": func(ctx context.Context, id gateway.SchoolID) error {
+			_, err := a.SetSchoolContact(ctx, id, app.Contact{Name: "Bea Beheer", Email: "beheer@school.example"}, "t")
+			return err
+		},
 		"RemoveSchool": func(ctx context.Context, id gateway.SchoolID) error { return a.RemoveSchool(ctx, id, "t") },
 	}
 }
@@ -96,7 +101,7 @@ func TestScopeAtTheApplicationLayer(t *testing.T) {
 			t.Errorf("RemoveSchool(B) on A's scope = %v, want ErrNotFound", err)
 		}
 		after := f.school(f.B)
-		if after.Results != nil || !after.LastPulledAt.Equal(before.LastPulledAt) {
+		if after.Results != nil || after.Contact != nil || !after.LastPulledAt.Equal(before.LastPulledAt) {
 			t.Errorf("school B changed through A's scope: %+v", after)
 		}
 		checkListsFiltered(t, f)
@@ -106,7 +111,7 @@ func TestScopeAtTheApplicationLayer(t *testing.T) {
 
 // expectedNotFound: acts that find nothing for A for reasons of their own.
 func expectedNotFound(name string) bool {
-	return name == "HeldDiff" || name == "Approve" || name == "FindEvidence" || name == "ExportAudit"
+	return name == "HeldDiff" || name == "Approve" || name == "FindEvidence" || name == "ExportAudit" || name == "SchoolContact"
 }
 
 func checkListsFiltered(t *testing.T, f *fixture) {
