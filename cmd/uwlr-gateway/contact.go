@@ -37,7 +37,7 @@ func (c *edge) schoolContactCommand() *cobra.Command {
 
 func (c *edge) contactSetCommand() *cobra.Command {
 	var id, by string
-	var ct app.Contact
+	var ct gateway.SchoolContact
 	var asJSON bool
 	cmd := &cobra.Command{Use: "set", Short: "Set the school's contact person (name and e-mail address; phone optional)", Args: cobra.NoArgs,
 		Long: "Sets the school's contact person: the beheerder of the processing agreement, whom the processor\n" +

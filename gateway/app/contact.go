@@ -11,12 +11,6 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
 
-// Contact is a school's contact person as it is set: name and e-mail
-// address required, phone optional. Surrounding white space is trimmed.
-type Contact struct {
-	Name, Email, Phone string
-}
-
 // Limits of a contact person's fields: generous for real names, addresses
 // and numbers, small enough that a form cannot fill the school record.
 const (
@@ -42,18 +36,19 @@ func (a *App) SchoolContact(ctx context.Context, id gateway.SchoolID) (gateway.S
 }
 
 // SetSchoolContact sets the school's contact person (its beheerder, also
-// the person to contact in case of a data breach) and returns it as
-// stored. Bad input is gateway.InvalidFields naming each bad field (name,
+// the person to contact in case of a data breach) to c's Name, Email
+// (both required) and Phone (optional), trimmed of surrounding white space,
+// and returns it as stored, with UpdatedAt and UpdatedBy set here. Bad input is gateway.InvalidFields naming each bad field (name,
 // email, phone); nothing is stored then. Only the contact changes, in one
 // atomic read-modify-write of the school, so a sync, rewrap or receiver
 // change meanwhile keeps what it writes. The school's audit chain records
 // which fields changed and by whom, never the values; setting the values
 // it already has changes nothing and records nothing.
-func (a *App) SetSchoolContact(ctx context.Context, id gateway.SchoolID, c Contact, by string) (gateway.SchoolContact, error) {
+func (a *App) SetSchoolContact(ctx context.Context, id gateway.SchoolID, c gateway.SchoolContact, by string) (gateway.SchoolContact, error) {
 	if _, err := a.school(ctx, id); err != nil {
 		return gateway.SchoolContact{}, err
 	}
-	c = Contact{Name: strings.TrimSpace(c.Name), Email: strings.TrimSpace(c.Email), Phone: strings.TrimSpace(c.Phone)}
+	c = gateway.SchoolContact{Name: strings.TrimSpace(c.Name), Email: strings.TrimSpace(c.Email), Phone: strings.TrimSpace(c.Phone)}
 	if err := checkContact(c); err != nil {
 		return gateway.SchoolContact{}, fmt.Errorf("contact person of school %s: %w", id, err)
 	}
@@ -85,7 +80,7 @@ func (a *App) SetSchoolContact(ctx context.Context, id gateway.SchoolID, c Conta
 
 // contactChanges names the fields c changes of old (every given field when
 // there is none yet).
-func contactChanges(old *gateway.SchoolContact, c Contact) []string {
+func contactChanges(old *gateway.SchoolContact, c gateway.SchoolContact) []string {
 	var was gateway.SchoolContact
 	if old != nil {
 		was = *old
@@ -104,7 +99,7 @@ func contactChanges(old *gateway.SchoolContact, c Contact) []string {
 
 // checkContact checks every field and names each bad one; the reasons
 // never repeat a value (it is personal data).
-func checkContact(c Contact) error {
+func checkContact(c gateway.SchoolContact) error {
 	var bad gateway.InvalidFields
 	for _, f := range []struct {
 		name, reason string

@@ -37,7 +37,7 @@ func TestSchoolContact(t *testing.T) {
 			t.Errorf("SchoolContact before one is set = %v, want ErrNotFound (none set)", err)
 		}
 		before := f.school(f.A)
-		got, err := f.app.SetSchoolContact(ctx(t), f.A, app.Contact{Name: "  Bea de Beheerder ", Email: " bea@school.example\t", Phone: "+31 (0)20-123 45 67"}, "Anna Admin")
+		got, err := f.app.SetSchoolContact(ctx(t), f.A, gateway.SchoolContact{Name: "  Bea de Beheerder ", Email: " bea@school.example\t", Phone: "+31 (0)20-123 45 67"}, "Anna Admin")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,11 +58,11 @@ func TestSchoolContact(t *testing.T) {
 		}
 
 		// Same values (after trimming): nothing recorded.
-		if _, err := f.app.SetSchoolContact(ctx(t), f.A, app.Contact{Name: "Bea de Beheerder", Email: "bea@school.example", Phone: "+31 (0)20-123 45 67"}, "Other"); err != nil {
+		if _, err := f.app.SetSchoolContact(ctx(t), f.A, gateway.SchoolContact{Name: "Bea de Beheerder", Email: "bea@school.example", Phone: "+31 (0)20-123 45 67"}, "Other"); err != nil {
 			t.Fatal(err)
 		}
 		// A new e-mail address, no phone.
-		got, err = f.app.SetSchoolContact(ctx(t), f.A, app.Contact{Name: "Bea de Beheerder", Email: "b.beheer@school.example"}, "")
+		got, err = f.app.SetSchoolContact(ctx(t), f.A, gateway.SchoolContact{Name: "Bea de Beheerder", Email: "b.beheer@school.example"}, "")
 		if err != nil || got.Email != "b.beheer@school.example" || got.Phone != "" || got.UpdatedBy != "cli" {
 			t.Errorf("changed contact = %+v, %v", got, err)
 		}
@@ -103,29 +103,29 @@ func sameContact(a, b gateway.SchoolContact) bool {
 // without repeating the value, and stores and records nothing.
 func TestSchoolContactInvalid(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
-		ok := app.Contact{Name: "Bea", Email: "bea@school.example"}
-		with := func(edit func(*app.Contact)) app.Contact { c := ok; edit(&c); return c }
+		ok := gateway.SchoolContact{Name: "Bea", Email: "bea@school.example"}
+		with := func(edit func(*gateway.SchoolContact)) gateway.SchoolContact { c := ok; edit(&c); return c }
 		for _, tc := range []struct {
 			name   string
-			c      app.Contact
+			c      gateway.SchoolContact
 			fields []string
 		}{
-			{"nothing", app.Contact{}, []string{"name", "email"}},
-			{"blank name", with(func(c *app.Contact) { c.Name = " \t " }), []string{"name"}},
-			{"name with a line break", with(func(c *app.Contact) { c.Name = "Bea\nEvil: header" }), []string{"name"}},
-			{"name too long", with(func(c *app.Contact) { c.Name = strings.Repeat("é", 201) }), []string{"name"}},
-			{"no at", with(func(c *app.Contact) { c.Email = "bea.school.example" }), []string{"email"}},
-			{"no domain dot", with(func(c *app.Contact) { c.Email = "bea@localhost" }), []string{"email"}},
-			{"display name", with(func(c *app.Contact) { c.Email = "Bea <bea@school.example>" }), []string{"email"}},
-			{"two addresses", with(func(c *app.Contact) { c.Email = "bea@school.example, eve@evil.example" }), []string{"email"}},
-			{"address literal", with(func(c *app.Contact) { c.Email = "bea@[192.0.2.1]" }), []string{"email"}},
-			{"trailing dot", with(func(c *app.Contact) { c.Email = "bea@school.example." }), []string{"email"}},
-			{"email too long", with(func(c *app.Contact) { c.Email = strings.Repeat("b", 250) + "@school.example" }), []string{"email"}},
-			{"phone words", with(func(c *app.Contact) { c.Phone = "call the office" }), []string{"phone"}},
-			{"phone too short", with(func(c *app.Contact) { c.Phone = "12 34" }), []string{"phone"}},
-			{"phone too many digits", with(func(c *app.Contact) { c.Phone = "+31 6 1234 5678 90123" }), []string{"phone"}},
-			{"plus inside", with(func(c *app.Contact) { c.Phone = "020+1234567" }), []string{"phone"}},
-			{"all three", app.Contact{Name: "", Email: "bea", Phone: "x"}, []string{"name", "email", "phone"}},
+			{"nothing", gateway.SchoolContact{}, []string{"name", "email"}},
+			{"blank name", with(func(c *gateway.SchoolContact) { c.Name = " \t " }), []string{"name"}},
+			{"name with a line break", with(func(c *gateway.SchoolContact) { c.Name = "Bea\nEvil: header" }), []string{"name"}},
+			{"name too long", with(func(c *gateway.SchoolContact) { c.Name = strings.Repeat("é", 201) }), []string{"name"}},
+			{"no at", with(func(c *gateway.SchoolContact) { c.Email = "bea.school.example" }), []string{"email"}},
+			{"no domain dot", with(func(c *gateway.SchoolContact) { c.Email = "bea@localhost" }), []string{"email"}},
+			{"display name", with(func(c *gateway.SchoolContact) { c.Email = "Bea <bea@school.example>" }), []string{"email"}},
+			{"two addresses", with(func(c *gateway.SchoolContact) { c.Email = "bea@school.example, eve@evil.example" }), []string{"email"}},
+			{"address literal", with(func(c *gateway.SchoolContact) { c.Email = "bea@[192.0.2.1]" }), []string{"email"}},
+			{"trailing dot", with(func(c *gateway.SchoolContact) { c.Email = "bea@school.example." }), []string{"email"}},
+			{"email too long", with(func(c *gateway.SchoolContact) { c.Email = strings.Repeat("b", 250) + "@school.example" }), []string{"email"}},
+			{"phone words", with(func(c *gateway.SchoolContact) { c.Phone = "call the office" }), []string{"phone"}},
+			{"phone too short", with(func(c *gateway.SchoolContact) { c.Phone = "12 34" }), []string{"phone"}},
+			{"phone too many digits", with(func(c *gateway.SchoolContact) { c.Phone = "+31 6 1234 5678 90123" }), []string{"phone"}},
+			{"plus inside", with(func(c *gateway.SchoolContact) { c.Phone = "020+1234567" }), []string{"phone"}},
+			{"all three", gateway.SchoolContact{Name: "", Email: "bea", Phone: "x"}, []string{"name", "email", "phone"}},
 		} {
 			_, err := f.app.SetSchoolContact(ctx(t), f.A, tc.c, "t")
 			var fields gateway.InvalidFields
@@ -151,7 +151,7 @@ func TestSchoolContactInvalid(t *testing.T) {
 			t.Errorf("refused input recorded %d audit entries", n)
 		}
 		// What the rules accept.
-		for _, c := range []app.Contact{
+		for _, c := range []gateway.SchoolContact{
 			{Name: "José Ñúñez-O'Brien", Email: "jose.nunez+uwlr@sub.school.example", Phone: "0201234567"},
 			{Name: "B", Email: "b@x.nl", Phone: "+31.20/123.45.67"},
 		} {
@@ -167,7 +167,7 @@ func TestSchoolContactInvalid(t *testing.T) {
 func TestSyncAndContactSetInterleave(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		f.duringSync(func() {
-			if _, err := f.app.SetSchoolContact(ctx(t), f.A, app.Contact{Name: "Bea", Email: "bea@school.example"}, "admin"); err != nil {
+			if _, err := f.app.SetSchoolContact(ctx(t), f.A, gateway.SchoolContact{Name: "Bea", Email: "bea@school.example"}, "admin"); err != nil {
 				t.Errorf("contact set during the sync: %v", err)
 			}
 		})

@@ -65,7 +65,7 @@ func schoolActs(f *fixture) map[string]func(ctx context.Context, id gateway.Scho
 		},
 		"SchoolContact": func(ctx context.Context, id gateway.SchoolID) error { _, err := a.SchoolContact(ctx, id); return err },
 		"SetSchoolContact": func(ctx context.Context, id gateway.SchoolID) error {
-			_, err := a.SetSchoolContact(ctx, id, app.Contact{Name: "Bea Beheer", Email: "beheer@school.example"}, "t")
+			_, err := a.SetSchoolContact(ctx, id, gateway.SchoolContact{Name: "Bea Beheer", Email: "beheer@school.example"}, "t")
 			return err
 		},
 		"RemoveSchool": func(ctx context.Context, id gateway.SchoolID) error { return a.RemoveSchool(ctx, id, "t") },
