@@ -146,7 +146,7 @@ func checkGatewayWideForbidden(t *testing.T, f *fixture) {
 		},
 		"SessionKey": func(ctx context.Context) error { _, err := a.SessionKey(ctx); return err },
 		"BreachReport": func(ctx context.Context) error {
-			_, err := a.BreachReport(ctx, start.Add(-time.Hour), start, f.A, "json", "t")
+			_, err := a.BreachReport(ctx, app.BreachRequest{From: start.Add(-time.Hour), To: start, School: f.A, Format: "json"}, "t")
 			return err
 		},
 		"EvidenceKey": func(ctx context.Context) error { _, err := a.EvidenceKey(ctx); return err },
