@@ -35,8 +35,8 @@ const browserShutdownTimeout = 10 * time.Second
 
 // TestBrowserSchoolAdmin drives the school-admin web page in headless
 // Chromium the way a school's administrator would: log in with a token, read
-// the consent switches, turn one on, test the LAS connection, approve a held
-// sync. Along the way it checks that the page shows no ECK iD and no date of
+// the consent switches, turn one on, name the school's contact person, test
+// the LAS connection, approve a held sync. Along the way it checks that the page shows no ECK iD and no date of
 // birth, that a form without its CSRF token is refused, and that serve stops
 // cleanly on SIGTERM.
 func TestBrowserSchoolAdmin(t *testing.T) {
@@ -137,6 +137,9 @@ func TestBrowserSchoolAdmin(t *testing.T) {
 		t.Errorf("after the consent change the page says %q", msg)
 	}
 	browserWantConsent(t, srv, g.school, tok.Token, map[string]bool{"las_exchange": true, "dashboards": false, "legal": false, "research": true})
+
+	// Name the school's contact person.
+	browserSetContact(t, b, srv, g.school, tok.Token)
 
 	// Test the connection to the LAS.
 	b.submit("test the connection", chromedp.Click(chromedp.ID("test-connection")))

@@ -15,6 +15,7 @@ const (
 	AuditSchoolAdd       AuditKind = "school.add"       // a school enrolled or its connection changed
 	AuditSchoolReceiver  AuditKind = "school.receiver"  // the results receiver set or cleared
 	AuditSchoolRemove    AuditKind = "school.remove"    // offboarding: every record of the school deleted
+	AuditSchoolContact   AuditKind = "school.contact"   // the school's contact person set or changed (which fields, never the values)
 	AuditConsent         AuditKind = "consent.change"   // one processing granted or revoked
 	AuditKeyGenerate     AuditKind = "key.generate"     // a vault key file or the evidence key created
 	AuditKeyRotate       AuditKind = "key.rotate"       // a new active key term

@@ -51,7 +51,12 @@ type Problem struct {
 	Reason   string `json:"reason"`
 }
 
-func (p Problem) String() string { return p.Position + ": " + p.Reason }
+func (p Problem) String() string {
+	if p.Position == "" { // the input as a whole
+		return p.Reason
+	}
+	return p.Position + ": " + p.Reason
+}
 
 // ConsentApplied is what a consent change did.
 type ConsentApplied struct {

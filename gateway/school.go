@@ -58,7 +58,28 @@ type School struct {
 	LastPulledAt time.Time
 	// Results is the receiver of this school's results; nil means its LAS.
 	Results *ResultsReceiver `json:",omitempty"`
+	// Contact is the school's contact person; nil until the school names one.
+	Contact *SchoolContact `json:",omitempty"`
 }
+
+// SchoolContact is the school's contact person for the gateway: its
+// "beheerder" under the processing agreement, also the person to contact in
+// case of a data breach. It is personal data: it is never logged, never put
+// in an audit entry (the audit records that it changed and by whom, not the
+// values), and it is shown only to the school's own admins and to
+// operators, and in a breach report for the school's DPO.
+type SchoolContact struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	// Phone is optional.
+	Phone string `json:"phone,omitempty"`
+	// UpdatedAt and UpdatedBy say when and by whom it was last set.
+	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedBy string    `json:"updated_by"`
+}
+
+// LogValue logs that a contact is set, never who it is.
+func (c SchoolContact) LogValue() slog.Value { return slog.StringValue("contact person (not logged)") }
 
 // LogValue logs the school by id only.
 func (s School) LogValue() slog.Value { return slog.StringValue(string(s.ID)) }

@@ -21,17 +21,23 @@ func (c *edge) reportCommand() *cobra.Command {
 }
 
 func (c *edge) reportBreachCommand() *cobra.Command {
-	var fromFlag, toFlag, school, format, out, by string
+	var fromFlag, toFlag, school, format, out, by, incidentFile string
 	var from, to time.Time
 	cmd := &cobra.Command{
 		Use:   "breach",
-		Short: "Draft a data-breach notification: data categories, pupils and teachers per school, encryption, the window",
-		Long: "Writes the facts a data-breach notification needs, from what the store holds: per school the\n" +
-			"data categories and whether the gateway encrypts them, the number of pupils and teachers, the\n" +
-			"results delivered and the audit entries in the window, consent and last sync; and what the\n" +
-			"gateway cannot know. Counts and ids only, never a name, birth date or ECK iD. The report is\n" +
-			"recorded in the gateway's audit chain. --from and --to take RFC 3339 or YYYY-MM-DD (midnight\n" +
-			"at the start of that day, Europe/Amsterdam); both ends are included.",
+		Short: "Draft a data-breach notification: the incident's facts, data categories, people concerned, contact persons",
+		Long: "Writes the facts a data-breach notification needs. From --incident (a JSON file; see README):\n" +
+			"when the breach was discovered, its nature, which part of the security failed and how, the\n" +
+			"cause, how it was discovered, the measures taken, the possible consequences and the risk; a\n" +
+			"fact not given is marked \"not given\", never filled in. From the store: the duration (the\n" +
+			"window), per school the data categories and whether the gateway encrypts them, the pupils,\n" +
+			"teachers and accounts at the window's start and end and now (with how each count is derived),\n" +
+			"results submitted and delivered and audit entries in the window, consent, last sync and the\n" +
+			"school's contact person; that no special categories of personal data are held; and what the\n" +
+			"gateway cannot know. Counts and ids only, never a pupil's name, birth date or ECK iD; the\n" +
+			"contact persons' names and addresses are the one personal datum. The report is recorded in\n" +
+			"the gateway's audit chain. --from and --to take RFC 3339 or YYYY-MM-DD (midnight at the start\n" +
+			"of that day, Europe/Amsterdam); both ends are included.",
 		Args: cobra.NoArgs,
 		PreRunE: func(*cobra.Command, []string) error {
 			if fromFlag == "" || toFlag == "" {
@@ -50,7 +56,14 @@ func (c *edge) reportBreachCommand() *cobra.Command {
 			return nil
 		},
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			r, err := a.BreachReport(ctx, from, to, gateway.SchoolID(school), format, operator(by).String())
+			q := app.BreachRequest{From: from, To: to, School: gateway.SchoolID(school), Format: format}
+			if incidentFile != "" {
+				var err error
+				if q.Incident, err = c.readInput(incidentFile); err != nil {
+					return err
+				}
+			}
+			r, err := a.BreachReport(ctx, q, operator(by).String())
 			if err != nil {
 				return err
 			}
@@ -75,6 +88,7 @@ func (c *edge) reportBreachCommand() *cobra.Command {
 	f.StringVar(&fromFlag, "from", "", "start of the window: RFC 3339 or YYYY-MM-DD (Europe/Amsterdam)")
 	f.StringVar(&toFlag, "to", "", "end of the window, included: RFC 3339 or YYYY-MM-DD (Europe/Amsterdam midnight)")
 	f.StringVar(&school, "school", "", "only this school (default: all schools)")
+	f.StringVar(&incidentFile, "incident", "", "JSON file with the facts only a person knows ('-' = stdin; default: every such fact not given)")
 	f.StringVar(&format, "format", "markdown", "markdown or json")
 	f.StringVar(&out, "out", "", "write to this file (mode 0600) instead of stdout")
 	f.StringVar(&by, "by", "", "who asks for the report (recorded in the audit log; default cli)")

@@ -29,6 +29,8 @@ type schoolJSON struct {
 	LastPulledAt   *time.Time       `json:"last_pulled_at,omitempty"`
 	Consent        gateway.Consent  `json:"consent,omitempty"`
 	Results        *receiverJSON    `json:"results_receiver,omitempty"`
+	// Contact is shown by `school show` only (it is personal data).
+	Contact *contactJSON `json:"contact,omitempty"`
 }
 
 // receiverJSON shows a results receiver profile: never its key.
@@ -58,8 +60,9 @@ func toSchoolJSON(s gateway.School) schoolJSON {
 }
 
 func (c *edge) schoolCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "school", Short: "Enrol, list, show and offboard schools"}
-	cmd.AddCommand(c.schoolAddCommand(), c.schoolListCommand(), c.schoolShowCommand(), c.schoolRemoveCommand(), c.schoolReceiverCommand())
+	cmd := &cobra.Command{Use: "school", Short: "Enrol, list, show and offboard schools; their results receiver and contact person"}
+	cmd.AddCommand(c.schoolAddCommand(), c.schoolListCommand(), c.schoolShowCommand(), c.schoolRemoveCommand(), c.schoolReceiverCommand(),
+		c.schoolContactCommand())
 	return cmd
 }
 
@@ -170,7 +173,7 @@ func (c *edge) schoolListCommand() *cobra.Command {
 func (c *edge) schoolShowCommand() *cobra.Command {
 	var id string
 	var asJSON bool
-	cmd := &cobra.Command{Use: "show", Short: "Show one school, its consent and last sync", Args: cobra.NoArgs,
+	cmd := &cobra.Command{Use: "show", Short: "Show one school: consent, last sync, results receiver and contact person", Args: cobra.NoArgs,
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
 			s, err := a.School(ctx, gateway.SchoolID(id))
 			if err != nil {
@@ -179,6 +182,9 @@ func (c *edge) schoolShowCommand() *cobra.Command {
 			j := toSchoolJSON(s)
 			if j.Consent, _, err = a.Consent(ctx, s.ID); err != nil {
 				return err
+			}
+			if s.Contact != nil {
+				j.Contact = toContactJSON(s.ID, *s.Contact)
 			}
 			if asJSON {
 				return writeJSON(c.stdout, j)
@@ -192,6 +198,11 @@ func (c *edge) schoolShowCommand() *cobra.Command {
 				fmt.Fprintf(c.stdout, "  results go to %s (%s scores, key: %s)\n", r.Endpoint, r.ScoreType, r.Key)
 			} else {
 				fmt.Fprintln(c.stdout, "  results go to the LAS endpoint above (integer scores)")
+			}
+			if ct := j.Contact; ct != nil {
+				fmt.Fprintf(c.stdout, "  contact person %s <%s>%s\n", ct.Name, ct.Email, map[bool]string{true: ", " + ct.Phone}[ct.Phone != ""])
+			} else {
+				fmt.Fprintln(c.stdout, "  contact person: none set (`school contact set`)")
 			}
 			return nil
 		})}

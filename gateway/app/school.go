@@ -35,7 +35,8 @@ type Enrolment struct {
 }
 
 // EnrolSchool enrols a school, or changes the connection of an enrolled
-// one (its consent, history, data and results receiver stay). It returns
+// one (its consent, history, data, results receiver and contact person
+// stay). It returns
 // the school as stored and whether it was new. Bad input is ErrInvalid.
 // All optional processing stays off until the school grants it.
 func (a *App) EnrolSchool(ctx context.Context, e Enrolment, by string) (gateway.School, bool, error) {
@@ -68,7 +69,7 @@ func (a *App) EnrolSchool(ctx context.Context, e Enrolment, by string) (gateway.
 	}
 	created := false
 	stored, err := a.st.UpdateSchool(ctx, s.ID, func(old *gateway.School) error {
-		s.CreatedAt, s.LastPulledAt, s.Results = old.CreatedAt, old.LastPulledAt, old.Results
+		s.CreatedAt, s.LastPulledAt, s.Results, s.Contact = old.CreatedAt, old.LastPulledAt, old.Results, old.Contact
 		*old = s
 		return nil
 	})

@@ -63,6 +63,11 @@ func schoolActs(f *fixture) map[string]func(ctx context.Context, id gateway.Scho
 			_, err := a.FindEvidence(ctx, id, "b_none")
 			return err
 		},
+		"SchoolContact": func(ctx context.Context, id gateway.SchoolID) error { _, err := a.SchoolContact(ctx, id); return err },
+		"SetSchoolContact": func(ctx context.Context, id gateway.SchoolID) error {
+			_, err := a.SetSchoolContact(ctx, id, gateway.SchoolContact{Name: "Bea Beheer", Email: "beheer@school.example"}, "t")
+			return err
+		},
 		"RemoveSchool": func(ctx context.Context, id gateway.SchoolID) error { return a.RemoveSchool(ctx, id, "t") },
 	}
 }
@@ -96,7 +101,7 @@ func TestScopeAtTheApplicationLayer(t *testing.T) {
 			t.Errorf("RemoveSchool(B) on A's scope = %v, want ErrNotFound", err)
 		}
 		after := f.school(f.B)
-		if after.Results != nil || !after.LastPulledAt.Equal(before.LastPulledAt) {
+		if after.Results != nil || after.Contact != nil || !after.LastPulledAt.Equal(before.LastPulledAt) {
 			t.Errorf("school B changed through A's scope: %+v", after)
 		}
 		checkListsFiltered(t, f)
@@ -106,7 +111,7 @@ func TestScopeAtTheApplicationLayer(t *testing.T) {
 
 // expectedNotFound: acts that find nothing for A for reasons of their own.
 func expectedNotFound(name string) bool {
-	return name == "HeldDiff" || name == "Approve" || name == "FindEvidence" || name == "ExportAudit"
+	return name == "HeldDiff" || name == "Approve" || name == "FindEvidence" || name == "ExportAudit" || name == "SchoolContact"
 }
 
 func checkListsFiltered(t *testing.T, f *fixture) {
@@ -141,7 +146,7 @@ func checkGatewayWideForbidden(t *testing.T, f *fixture) {
 		},
 		"SessionKey": func(ctx context.Context) error { _, err := a.SessionKey(ctx); return err },
 		"BreachReport": func(ctx context.Context) error {
-			_, err := a.BreachReport(ctx, start.Add(-time.Hour), start, f.A, "json", "t")
+			_, err := a.BreachReport(ctx, app.BreachRequest{From: start.Add(-time.Hour), To: start, School: f.A, Format: "json"}, "t")
 			return err
 		},
 		"EvidenceKey": func(ctx context.Context) error { _, err := a.EvidenceKey(ctx); return err },

@@ -58,6 +58,10 @@ var schoolRoutes = []schoolRoute{
 	}},
 	{method: http.MethodGet, path: "/results"},
 	{method: http.MethodGet, path: "/audit"},
+	{method: http.MethodGet, path: "/contact"},
+	{method: http.MethodPut, path: "/contact", write: true, body: func(testing.TB, *fixture, gateway.SchoolID) []byte {
+		return []byte(`{"name": "Bea de Beheerder", "email": "bea@school.example"}`)
+	}},
 }
 
 func (f *fixture) call(t testing.TB, r schoolRoute, school gateway.SchoolID, tok token) response {
@@ -85,6 +89,7 @@ type schoolState struct {
 	Outbox     map[gateway.BatchState]int
 	Connection bool
 	Staged     bool
+	Contact    *gateway.SchoolContact
 }
 
 func (f *fixture) state(t testing.TB, id gateway.SchoolID) schoolState {
@@ -113,6 +118,7 @@ func (f *fixture) state(t testing.TB, id gateway.SchoolID) schoolState {
 	s.Connection = err == nil
 	_, err = f.store.StagedRun(ctx, id)
 	s.Staged = err == nil
+	s.Contact = f.school(id).Contact
 	return s
 }
 
@@ -201,6 +207,12 @@ func TestScoping(t *testing.T) {
 				if r.path == "/held-sync" { // B has no held sync: a 404 about that, not about B
 					if p := resp.problem(t, http.StatusNotFound); strings.Contains(p.Detail, "school "+string(f.B.ID)) {
 						t.Errorf("%s: %s: %+v, want the no-held-sync answer", tok.ID, r, p)
+					}
+					continue
+				}
+				if r.path == "/contact" { // B has no contact person: a 404 saying so
+					if p := resp.problem(t, http.StatusNotFound); !strings.Contains(p.Detail, "no contact person set") {
+						t.Errorf("%s: %s: %+v, want the no-contact answer", tok.ID, r, p)
 					}
 					continue
 				}
@@ -457,6 +469,12 @@ func TestBadInput(t *testing.T) {
 			{"audit limit fraction", http.MethodGet, a + "/audit?limit=1.5", "", 422, []string{"limit"}, ""},
 			{"unknown state", http.MethodGet, a + "/results?state=lost", "", 422, []string{"state"}, ""},
 			{"results not JSON", http.MethodPost, a + "/results", `results please`, 422, nil, ""},
+			{"contact empty", http.MethodPut, a + "/contact", `{}`, 422, []string{"/name", "/email"}, "required"},
+			{"contact unknown field", http.MethodPut, a + "/contact", `{"name":"Bea","email":"bea@school.example","role":"dpo"}`, 422, []string{"/role"}, "not a known field"},
+			{"contact wrong type", http.MethodPut, a + "/contact", `{"name":["Bea"],"email":"bea@school.example"}`, 422, []string{"/name"}, "must be a JSON string"},
+			{"contact bad email", http.MethodPut, a + "/contact", `{"name":"Bea","email":"Bea <bea@school.example>"}`, 422, []string{"/email"}, "not an e-mail address"},
+			{"contact bad phone", http.MethodPut, a + "/contact", `{"name":"Bea","email":"bea@school.example","phone":"ring"}`, 422, []string{"/phone"}, "digits"},
+			{"contact two values", http.MethodPut, a + "/contact", `{"name":"Bea","email":"bea@school.example"}{}`, 422, []string{""}, "more than one JSON value"},
 		}
 		before := f.state(t, f.A.ID)
 		for _, c := range cases {

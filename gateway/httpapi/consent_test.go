@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -31,7 +30,7 @@ func TestOnlyTheSchoolGrants(t *testing.T) {
 		}
 
 		// The page: the operator's grant is a 403, the school admin's goes through.
-		op, admin := f.webSession(t, f.tok.Operator), f.webSession(t, f.tok.AdminA)
+		op, admin := f.loginSession(t, f.tok.Operator), f.loginSession(t, f.tok.AdminA)
 		if st := op.postConsent(t, f, "las_exchange", true); st != http.StatusForbidden {
 			t.Errorf("operator grant on the page: status %d, want 403", st)
 		}
@@ -52,7 +51,7 @@ func TestOnlyTheSchoolGrants(t *testing.T) {
 func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, func(t *testing.T, f *fixture) {
-		s := f.webSession(t, f.tok.AdminA)
+		s := f.loginSession(t, f.tok.AdminA)
 		copied := s.cookie
 		if st := s.get(t, f, "/schools/"+string(f.A.ID)); st != http.StatusOK {
 			t.Fatalf("school page with a fresh session: %d", st)
@@ -65,7 +64,7 @@ func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 		if st := s.get(t, f, "/schools/"+string(f.A.ID)); st != http.StatusSeeOther {
 			t.Errorf("the session cookie after logout: status %d, want a redirect to the login page", st)
 		}
-		again := f.webSession(t, f.tok.AdminA)
+		again := f.loginSession(t, f.tok.AdminA)
 		if st := again.get(t, f, "/schools/"+string(f.A.ID)); st != http.StatusOK {
 			t.Errorf("a new login after logout: %d", st)
 		}
@@ -82,17 +81,15 @@ func (f *fixture) consent(t *testing.T) gateway.Consent {
 }
 
 // webSession is a logged-in browser: its session cookie and CSRF token.
-type webSession struct {
+type pageSession struct {
 	cookie *http.Cookie
 	csrf   string
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-func (f *fixture) webSession(t *testing.T, tok token) *webSession {
+func (f *fixture) loginSession(t *testing.T, tok token) *pageSession {
 	t.Helper()
 	resp := f.noRedirect(t, http.MethodPost, "/login", url.Values{"token": {tok.Secret}}, nil)
-	s := &webSession{}
+	s := &pageSession{}
 	for _, c := range resp.Cookies() {
 		if c.Name == "uwlr_session" {
 			s.cookie = c
@@ -111,15 +108,15 @@ func (f *fixture) webSession(t *testing.T, tok token) *webSession {
 	return s
 }
 
-func (s *webSession) get(t *testing.T, f *fixture, path string) int {
+func (s *pageSession) get(t *testing.T, f *fixture, path string) int {
 	return f.noRedirect(t, http.MethodGet, path, nil, s.cookie).StatusCode
 }
 
-func (s *webSession) post(t *testing.T, f *fixture, path string, form url.Values) int {
+func (s *pageSession) post(t *testing.T, f *fixture, path string, form url.Values) int {
 	return f.noRedirect(t, http.MethodPost, path, form, s.cookie).StatusCode
 }
 
-func (s *webSession) postConsent(t *testing.T, f *fixture, processing string, grant bool) int {
+func (s *pageSession) postConsent(t *testing.T, f *fixture, processing string, grant bool) int {
 	form := url.Values{"csrf": {s.csrf}, "processing": {processing}, "granted": {map[bool]string{true: "true", false: "false"}[grant]}}
 	return s.post(t, f, "/schools/"+string(f.A.ID)+"/consent", form)
 }

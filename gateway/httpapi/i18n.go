@@ -59,6 +59,10 @@ var texts = map[string]map[string]string{
 		"at": "om", "pupils": "leerlingen", "status": "Status", "profile": "LAS-profiel", "groups": "groepen",
 		"msg.consent": "Toestemming bijgewerkt.", "msg.tested": "Verbinding getest.", "msg.approved": "Synchronisatie goedgekeurd en doorgevoerd.", "msg.sync": "Synchronisatie gestart; ververs de pagina over enkele ogenblikken.",
 		"msg.held": "batches met resultaten vastgehouden", "msg.released": "batches met resultaten weer in de wachtrij",
+		"contact": "Contactpersoon", "contact.help": "De beheerder van de school voor deze koppeling, ook de contactpersoon bij een datalek.",
+		"contact.none": "Er is nog geen contactpersoon ingesteld.", "contact.name": "Naam", "contact.email": "E-mailadres",
+		"contact.phone": "Telefoonnummer (niet verplicht)", "contact.updated": "Bijgewerkt", "by": "door", "contact.save": "Contactpersoon opslaan",
+		"msg.contact": "Contactpersoon opgeslagen.",
 	},
 	langEN: {
 		"title": "UWLR link", "login": "Log in", "token": "Access token", "login.help": "Paste the access token your administrator gave you.",
@@ -77,6 +81,10 @@ var texts = map[string]map[string]string{
 		"at": "at", "pupils": "pupils", "status": "Status", "profile": "LAS profile", "groups": "groups",
 		"msg.consent": "Consent updated.", "msg.tested": "Connection tested.", "msg.approved": "Sync approved and applied.", "msg.sync": "Sync started; refresh the page in a moment.",
 		"msg.held": "result batches held", "msg.released": "result batches queued again",
+		"contact": "Contact person", "contact.help": "The school's administrator (beheerder) for this link, also the contact in case of a data breach.",
+		"contact.none": "No contact person is set yet.", "contact.name": "Name", "contact.email": "E-mail address",
+		"contact.phone": "Phone number (optional)", "contact.updated": "Updated", "by": "by", "contact.save": "Save contact person",
+		"msg.contact": "Contact person saved.",
 	},
 }
 

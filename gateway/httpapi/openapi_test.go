@@ -65,6 +65,8 @@ var knownRoutes = []struct {
 	{"POST /api/v1/schools/{school}/connection-test", true},
 	{"GET /api/v1/schools/{school}/consent", true},
 	{"PUT /api/v1/schools/{school}/consent/{processing}", true},
+	{"GET /api/v1/schools/{school}/contact", true},
+	{"PUT /api/v1/schools/{school}/contact", true},
 	{"POST /api/v1/schools/{school}/syncs", true},
 	{"GET /api/v1/schools/{school}/syncs", true},
 	{"GET /api/v1/schools/{school}/held-sync", true},
@@ -88,6 +90,7 @@ var knownRoutes = []struct {
 	{"POST /schools/{school}/test-connection", false},
 	{"POST /schools/{school}/approve", false},
 	{"POST /schools/{school}/sync", false},
+	{"POST /schools/{school}/contact", false},
 }
 
 func loadDoc(t testing.TB) *openapi3.T {
@@ -390,6 +393,18 @@ func TestResponsesMatchDocument(t *testing.T) {
 		put(a+"/consent/dashboards", admin, bytes.Repeat([]byte(" "), 1<<20+1)).problem(t, http.StatusRequestEntityTooLarge)
 		put(a+"/consent/dashboards", viewer, []byte(`{"granted":true}`)).problem(t, http.StatusForbidden)
 		put(b+"/consent/dashboards", admin, []byte(`{"granted":true}`)).problem(t, http.StatusNotFound)
+
+		// The contact person: none yet, set, refused, read.
+		bea := []byte(`{"name":"Bea de Beheerder","email":"bea@school.example","phone":"020 123 45 67"}`)
+		get(a+"/contact", viewer).problem(t, http.StatusNotFound)
+		put(a+"/contact", admin, bea).json(t, http.StatusOK, nil)
+		put(a+"/contact", admin, []byte(`{"name":"","email":"bea"}`)).problem(t, http.StatusUnprocessableEntity)
+		put(a+"/contact", admin, bytes.Repeat([]byte(" "), 1<<20+1)).problem(t, http.StatusRequestEntityTooLarge)
+		put(a+"/contact", viewer, bea).problem(t, http.StatusForbidden)
+		put(b+"/contact", admin, bea).problem(t, http.StatusNotFound)
+		get(a+"/contact", viewer).json(t, http.StatusOK, nil)
+		get(b+"/contact", admin).problem(t, http.StatusNotFound)
+		put(a+"/contact", token{}, bea).problem(t, http.StatusUnauthorized)
 
 		// Results: queued, refused, listed.
 		post(a+"/results", admin, f.resultsFile(t, f.A.ID, 6)).json(t, http.StatusAccepted, nil)

@@ -29,6 +29,11 @@ type App interface {
 	Consent(ctx context.Context, id gateway.SchoolID) (gateway.Consent, []gateway.ConsentChange, error)
 	// (Only a school-admin token for the school grants: ErrForbidden else.)
 	SetConsent(ctx context.Context, id gateway.SchoolID, p gateway.Processing, grant bool, by gateway.Actor) (gateway.ConsentApplied, error)
+	// SchoolContact returns the school's contact person (ErrNotFound also
+	// when none is set); SetSchoolContact sets its Name, Email and Phone
+	// (gateway.InvalidFields naming each bad field).
+	SchoolContact(ctx context.Context, id gateway.SchoolID) (gateway.SchoolContact, error)
+	SetSchoolContact(ctx context.Context, id gateway.SchoolID, c gateway.SchoolContact, by string) (gateway.SchoolContact, error)
 	// TestConnection asks the school's LAS for its structure (no pupil
 	// data) and records the outcome as the school's connection check.
 	TestConnection(ctx context.Context, id gateway.SchoolID) (gateway.ConnectionCheck, error)
@@ -119,6 +124,8 @@ func (s *Server) routes() {
 	api("POST /api/v1/schools/{school}/connection-test", s.write(s.testConnection))
 	api("GET /api/v1/schools/{school}/consent", s.getConsent)
 	api("PUT /api/v1/schools/{school}/consent/{processing}", s.write(s.putConsent))
+	api("GET /api/v1/schools/{school}/contact", s.getContact)
+	api("PUT /api/v1/schools/{school}/contact", s.write(s.putContact))
 	api("POST /api/v1/schools/{school}/syncs", s.write(s.syncNow))
 	api("GET /api/v1/schools/{school}/syncs", s.listSyncs)
 	api("GET /api/v1/schools/{school}/held-sync", s.getHeldSync)

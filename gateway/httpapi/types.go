@@ -37,3 +37,14 @@ type ConsentChangeView struct {
 	By         string             `json:"by"`
 	At         time.Time          `json:"at"`
 }
+
+// ContactView is a school's contact person (personal data: served to the
+// school's own admins, its viewers and operators only, never logged).
+type ContactView struct {
+	School    gateway.SchoolID `json:"school"`
+	Name      string           `json:"name"`
+	Email     string           `json:"email"`
+	Phone     string           `json:"phone,omitempty"`
+	UpdatedAt time.Time        `json:"updated_at"`
+	UpdatedBy string           `json:"updated_by"`
+}

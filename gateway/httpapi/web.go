@@ -60,6 +60,7 @@ func (s *Server) webRoutes() {
 	s.mux.HandleFunc("POST /schools/{school}/test-connection", s.action(s.testAction))
 	s.mux.HandleFunc("POST /schools/{school}/approve", s.action(s.approveAction))
 	s.mux.HandleFunc("POST /schools/{school}/sync", s.action(s.syncAction))
+	s.mux.HandleFunc("POST /schools/{school}/contact", s.action(s.contactAction))
 }
 
 // securityHeaders: no framing, no inline script or style, no referrer.
@@ -230,6 +231,8 @@ type schoolPageData struct {
 	Processings []processingRow
 	Held        *gateway.HeldDiff
 	States      []stateCount
+	// Contact is the school's contact person; nil when none is set.
+	Contact *gateway.SchoolContact
 }
 
 type processingRow struct {
@@ -257,7 +260,7 @@ func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, d pageData) 
 		s.render(w, r, http.StatusInternalServerError, "error.html", pageData{Error: texts[lang]["error"]})
 		return
 	}
-	pd := schoolPageData{School: v}
+	pd := schoolPageData{School: v, Contact: sc.Contact}
 	for _, p := range gateway.Processings {
 		tx := processingText[lang][p]
 		pd.Processings = append(pd.Processings, processingRow{Name: p, Title: tx[0], Text: tx[1], On: v.Consent[string(p)]})

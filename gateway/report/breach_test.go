@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,8 +45,16 @@ var (
 
 // personal is every piece of personal data in the fixture: none may show in
 // a report.
+// The contact person of school A is the one personal datum a report
+// holds (contactName, contactEmail, contactPhone); who set it is not.
 var personal = []string{"Jansen", "Sanne", "Sophie", "S.M.", "2014-05-06", "LAS-4711", "LAS-4712", "Vries",
-	"Pieter", "p.devries@school.example", "Bakker", "eck-plain", "sealed-eck", "secret-key"}
+	"Pieter", "p.devries@school.example", "Bakker", "eck-plain", "sealed-eck", "secret-key", "Anna Admin", "Olga Operator"}
+
+const (
+	contactName  = "Bea de Beheerder"
+	contactEmail = "bea_beheer@school.example"
+	contactPhone = "020 123 45 67"
+)
 
 // fixture fills a store with school A (data in and out of the window) and
 // school B (nothing but its enrolment).
@@ -53,13 +62,15 @@ func fixture(t *testing.T, st gateway.Store) {
 	t.Helper()
 	ctx := t.Context()
 	clock := []time.Time{
-		at(2026, 1, 10, 9, 0), // school A enrolled: before the window
-		at(2026, 1, 10, 9, 5), // key generated: before
-		at(2026, 3, 2, 8, 0),  // consent granted: in
-		at(2026, 3, 2, 8, 30), // sync: in
-		at(2026, 3, 3, 10, 0), // delivery: in
-		at(2026, 3, 15, 9, 0), // sync: after
-		at(2026, 3, 4, 12, 0), // login: in
+		at(2026, 1, 10, 9, 0),  // school A enrolled: before the window
+		at(2026, 1, 10, 9, 5),  // key generated: before
+		at(2026, 2, 2, 2, 0),   // sync, 1 teacher: before
+		at(2026, 3, 2, 8, 0),   // consent granted: in
+		at(2026, 3, 2, 8, 30),  // sync, 2 teachers: in
+		at(2026, 3, 3, 10, 0),  // delivery: in
+		at(2026, 3, 10, 5, 30), // retention purged 2 pupils: in
+		at(2026, 3, 15, 9, 0),  // sync, unchanged: after
+		at(2026, 3, 4, 12, 0),  // login: in
 	}
 	next := 0
 	log := audit.New(st, func() time.Time { next++; return clock[next-1] })
@@ -72,7 +83,8 @@ func fixture(t *testing.T, st gateway.Store) {
 
 	a := gateway.School{ID: schoolA, Brin: "12AB", Dependancecode: "00", Endpoint: "https://las.example/a",
 		SealedKey: []byte("secret-key"), SealedKeyPassphrase: []byte("secret-key"), CreatedAt: at(2026, 1, 10, 9, 0),
-		LastPulledAt: at(2026, 3, 2, 8, 30)}
+		LastPulledAt: at(2026, 3, 2, 8, 30), Contact: &gateway.SchoolContact{Name: contactName, Email: contactEmail,
+			Phone: contactPhone, UpdatedAt: at(2026, 1, 12, 14, 0), UpdatedBy: "Anna Admin (token tok-a-admin)"}}
 	b := gateway.School{ID: schoolB, Brin: "34CD", Dependancecode: "00", Endpoint: "https://las.example/b",
 		SealedKey: []byte("secret-key"), CreatedAt: at(2026, 1, 10, 9, 0)}
 	for _, s := range []gateway.School{a, b} {
@@ -82,6 +94,7 @@ func fixture(t *testing.T, st gateway.Store) {
 	}
 	check(log.School(ctx, schoolA, gateway.AuditSchoolAdd, "cli", map[string]string{"action": "enrolled"}))
 	check(log.Gateway(ctx, gateway.AuditKeyGenerate, "cli", nil))
+	check(log.School(ctx, schoolA, gateway.AuditSync, "scheduler", syncDetails("applied", 2, 1)))
 	if err := st.SetConsent(ctx, gateway.ConsentChange{School: schoolA, Processing: gateway.ProcessingLASExchange, New: true,
 		By: "admin", At: at(2026, 3, 2, 8, 0)}); err != nil {
 		t.Fatal(err)
@@ -95,11 +108,14 @@ func fixture(t *testing.T, st gateway.Store) {
 	pupil := func(id gateway.PupilID, key, left string) gateway.Pupil {
 		return gateway.Pupil{ID: id, School: schoolA, LASKey: key, SealedEckID: []byte("sealed-eck"), EckIndex: []byte("idx-" + key),
 			LastName: "Jansen", FirstName: "Sanne", GivenNames: "Sanne Sophie", Initials: "S.M.", Gender: "2",
-			BirthDate: "2014-05-06", YearGroup: "6", GroupKey: "g6a", CompositeGroupKeys: []string{"c1"}, LeftOn: left}
+			BirthDate: "2014-05-06", YearGroup: "6", GroupKey: "g6a", CompositeGroupKeys: []string{"c1"}, LeftOn: left,
+			UpdatedAt: at(2026, 2, 2, 2, 0)} // unchanged since the sync before the window
 	}
+	// p03 was added by the sync in the window: the store cannot tell
+	// whether it was held at the window's start.
 	if err := stage.PutPupils(ctx, []gateway.Pupil{
-		pupil("p01", "LAS-4711", ""), pupil("p02", "LAS-4712", "2025-07-31"),
-		{ID: "p03", School: schoolA, LastName: "Bakker", YearGroup: "6"}, // no LAS key, ECK iD, birth date or gender
+		pupil("p01", "LAS-4711", ""), pupil("p02", "LAS-4712", "2026-02-02"),
+		{ID: "p03", School: schoolA, LastName: "Bakker", YearGroup: "6", UpdatedAt: at(2026, 3, 2, 8, 30)}, // no LAS key, ECK iD, birth date or gender
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +129,7 @@ func fixture(t *testing.T, st gateway.Store) {
 	if err := stage.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	check(log.School(ctx, schoolA, gateway.AuditSync, "scheduler", map[string]string{"pupils": "3"}))
+	check(log.School(ctx, schoolA, gateway.AuditSync, "scheduler", syncDetails("applied", 3, 2)))
 
 	results := func(keys ...string) []gateway.Result {
 		var rs []gateway.Result
@@ -138,8 +154,10 @@ func fixture(t *testing.T, st gateway.Store) {
 		t.Fatal(err)
 	}
 	check(log.School(ctx, schoolA, gateway.AuditDelivery, "worker", map[string]string{"batch": "b1"}))
-	check(log.School(ctx, schoolA, gateway.AuditSync, "scheduler", map[string]string{"pupils": "3"}))
+	check(log.School(ctx, schoolA, gateway.AuditRetentionPurge, "retention", map[string]string{"pupils": "2", "results": "0"}))
+	check(log.School(ctx, schoolA, gateway.AuditSync, "scheduler", syncDetails("unchanged", 3, 2)))
 	check(log.Gateway(ctx, gateway.AuditLogin, "api", map[string]string{"account": "admin-a"}))
+	fixtureTokens(t, st)
 
 	for _, l := range []gateway.Login{
 		{ID: "l1", Account: "admin-a", School: schoolA, Pupil: "p01", At: at(2026, 3, 4, 12, 0), OK: true}, // in
@@ -148,6 +166,37 @@ func fixture(t *testing.T, st gateway.Store) {
 		{ID: "l4", Account: "operator", At: at(2026, 3, 5, 12, 0), OK: true},                               // in, no school
 	} {
 		if err := st.AddLogin(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// syncDetails are the details the sync puts in its audit entry.
+func syncDetails(status string, pupils, teachers int) map[string]string {
+	return map[string]string{"run": "r", "status": status, "pupils": fmt.Sprint(pupils), "added": "0", "changed": "0",
+		"left": "0", "teachers": fmt.Sprint(teachers), "groups": "1", "warnings": "0"}
+}
+
+// fixtureTokens stores admin tokens active at different moments: at the
+// window's start school A has 2 (tok-a-admin, tok-ab-old), at its end 2
+// (tok-a-admin, tok-a-viewer), now 2; school B 2 (tok-ab-old, tok-b-exp),
+// 1, now 2 (and tok-b-late); the gateway-wide tokens 1 (tok-op), 2 (and
+// tok-all), 2.
+func fixtureTokens(t *testing.T, st gateway.Store) {
+	t.Helper()
+	for _, tk := range []gateway.Token{
+		{ID: "tok-a-admin", Name: "Anna Admin", Role: gateway.RoleSchoolAdmin, Schools: []gateway.SchoolID{schoolA}, CreatedAt: at(2026, 1, 10, 9, 30)},
+		{ID: "tok-a-viewer", Name: "Vera", Role: gateway.RoleViewer, Schools: []gateway.SchoolID{schoolA}, CreatedAt: at(2026, 3, 5, 9, 0)},
+		{ID: "tok-ab-old", Name: "Old", Role: gateway.RoleSchoolAdmin, Schools: []gateway.SchoolID{schoolA, schoolB},
+			CreatedAt: at(2026, 1, 1, 0, 0), RevokedAt: at(2026, 3, 7, 0, 0)},
+		{ID: "tok-b-exp", Name: "Bob", Role: gateway.RoleViewer, Schools: []gateway.SchoolID{schoolB}, CreatedAt: at(2026, 1, 1, 0, 0),
+			ExpiresAt: at(2026, 3, 20, 0, 0)},
+		{ID: "tok-b-late", Name: "Late", Role: gateway.RoleSchoolAdmin, Schools: []gateway.SchoolID{schoolB}, CreatedAt: at(2026, 3, 15, 9, 30)},
+		{ID: "tok-op", Name: "Olga Operator", Role: gateway.RoleOperator, CreatedAt: at(2025, 12, 1, 0, 0)},
+		{ID: "tok-all", Name: "Victor", Role: gateway.RoleViewer, CreatedAt: at(2026, 3, 14, 12, 0)},
+	} {
+		tk.Hash = "hash-" + tk.ID
+		if err := st.PutToken(t.Context(), tk); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -242,6 +291,13 @@ func TestBreachGolden(t *testing.T) {
 			if b := r.Schools[1]; b.Pupils != 0 || b.LastSyncAt != nil || len(b.Categories) != 1 || b.Categories[0].Name != "school_credentials" {
 				t.Errorf("school B: %+v", b)
 			}
+			checkAsOf(t, r)
+			if len(r.Incident.NotGiven) != 9 || r.Incident.DiscoveredAt != nil || r.Incident.Nature != nil {
+				t.Errorf("without an incident every fact is not given: %+v", r.Incident)
+			}
+			if !strings.Contains(md, "- Discovered: not given\n") || strings.Count(md, "Not given.") != 7 {
+				t.Errorf("Markdown without an incident does not say every fact is not given")
+			}
 		})
 	}
 }
@@ -289,7 +345,8 @@ func TestBreachInvalidWindow(t *testing.T) {
 	}
 	// A good window on an empty store is an empty report, not an error.
 	r, err := report.Breach(t.Context(), st, report.BreachOptions{From: from, To: to, Now: now})
-	if err != nil || len(r.Schools) != 0 || r.Totals != (report.Totals{}) {
+	empty := report.Totals{AtStart: r.Totals.AtStart, AtEnd: r.Totals.AtEnd}
+	if err != nil || len(r.Schools) != 0 || r.Totals != empty || rangeOf(r.Totals.AtStart.Pupils) != "0..0" || rangeOf(r.Totals.AtEnd.Teachers) != "0..0" {
 		t.Errorf("empty store: %+v, %v", r, err)
 	}
 }
@@ -305,5 +362,57 @@ func TestWindowContains(t *testing.T) {
 		if got := w.Contains(tc.t); got != tc.want {
 			t.Errorf("Contains(%v) = %v, want %v", tc.t, got, tc.want)
 		}
+	}
+}
+
+// rangeOf writes a Range as "a..b" ("a.." without an upper bound).
+func rangeOf(r report.Range) string {
+	if r.AtMost == nil {
+		return fmt.Sprintf("%d..", r.AtLeast)
+	}
+	return fmt.Sprintf("%d..%d", r.AtLeast, *r.AtMost)
+}
+
+// checkAsOf: the fixture's counts at the window's start and end, the
+// contact person, the duration and the special categories.
+func checkAsOf(t *testing.T, r report.BreachReport) {
+	t.Helper()
+	a, b := r.Schools[0], r.Schools[1]
+	for _, c := range []struct {
+		what string
+		h    report.HeldAt
+		at   time.Time
+		// pupils, pupils left, teachers, accounts
+		pupils, teachers string
+		left, accounts   int
+	}{
+		// p01, p02 unchanged since before the window; p03 changed in it;
+		// 2 purged in it. One teacher after the sync before the window.
+		{"A at the start", a.AtStart, from, "2..5", "1..1", 1, 2},
+		{"A at the end", a.AtEnd, to, "3..3", "2..2", 1, 2},
+		{"B at the start", b.AtStart, from, "0..0", "0..", 0, 2}, // never synced, no enrolment entry: teachers unknown
+		{"B at the end", b.AtEnd, to, "0..0", "0..", 0, 1},
+		{"totals at the start", r.Totals.AtStart, from, "2..5", "1..", 1, 3},
+		{"totals at the end", r.Totals.AtEnd, to, "3..3", "2..", 1, 3},
+	} {
+		if !c.h.At.Equal(c.at) || rangeOf(c.h.Pupils) != c.pupils || c.h.PupilsLeft != c.left || rangeOf(c.h.Teachers) != c.teachers || c.h.Accounts != c.accounts {
+			t.Errorf("%s: %+v (pupils %s, teachers %s); want pupils %s, left %d, teachers %s, accounts %d", c.what, c.h,
+				rangeOf(c.h.Pupils), rangeOf(c.h.Teachers), c.pupils, c.left, c.teachers, c.accounts)
+		}
+	}
+	if a.Accounts != 2 || b.Accounts != 2 || r.Totals.Accounts != 4 || r.GatewayAccounts != (report.AccountCounts{AtStart: 1, AtEnd: 2, Now: 2}) {
+		t.Errorf("accounts now: A %d, B %d, total %d, gateway %+v", a.Accounts, b.Accounts, r.Totals.Accounts, r.GatewayAccounts)
+	}
+	if a.SubmittedBatches != 2 || a.SubmittedResults != 4 || r.Totals.SubmittedResults != 4 {
+		t.Errorf("submitted in the window: %d batches, %d results (total %d)", a.SubmittedBatches, a.SubmittedResults, r.Totals.SubmittedResults)
+	}
+	if c := a.Contact; c == nil || c.Name != contactName || c.Email != contactEmail || c.Phone != contactPhone || b.Contact != nil {
+		t.Errorf("contacts: A %+v, B %+v", a.Contact, b.Contact)
+	}
+	if r.Duration.Seconds != int64(to.Sub(from).Seconds()) || r.Duration.Text != "13 days, 23 hours and 59 minutes" {
+		t.Errorf("duration %+v", r.Duration)
+	}
+	if r.SpecialCategories.Held || !strings.HasPrefix(r.SpecialCategories.Statement, "None.") || !strings.Contains(r.SpecialCategories.Statement, "etniciteit") {
+		t.Errorf("special categories %+v", r.SpecialCategories)
 	}
 }

@@ -37,6 +37,9 @@ func school(id gateway.SchoolID) gateway.School {
 		SealedSecrets:       map[string][]byte{"subscription_key": {9, 0, 8, 0xfe}},
 		CreatedAt:           t0,
 		LastPulledAt:        t1,
+		// UTC: normalize does not look behind pointers.
+		Contact: &gateway.SchoolContact{Name: "Contact " + string(id), Email: "beheer@" + string(id) + ".example",
+			Phone: "+31 20 123 4567", UpdatedAt: t1.UTC(), UpdatedBy: "Anna Admin (token tok-a)"},
 	}
 }
 
