@@ -73,7 +73,7 @@ func TestLasCheck(t *testing.T) {
 			"--klantcode", "K", "--klantnaam", "N", "--schooljaar", jaar, "--key-file", wrongFile, "--json"}, code: 1,
 			check: func(t *testing.T, stdout, _ string) {
 				m := jsonObject(t, stdout)
-				if code, _, _ := faultOf(t, m); code != soap.CodeAutorisatieOngeldig || !strings.Contains(stdout, "[redacted]") {
+				if code, _, _ := faultOf(t, m); code != soap.CodeAutorisatieOngeldig || !strings.Contains(stdout, "[redacted:key]") {
 					t.Errorf("result %v: want the fault with the echoed key redacted", m)
 				}
 			}},

@@ -160,7 +160,7 @@ func (l LAS) FetchLAS(ctx context.Context, t Target, op uwlr.Operation, schoolja
 	if err != nil {
 		return 0, false, err
 	}
-	n, err = soap.NewClient(hc, conn).Fetch(ctx, op, soap.Request{Schooljaar: schooljaar}, nil, w)
+	n, err = soap.NewClient(hc, conn).Fetch(ctx, op, soap.Request{Schooljaar: schooljaar}, nil, w, nil)
 	var se *soap.Error
 	return n, n > 0 && (err == nil || errors.As(err, &se) && se.Code != ""), err
 }

@@ -16,8 +16,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
@@ -49,6 +51,11 @@ type Connection struct {
 	MaxResponseBytes int64       // 0 means DefaultMaxResponseBytes
 	DisableGzip      bool        // do not send Accept-Encoding: gzip
 	UserAgent        string
+
+	// Secrets are the school's other secrets, opened (the results
+	// receiver's key, vendor header values): the client scrubs them, and its
+	// own Autorisatiesleutel, from every LAS text that reaches an error.
+	Secrets []string
 }
 
 // Validate checks the connection before any call, so a bad configuration
@@ -162,11 +169,14 @@ func NewHTTPClient(o TransportOptions) (*http.Client, error) {
 	return &http.Client{Transport: tr, Timeout: o.Timeout}, nil
 }
 
-// Client calls one LAS for one school.
+// Client calls one LAS for one school. Every *Error it returns has its
+// LAS text (fault code and string, HTTP error body) scrubbed of ECK iDs and
+// of the connection's secrets, with control characters neutralised.
 type Client struct {
-	hc   *http.Client
-	conn Connection
-	now  func() time.Time
+	hc    *http.Client
+	conn  Connection
+	now   func() time.Time
+	scrub *Scrubber
 }
 
 // NewClient returns a client for conn over hc (nil means http.DefaultClient).
@@ -183,8 +193,14 @@ func NewClient(hc *http.Client, conn Connection) *Client {
 		conn.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	conn.Header = conn.Header.Clone()
-	return &Client{hc: hc, conn: conn, now: time.Now}
+	conn.Secrets = slices.Clone(conn.Secrets)
+	scrub := NewScrubber(append([]string{conn.Autorisatiesleutel}, conn.Secrets...)...)
+	return &Client{hc: hc, conn: conn, now: time.Now, scrub: scrub}
 }
+
+// Scrubber is the client's scrubber: ECK iDs and the connection's secrets.
+// Use it for any other LAS text the caller keeps or shows.
+func (c *Client) Scrubber() *Scrubber { return c.scrub }
 
 // Request are the per-call parameters of a leerlinggegevens request.
 type Request struct {
@@ -268,21 +284,46 @@ func (c *Client) pull(ctx context.Context, op uwlr.Operation, r Request, groups 
 	return sum, err
 }
 
-// Fetch sends a leerlinggegevens request and copies the raw response body to w
-// (for vendor fixtures). A SOAP fault is still returned as *Error, and w then
-// holds the fault envelope.
-func (c *Client) Fetch(ctx context.Context, op uwlr.Operation, r Request, groups *uwlr.GroepenSelectie, w io.Writer) (int64, error) {
+// Save writes a fetched answer body to dst; fault says the body is a SOAP
+// fault (its text is the LAS's and must be scrubbed before it is kept).
+type Save func(dst io.Writer, body io.Reader, fault bool) error
+
+// Copy is the Save that copies every body as it came, a fault too.
+func Copy(dst io.Writer, body io.Reader, _ bool) error {
+	_, err := io.Copy(dst, body)
+	return err
+}
+
+// Fetch sends a leerlinggegevens request and hands the response body to
+// save (nil: Copy), which writes what it keeps to w; Fetch returns the bytes
+// written to w. A SOAP fault, answered with HTTP 200 or 500, is handed over
+// with fault set and still returned as *Error. A failure to write to w is
+// the caller's (not classified as a LAS failure).
+func (c *Client) Fetch(ctx context.Context, op uwlr.Operation, r Request, groups *uwlr.GroepenSelectie, w io.Writer, save Save) (int64, error) {
 	body, err := c.RequestBody(op, r, groups)
 	if err != nil {
 		return 0, err
 	}
+	if save == nil {
+		save = Copy
+	}
 	cw := &countWriter{w: w}
-	err = c.do(ctx, op, body, cw, func(rd io.Reader) error {
+	keep := func(rd io.Reader, fault bool) error {
+		if err := save(cw, rd, fault); err != nil {
+			if cw.err != nil {
+				return &CallerError{Err: fmt.Errorf("write: %w", cw.err)}
+			}
+			return err
+		}
+		return nil
+	}
+	err = c.do(ctx, op, body, func(rd io.Reader) error { return keep(rd, true) }, func(rd io.Reader) error {
 		br := bufio.NewReaderSize(rd, 64<<10)
 		peek, _ := br.Peek(64 << 10)
 		fe := peekFault(peek)
-		_, err := io.Copy(cw, br)
-		if fe != nil {
+		err := keep(br, fe != nil)
+		var ce *CallerError
+		if fe != nil && !errors.As(err, &ce) {
 			return fe
 		}
 		return err
@@ -290,14 +331,19 @@ func (c *Client) Fetch(ctx context.Context, op uwlr.Operation, r Request, groups
 	return cw.n, err
 }
 
+// countWriter counts the bytes written and keeps the first write error.
 type countWriter struct {
-	w io.Writer
-	n int64
+	w   io.Writer
+	n   int64
+	err error
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
 	return n, err
 }
 
@@ -345,7 +391,7 @@ func (c *Client) SendResults(ctx context.Context, msg *uwlr.LeerresultatenVerzoe
 			if err := d.DecodeElement(&f, &se); err != nil {
 				return fmt.Errorf("decode SOAP fault: %w", err)
 			}
-			return faultError("", 0, f.Code, f.String, "")
+			return faultError(f.Code, f.String)
 		case uwlr.OpBrengLeerresultaten.Response:
 			return nil
 		}
@@ -364,31 +410,45 @@ func (c *Client) call(ctx context.Context, op uwlr.Operation, body any, read fun
 	return c.do(ctx, op, body, nil, read)
 }
 
-// do is call with faultSink: when set, the body of a fault answered with an
-// HTTP error status is copied there too (las fetch keeps it for support).
-func (c *Client) do(ctx context.Context, op uwlr.Operation, body any, faultSink io.Writer, read func(io.Reader) error) error {
-	return c.exchange(ctx, op, body, faultSink, nil, read)
+// do is call with faultBody: when set, the body of a fault answered with an
+// HTTP error status is handed to it too (las fetch keeps it for support).
+func (c *Client) do(ctx context.Context, op uwlr.Operation, body any, faultBody, read func(io.Reader) error) error {
+	return c.exchange(ctx, op, body, faultBody, nil, read)
 }
 
+// maxMessage bounds the LAS text an *Error keeps, cut after scrubbing so a
+// cut never leaves part of a secret out of the scrubber's reach.
+const maxMessage = 500
+
 // exchange is do that, when ex is set, keeps the request bytes and up to
-// MaxExchangeResponse bytes of the answer in ex.
-func (c *Client) exchange(ctx context.Context, op uwlr.Operation, body any, faultSink io.Writer, ex *Exchange, read func(io.Reader) error) error {
-	if err := c.conn.Validate(); err != nil {
-		return &Error{Op: op.Name, Class: ClassRequest, Message: err.Error(), Err: err,
-			Hint: "Fix the connection settings of this school."}
+// MaxExchangeResponse bytes of the answer in ex. It is where every *Error
+// of the client is scrubbed: fault code and message, whatever produced them.
+func (c *Client) exchange(ctx context.Context, op uwlr.Operation, body any, faultBody func(io.Reader) error, ex *Exchange, read func(io.Reader) error) error {
+	err := c.roundTrip(ctx, op, body, faultBody, ex, read)
+	var se *Error
+	if errors.As(err, &se) {
+		se.Code = c.scrub.Scrub(se.Code)
+		se.Message = clip(c.scrub.Scrub(se.Message), maxMessage)
 	}
-	payload, err := MarshalEnvelope(c.auth(), body)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op.Name, err)
+	return err
+}
+
+// clip cuts s to at most n bytes, on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	if ex != nil {
-		sum := sha256.Sum256(payload)
-		ex.RequestSHA256 = hex.EncodeToString(sum[:])
-		ex.Request = redactKey(payload)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
+	return s[:n] + "…"
+}
+
+// newRequest builds the HTTP request of one envelope.
+func (c *Client) newRequest(ctx context.Context, op uwlr.Operation, payload []byte) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.conn.Endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return &Error{Op: op.Name, Class: ClassRequest, Message: "bad endpoint URL", Err: err,
+		return nil, &Error{Op: op.Name, Class: ClassRequest, Message: "bad endpoint URL", Err: err,
 			Hint: "Check the endpoint URL of this connection."}
 	}
 	for k, vs := range c.conn.Header {
@@ -410,7 +470,28 @@ func (c *Client) exchange(ctx context.Context, op uwlr.Operation, body any, faul
 		ua = "uwlr-gateway"
 	}
 	req.Header.Set("User-Agent", ua)
+	return req, nil
+}
 
+// roundTrip posts one envelope and reads the answer (see exchange).
+func (c *Client) roundTrip(ctx context.Context, op uwlr.Operation, body any, faultBody func(io.Reader) error, ex *Exchange, read func(io.Reader) error) error {
+	if err := c.conn.Validate(); err != nil {
+		return &Error{Op: op.Name, Class: ClassRequest, Message: err.Error(), Err: err,
+			Hint: "Fix the connection settings of this school."}
+	}
+	payload, err := MarshalEnvelope(c.auth(), body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	if ex != nil {
+		sum := sha256.Sum256(payload)
+		ex.RequestSHA256 = hex.EncodeToString(sum[:])
+		ex.Request = redactKey(payload)
+	}
+	req, err := c.newRequest(ctx, op, payload)
+	if err != nil {
+		return err
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -440,59 +521,68 @@ func (c *Client) exchange(ctx context.Context, op uwlr.Operation, body any, faul
 			_, _ = io.Copy(io.Discard, io.LimitReader(rd, MaxExchangeResponse))
 		}()
 	}
-
-	isXML := isXMLContentType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK {
-		// A SOAP fault comes with HTTP 500; anything else is the transport's.
-		br := bufio.NewReader(rd)
-		peek, _ := br.Peek(64 << 10)
-		if fe := peekFault(peek); fe != nil {
-			fe.Op, fe.HTTPStatus = op.Name, resp.StatusCode
-			fe.Message = redact(fe.Message, c.conn.Autorisatiesleutel)
-			if faultSink != nil {
-				io.Copy(faultSink, br)
-			}
-			return fe
-		}
-		snippet := ""
-		if !isXML {
-			// Redact before firstLine shortens it, like a fault's text.
-			snippet = firstLine([]byte(redact(string(peek), c.conn.Autorisatiesleutel)))
-		}
-		return statusError(op.Name, resp.StatusCode, snippet)
+		return c.statusFailure(op, resp, rd, faultBody)
 	}
 	if err := read(rd); err != nil {
-		var ce *CallerError
-		if errors.As(err, &ce) {
-			// The caller's own handler failed: not the LAS's doing.
-			return fmt.Errorf("%s: %w", op.Name, ce.Err)
-		}
-		var fe *Error
-		if errors.As(err, &fe) {
-			fe.Op = op.Name
-			if fe.HTTPStatus == 0 {
-				fe.HTTPStatus = resp.StatusCode
-			}
-			fe.Message = redact(fe.Message, c.conn.Autorisatiesleutel)
-			return fe
-		}
-		if limited.exceeded {
-			return &Error{Op: op.Name, HTTPStatus: resp.StatusCode, Class: ClassRequest, Err: err,
-				Message: fmt.Sprintf("response larger than %d bytes", c.conn.MaxResponseBytes),
-				Hint:    "The LAS response exceeds las.max_response_bytes: raise the limit for this school, or use the stepwise operations."}
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return transportError(op.Name, fmt.Errorf("read response: %w", ctxErr))
-		}
-		var netErr net.Error
-		if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return transportError(op.Name, fmt.Errorf("read response: %w", err))
-		}
-		return &Error{Op: op.Name, HTTPStatus: resp.StatusCode, Class: ClassRequest, Err: err,
-			Message: "unreadable response: " + err.Error(),
-			Hint:    "The LAS answered with something that is not a UWLR response: check the endpoint and vendor profile; save it with `las fetch` for support."}
+		return c.readFailure(ctx, op, resp.StatusCode, limited, err)
 	}
 	return nil
+}
+
+// statusFailure classifies an answer with an HTTP error status: a SOAP
+// fault (HTTP 500, handed to faultBody when set) or the transport's error.
+func (c *Client) statusFailure(op uwlr.Operation, resp *http.Response, rd io.Reader, faultBody func(io.Reader) error) error {
+	br := bufio.NewReader(rd)
+	peek, _ := br.Peek(64 << 10)
+	if fe := peekFault(peek); fe != nil {
+		fe.Op, fe.HTTPStatus = op.Name, resp.StatusCode
+		if faultBody != nil {
+			var ce *CallerError
+			if err := faultBody(br); errors.As(err, &ce) {
+				return fmt.Errorf("%s: %w", op.Name, ce.Err)
+			}
+		}
+		return fe
+	}
+	snippet := ""
+	if !isXMLContentType(resp.Header.Get("Content-Type")) {
+		// Redact before firstLine shortens it, like a fault's text.
+		snippet = firstLine([]byte(c.scrub.Redact(string(peek))))
+	}
+	return statusError(op.Name, resp.StatusCode, snippet)
+}
+
+// readFailure classifies a failure to read an answer with HTTP 200.
+func (c *Client) readFailure(ctx context.Context, op uwlr.Operation, status int, limited *capReader, err error) error {
+	var ce *CallerError
+	if errors.As(err, &ce) {
+		// The caller's own handler failed: not the LAS's doing.
+		return fmt.Errorf("%s: %w", op.Name, ce.Err)
+	}
+	var fe *Error
+	if errors.As(err, &fe) {
+		fe.Op = op.Name
+		if fe.HTTPStatus == 0 {
+			fe.HTTPStatus = status
+		}
+		return fe
+	}
+	if limited.exceeded {
+		return &Error{Op: op.Name, HTTPStatus: status, Class: ClassRequest, Err: err,
+			Message: fmt.Sprintf("response larger than %d bytes", c.conn.MaxResponseBytes),
+			Hint:    "The LAS response exceeds las.max_response_bytes: raise the limit for this school, or use the stepwise operations."}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return transportError(op.Name, fmt.Errorf("read response: %w", ctxErr))
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return transportError(op.Name, fmt.Errorf("read response: %w", err))
+	}
+	return &Error{Op: op.Name, HTTPStatus: status, Class: ClassRequest, Err: err,
+		Message: "unreadable response: " + err.Error(),
+		Hint:    "The LAS answered with something that is not a UWLR response: check the endpoint and vendor profile; save it with `las fetch` for support."}
 }
 
 // redactKey returns a copy of an envelope we wrote with the content of its
@@ -546,7 +636,7 @@ func peekFault(b []byte) *Error {
 	if err := d.DecodeElement(&f, &se); err != nil {
 		return nil
 	}
-	return faultError("", 0, f.Code, f.String, "")
+	return faultError(f.Code, f.String)
 }
 
 func isXMLContentType(ct string) bool {

@@ -181,34 +181,21 @@ func (e *Error) Unwrap() []error {
 // Retryable reports whether the call may succeed later.
 func (e *Error) Retryable() bool { return e.Class.Retryable() }
 
-func faultError(op string, status int, code, text, secret string) *Error {
+// faultError builds the *Error of a SOAP fault. Its text is scrubbed of
+// ECK iDs and control characters at once (a fault read from a file, with
+// no client, is shown too); a client scrubs its own secrets from it later.
+func faultError(code, text string) *Error {
 	class, hint := ClassifyFaultCode(code)
-	msg := strings.TrimSpace(text)
-	if secret != "" {
-		msg = redact(msg, secret)
-	} else if len(msg) > maxUnredactedFault {
-		// Not shortened to redact's 500 yet: a cut through an echoed key would
-		// keep part of it out of reach of the redaction Client.call does later.
-		msg = msg[:maxUnredactedFault]
-	}
-	return &Error{Op: op, Code: FaultCodeLocal(code), Message: msg,
-		HTTPStatus: status, Class: class, Hint: hint}
+	// Cut far above maxMessage: a cut through an echoed key here would keep
+	// part of it out of reach of the client's scrubbing, which cuts again.
+	msg := clip(shapeOnly.Scrub(strings.TrimSpace(text)), maxUnscrubbedFault)
+	return &Error{Code: shapeOnly.Scrub(FaultCodeLocal(code)), Message: msg, Class: class, Hint: hint}
 }
 
-// maxUnredactedFault bounds a faultstring kept before our key is known; it is
-// far above redact's 500, so any key cut here is cut away again there.
-const maxUnredactedFault = 4096
-
-// redact removes our own autorisatiesleutel if a LAS echoes it in a fault.
-func redact(s, secret string) string {
-	if secret != "" && len(secret) >= 4 {
-		s = strings.ReplaceAll(s, secret, "[redacted]")
-	}
-	if len(s) > 500 {
-		s = s[:500] + "…"
-	}
-	return s
-}
+// maxUnscrubbedFault bounds a faultstring kept before the client's secrets
+// are known; it is far above maxMessage, so any key cut here is cut away
+// again there.
+const maxUnscrubbedFault = 4096
 
 // statusError classifies a non-SOAP HTTP error response.
 func statusError(op string, status int, snippet string) *Error {
