@@ -188,8 +188,8 @@ func faultError(code, text string) *Error {
 	class, hint := ClassifyFaultCode(code)
 	// Cut far above maxMessage: a cut through an echoed key here would keep
 	// part of it out of reach of the client's scrubbing, which cuts again.
-	msg := clip(shapeOnly.Scrub(strings.TrimSpace(text)), maxUnscrubbedFault)
-	return &Error{Code: shapeOnly.Scrub(FaultCodeLocal(code)), Message: msg, Class: class, Hint: hint}
+	msg := clip((*Scrubber)(nil).Scrub(strings.TrimSpace(text)), maxUnscrubbedFault)
+	return &Error{Code: (*Scrubber)(nil).Scrub(FaultCodeLocal(code)), Message: msg, Class: class, Hint: hint}
 }
 
 // maxUnscrubbedFault bounds a faultstring kept before the client's secrets

@@ -41,7 +41,7 @@ const minSecret = 4
 // https://ketenid.nl/<segment>/<id> (production, pilot and the short test
 // form), also URL-encoded, and a bare run of 128 or more hex digits (the
 // tail on its own). Matching is case-insensitive: an echo may change case.
-const eckidShape = `(?:https?(?::|%3a)(?:/|%2f){2})?ketenid\.nl(?:/|%2f)[a-z0-9]+(?:/|%2f)[0-9a-z]+|[0-9a-f]{128,}`
+var eckidShape = regexp.MustCompile(`(?i)(?:https?(?::|%3a)(?:/|%2f){2})?ketenid\.nl(?:/|%2f)[a-z0-9]+(?:/|%2f)[0-9a-z]+|[0-9a-f]{128,}`)
 
 // Scrubber finds, in any text a LAS sent (a fault string, an HTTP error
 // body, an answer's text), what must never be stored or shown: ECK iDs, the
@@ -49,14 +49,22 @@ const eckidShape = `(?:https?(?::|%3a)(?:/|%2f){2})?ketenid\.nl(?:/|%2f)[a-z0-9]
 // in every echo form a LAS might use: exact, lower- or upper-cased,
 // URL-encoded and base64-encoded (standard and URL alphabets, padded or
 // not, including the aligned prefix of a value that is followed by more
-// encoded bytes).
+// encoded bytes). Letter case is folded for ASCII letters only.
 //
 // A nil *Scrubber finds ECK iDs by their shape only. A Scrubber is
-// immutable and safe for concurrent use; With returns a new one.
+// immutable and safe for concurrent use; With returns a new one. Known
+// values are matched as literals, so a delivery batch's hundreds of LAS keys
+// and ECK iDs cost a few string searches per text, not a large automaton.
 type Scrubber struct {
 	values map[ScrubKind][]string
-	re     *regexp.Regexp
-	kinds  []ScrubKind // the kind of each capture group of re, in order
+	forms  []form // every echo form, ASCII-lower-cased, longest first
+}
+
+// form is one echo form of a known value.
+type form struct {
+	lit  string // ASCII-lower-cased
+	kind ScrubKind
+	word bool // must stand as a whole word (LAS keys)
 }
 
 // NewScrubber returns a Scrubber for the given secrets (kind ScrubSecret);
@@ -78,106 +86,132 @@ func (s *Scrubber) With(k ScrubKind, values ...string) *Scrubber {
 			out.values[k] = append(out.values[k], v)
 		}
 	}
-	out.compile()
+	seen := map[form]bool{}
+	for _, kind := range []ScrubKind{ScrubEckID, ScrubSecret, ScrubLASKey} {
+		for _, lit := range echoForms(out.values[kind]) {
+			f := form{lit: asciiLower(lit), kind: kind, word: kind == ScrubLASKey}
+			if !seen[f] {
+				seen[f] = true
+				out.forms = append(out.forms, f)
+			}
+		}
+	}
+	slices.SortStableFunc(out.forms, func(a, b form) int { return len(b.lit) - len(a.lit) })
 	return out
 }
 
-var shapeOnly = func() *Scrubber { s := &Scrubber{}; s.compile(); return s }()
-
-// compile builds one regular expression with a capture group per kind:
-// ECK iDs first (shape and known values), then secrets, then LAS keys.
-// Within a group longer forms come first, so the longest echo is replaced
-// whole.
-func (s *Scrubber) compile() {
-	var groups []string
-	s.kinds = nil
-	for _, k := range []ScrubKind{ScrubEckID, ScrubSecret, ScrubLASKey} {
-		forms := echoForms(s.values[k], k == ScrubLASKey)
-		if k == ScrubEckID {
-			forms = append(forms, eckidShape)
-		}
-		if len(forms) == 0 {
-			continue
-		}
-		groups = append(groups, "("+strings.Join(forms, "|")+")")
-		s.kinds = append(s.kinds, k)
-	}
-	s.re = regexp.MustCompile("(?i)" + strings.Join(groups, "|"))
-}
-
-// echoForms returns the quoted patterns of every echo form of values,
-// longest first; word wraps each in word boundaries where it starts or
-// ends with a word character (short LAS keys must not match inside other
-// words).
-func echoForms(values []string, word bool) []string {
-	seen := map[string]bool{}
+// echoForms returns every echo form of values: as is, URL-encoded and
+// base64-encoded (of the value as is, lower- and upper-cased).
+func echoForms(values []string) []string {
 	var forms []string
-	add := func(f string) {
-		if len(f) > 0 && !seen[f] {
-			seen[f] = true
-			forms = append(forms, f)
-		}
-	}
 	for _, v := range values {
-		add(v)
-		add(url.QueryEscape(v))
-		add(url.PathEscape(v))
+		forms = append(forms, v, url.QueryEscape(v), url.PathEscape(v))
 		if len(v) < minSecret {
 			continue
 		}
 		for _, c := range []string{v, strings.ToLower(v), strings.ToUpper(v)} {
-			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-				add(enc.WithPadding(base64.NoPadding).EncodeToString([]byte(c)))
+			for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+				forms = append(forms, enc.EncodeToString([]byte(c)))
 				if whole := len(c) - len(c)%3; whole >= minSecret && whole < len(c) {
-					add(enc.WithPadding(base64.NoPadding).EncodeToString([]byte(c[:whole])))
+					forms = append(forms, enc.EncodeToString([]byte(c[:whole])))
 				}
 			}
 		}
 	}
-	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
-	out := make([]string, len(forms))
-	for i, f := range forms {
-		q := regexp.QuoteMeta(f)
-		if word {
-			if isWordByte(f[0]) {
-				q = `\b` + q
-			}
-			if isWordByte(f[len(f)-1]) {
-				q += `\b`
-			}
-		}
-		out[i] = q
+	return forms
+}
+
+// asciiLower lower-cases ASCII letters only, so byte offsets stay the same.
+func asciiLower(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return r >= 'A' && r <= 'Z' })
+	if i < 0 {
+		return s
 	}
-	return out
+	b := []byte(s)
+	for j := i; j < len(b); j++ {
+		if c := b[j]; c >= 'A' && c <= 'Z' {
+			b[j] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func isWordByte(b byte) bool {
 	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
 }
 
+// wholeWord reports whether text[i:j] does not continue a word on either
+// side where it starts or ends with a word character.
+func wholeWord(text string, i, j int) bool {
+	if i > 0 && isWordByte(text[i]) && isWordByte(text[i-1]) {
+		return false
+	}
+	return j >= len(text) || !isWordByte(text[j-1]) || !isWordByte(text[j])
+}
+
+// found is one thing found in a text: text[i:j], of kind.
+type found struct {
+	i, j int
+	kind ScrubKind
+}
+
+// find returns what s finds in text, leftmost first, the longest where
+// several start at one place, none overlapping.
+func (s *Scrubber) find(text string) []found {
+	lower := asciiLower(text)
+	var all []found
+	if len(text) >= 128 || strings.Contains(lower, "ketenid") {
+		for _, loc := range eckidShape.FindAllStringIndex(text, -1) {
+			all = append(all, found{loc[0], loc[1], ScrubEckID})
+		}
+	}
+	if s != nil {
+		for _, f := range s.forms {
+			for off := 0; off < len(lower); {
+				k := strings.Index(lower[off:], f.lit)
+				if k < 0 {
+					break
+				}
+				i, j := off+k, off+k+len(f.lit)
+				if f.word && !wholeWord(text, i, j) {
+					off = i + 1
+					continue
+				}
+				all = append(all, found{i, j, f.kind})
+				off = j
+			}
+		}
+	}
+	slices.SortStableFunc(all, func(a, b found) int {
+		if a.i != b.i {
+			return a.i - b.i
+		}
+		return (b.j - b.i) - (a.j - a.i)
+	})
+	out := all[:0]
+	end := 0
+	for _, f := range all {
+		if f.i >= end {
+			out = append(out, f)
+			end = f.j
+		}
+	}
+	return out
+}
+
 // Replace returns text with everything the Scrubber finds replaced by what
 // mark returns for it (the kind and the text found).
 func (s *Scrubber) Replace(text string, mark func(k ScrubKind, found string) string) string {
-	if s == nil {
-		s = shapeOnly
-	}
-	locs := s.re.FindAllStringSubmatchIndex(text, -1)
-	if locs == nil {
+	fs := s.find(text)
+	if len(fs) == 0 {
 		return text
 	}
 	var b strings.Builder
 	last := 0
-	for _, loc := range locs {
-		kind := ScrubEckID
-		for g := range s.kinds {
-			if loc[2+2*g] >= 0 {
-				kind = s.kinds[g]
-				break
-			}
-		}
-		b.WriteString(text[last:loc[0]])
-		b.WriteString(mark(kind, text[loc[0]:loc[1]]))
-		last = loc[1]
+	for _, f := range fs {
+		b.WriteString(text[last:f.i])
+		b.WriteString(mark(f.kind, text[f.i:f.j]))
+		last = f.j
 	}
 	b.WriteString(text[last:])
 	return b.String()
