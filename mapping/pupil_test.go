@@ -116,12 +116,15 @@ func TestPupilCopiesAllowedFields(t *testing.T) {
 	}
 }
 
-// allowedLeerling are the fields of uwlr.Leerling that may cross into the domain.
-var allowedLeerling = map[string]bool{
-	"Key": true, "Eckid": true, "Achternaam": true, "Voorvoegsel": true, "Voornamen": true,
-	"Voorletters": true, "Roepnaam": true, "Geboortedatum": true, "Geslacht": true,
-	"Jaargroep": true, "Groep": true, "SamengesteldeGroepen": true,
-}
+// allowedLeerling are the fields of uwlr.Leerling that may cross into the
+// domain: mapping's own allow-list (which a redacted capture keeps too).
+var allowedLeerling = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range mapping.AllowedLeerlingFields() {
+		m[f] = true
+	}
+	return m
+}()
 
 // forbiddenLeerling fills every other field with a distinctive value.
 var forbiddenLeerling = map[string]string{
