@@ -272,6 +272,9 @@ func TestPupilEckIDFormat(t *testing.T) {
 		{"https://ketenid.nl/201703/" + strings.Repeat("AB", 64), true},
 		{"http://ketenid.nl/201703/" + strings.Repeat("ab", 64), true},
 		{"https://ketenid.nl/201703/" + strings.Repeat("ab", 64) + " ", true},
+		{mapping.RedactedEckIDPrefix + "17", false}, // a redacted capture's marker
+		{mapping.RedactedEckIDPrefix, true},
+		{mapping.RedactedEckIDPrefix + "17x", true},
 	}
 	for _, tt := range tests {
 		l := uwlr.Leerling{Key: "L1", Eckid: tt.eckid, Achternaam: "X"}
