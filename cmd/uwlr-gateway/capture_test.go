@@ -285,3 +285,23 @@ func TestLasCheckForSchool(t *testing.T) {
 		})
 	}
 }
+
+// TestPrintedLASTextIsOneLine: a fault whose text would start a new line,
+// reverse it or move the cursor is printed as one line of escapes.
+func TestPrintedLASTextIsOneLine(t *testing.T) {
+	fault := writeFile(t, "fault.xml", `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>`+
+		"<faultcode>s:Client.AutorisatieOngeldig</faultcode><faultstring>ongeldig\nOK: alles goed \u202eliam \u009b2J</faultstring>"+
+		`</s:Fault></s:Body></s:Envelope>`)
+	code, stdout, _ := cli(t, "", "las", "parse", "--file", fault)
+	if code != 1 {
+		t.Fatalf("exit %d\n%s", code, stdout)
+	}
+	for _, bad := range []string{"\nOK: alles goed", "\u202e", "\u009b"} {
+		if strings.Contains(stdout, bad) {
+			t.Errorf("stdout holds %q:\n%s", bad, stdout)
+		}
+	}
+	if !strings.Contains(stdout, `  message: ongeldig\nOK: alles goed \u202eliam \x9b2J`) {
+		t.Errorf("stdout:\n%s\nwant the message on one line, escaped", stdout)
+	}
+}

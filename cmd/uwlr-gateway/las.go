@@ -93,14 +93,17 @@ func (c *edge) lasCommand() *cobra.Command {
 	return cmd
 }
 
+// printFault prints a classified failure. The LAS's text in it (code,
+// message) was scrubbed when it was read; it is made one line again here,
+// so that no text kept from before can move the cursor or fake a line.
 func (c *edge) printFault(fj *gateway.Fault) {
-	what := fj.Code
+	what := soap.OneLine(fj.Code)
 	if what == "" && fj.HTTPStatus != 0 {
 		what = fmt.Sprintf("HTTP %d", fj.HTTPStatus)
 	}
 	fmt.Fprintf(c.stdout, "FAILED: %s (%s)\n", or(what, "failure"), fj.Class)
 	if fj.Message != "" {
-		fmt.Fprintf(c.stdout, "  message: %s\n", fj.Message)
+		fmt.Fprintf(c.stdout, "  message: %s\n", soap.OneLine(fj.Message))
 	}
 	fmt.Fprintf(c.stdout, "  fix:     %s\n", fj.Hint)
 }
@@ -117,7 +120,7 @@ func (c *edge) printWarnings(a app.Answer) {
 	}
 	fmt.Fprintf(c.stdout, "  %d warnings:\n", len(a.Warnings)+a.DroppedWarnings)
 	for _, s := range a.Warnings {
-		fmt.Fprintf(c.stdout, "    - %s\n", s)
+		fmt.Fprintf(c.stdout, "    - %s\n", soap.OneLine(s)) // they name records by LAS key
 	}
 	if a.DroppedWarnings > 0 {
 		fmt.Fprintf(c.stdout, "    … and %d more\n", a.DroppedWarnings)
@@ -248,9 +251,9 @@ func (c *edge) printParsed(file string, a app.Answer, asJSON bool) error {
 	case a.OK:
 		fmt.Fprintf(c.stdout, "%s: %s\n", file, a.Outcome)
 		if a.Outcome == string(soap.OutcomeData) {
-			id := s.Brincode + " " + s.Dependancecode
+			id := soap.OneLine(s.Brincode + " " + s.Dependancecode)
 			if s.Schoolkey != "" {
-				id = "schoolkey " + s.Schoolkey
+				id = "schoolkey " + soap.OneLine(s.Schoolkey)
 			}
 			fmt.Fprintf(c.stdout, "  school %s, schooljaar %s, xsdversie %s\n", id, soap.OneLine(s.Schooljaar), soap.OneLine(s.Xsdversie))
 			if a.RedactedEckIDs > 0 {
@@ -264,7 +267,7 @@ func (c *edge) printParsed(file string, a app.Answer, asJSON bool) error {
 		fmt.Fprintf(c.stdout, "%s holds a SOAP fault\n", file)
 		c.printFault(a.Fault)
 	default:
-		fmt.Fprintf(c.stdout, "%s: not a readable UWLR leerlinggegevens answer: %s\n", file, a.Error)
+		fmt.Fprintf(c.stdout, "%s: not a readable UWLR leerlinggegevens answer: %s\n", file, soap.OneLine(a.Error))
 	}
 	if !a.OK {
 		return errReported
