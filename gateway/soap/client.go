@@ -1,21 +1,15 @@
 package soap
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -112,62 +106,6 @@ func ValidSchooljaar(s string) bool {
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
-
-// TransportOptions configure the HTTP client for one LAS connection.
-type TransportOptions struct {
-	ClientCertFile string // PEM client certificate for mTLS (ESIS)
-	ClientKeyFile  string // PEM private key for ClientCertFile
-	// ClientKeyPassphrase opens a passphrase-protected ClientKeyFile
-	// (traditional OpenSSL PEM encryption, e.g. `openssl rsa -aes256`).
-	ClientKeyPassphrase []byte
-	CAFile              string // extra PEM CA bundle to trust (private vendor CA)
-	Timeout             time.Duration
-	ConnectTimeout      time.Duration
-}
-
-// NewHTTPClient builds an *http.Client for a LAS: keep-alive connections
-// (one TLS handshake, many calls), optional client certificate and CA.
-func NewHTTPClient(o TransportOptions) (*http.Client, error) {
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if o.ClientCertFile != "" || o.ClientKeyFile != "" {
-		cert, err := loadClientCert(o.ClientCertFile, o.ClientKeyFile, o.ClientKeyPassphrase)
-		if err != nil {
-			return nil, fmt.Errorf("load client certificate: %w", err)
-		}
-		tlsConf.Certificates = []tls.Certificate{cert}
-	}
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read CA file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s holds no PEM certificate", o.CAFile)
-		}
-		tlsConf.RootCAs = pool
-	}
-	connect := o.ConnectTimeout
-	if connect == 0 {
-		connect = 15 * time.Second
-	}
-	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     tlsConf,
-		TLSHandshakeTimeout: connect,
-		MaxIdleConnsPerHost: 4,
-		IdleConnTimeout:     90 * time.Second,
-		// We ask for gzip ourselves and decode it, so the byte cap applies to
-		// what we parse and Connection.DisableGzip works per connection.
-		DisableCompression: true,
-		ForceAttemptHTTP2:  true,
-	}
-	return &http.Client{Transport: tr, Timeout: o.Timeout}, nil
-}
 
 // Client calls one LAS for one school. Every *Error it returns has its
 // LAS text (fault code and string, HTTP error body) scrubbed of ECK iDs and
@@ -282,69 +220,6 @@ func (c *Client) pull(ctx context.Context, op uwlr.Operation, r Request, groups 
 		return nil
 	})
 	return sum, err
-}
-
-// Save writes a fetched answer body to dst; fault says the body is a SOAP
-// fault (its text is the LAS's and must be scrubbed before it is kept).
-type Save func(dst io.Writer, body io.Reader, fault bool) error
-
-// Copy is the Save that copies every body as it came, a fault too.
-func Copy(dst io.Writer, body io.Reader, _ bool) error {
-	_, err := io.Copy(dst, body)
-	return err
-}
-
-// Fetch sends a leerlinggegevens request and hands the response body to
-// save (nil: Copy), which writes what it keeps to w; Fetch returns the bytes
-// written to w. A SOAP fault, answered with HTTP 200 or 500, is handed over
-// with fault set and still returned as *Error. A failure to write to w is
-// the caller's (not classified as a LAS failure).
-func (c *Client) Fetch(ctx context.Context, op uwlr.Operation, r Request, groups *uwlr.GroepenSelectie, w io.Writer, save Save) (int64, error) {
-	body, err := c.RequestBody(op, r, groups)
-	if err != nil {
-		return 0, err
-	}
-	if save == nil {
-		save = Copy
-	}
-	cw := &countWriter{w: w}
-	keep := func(rd io.Reader, fault bool) error {
-		if err := save(cw, rd, fault); err != nil {
-			if cw.err != nil {
-				return &CallerError{Err: fmt.Errorf("write: %w", cw.err)}
-			}
-			return err
-		}
-		return nil
-	}
-	err = c.do(ctx, op, body, func(rd io.Reader) error { return keep(rd, true) }, func(rd io.Reader) error {
-		br := bufio.NewReaderSize(rd, 64<<10)
-		peek, _ := br.Peek(64 << 10)
-		fe := peekFault(peek)
-		err := keep(br, fe != nil)
-		var ce *CallerError
-		if fe != nil && !errors.As(err, &ce) {
-			return fe
-		}
-		return err
-	})
-	return cw.n, err
-}
-
-// countWriter counts the bytes written and keeps the first write error.
-type countWriter struct {
-	w   io.Writer
-	n   int64
-	err error
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	if err != nil && c.err == nil {
-		c.err = err
-	}
-	return n, err
 }
 
 // BrengLeerresultaten sends results; nil means the LAS confirmed them with
@@ -530,61 +405,6 @@ func (c *Client) roundTrip(ctx context.Context, op uwlr.Operation, body any, fau
 	return nil
 }
 
-// statusFailure classifies an answer with an HTTP error status: a SOAP
-// fault (HTTP 500, handed to faultBody when set) or the transport's error.
-func (c *Client) statusFailure(op uwlr.Operation, resp *http.Response, rd io.Reader, faultBody func(io.Reader) error) error {
-	br := bufio.NewReader(rd)
-	peek, _ := br.Peek(64 << 10)
-	if fe := peekFault(peek); fe != nil {
-		fe.Op, fe.HTTPStatus = op.Name, resp.StatusCode
-		if faultBody != nil {
-			var ce *CallerError
-			if err := faultBody(br); errors.As(err, &ce) {
-				return fmt.Errorf("%s: %w", op.Name, ce.Err)
-			}
-		}
-		return fe
-	}
-	snippet := ""
-	if !isXMLContentType(resp.Header.Get("Content-Type")) {
-		// Redact before firstLine shortens it, like a fault's text.
-		snippet = firstLine([]byte(c.scrub.Redact(string(peek))))
-	}
-	return statusError(op.Name, resp.StatusCode, snippet)
-}
-
-// readFailure classifies a failure to read an answer with HTTP 200.
-func (c *Client) readFailure(ctx context.Context, op uwlr.Operation, status int, limited *capReader, err error) error {
-	var ce *CallerError
-	if errors.As(err, &ce) {
-		// The caller's own handler failed: not the LAS's doing.
-		return fmt.Errorf("%s: %w", op.Name, ce.Err)
-	}
-	var fe *Error
-	if errors.As(err, &fe) {
-		fe.Op = op.Name
-		if fe.HTTPStatus == 0 {
-			fe.HTTPStatus = status
-		}
-		return fe
-	}
-	if limited.exceeded {
-		return &Error{Op: op.Name, HTTPStatus: status, Class: ClassRequest, Err: err,
-			Message: fmt.Sprintf("response larger than %d bytes", c.conn.MaxResponseBytes),
-			Hint:    "The LAS response exceeds las.max_response_bytes: raise the limit for this school, or use the stepwise operations."}
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return transportError(op.Name, fmt.Errorf("read response: %w", ctxErr))
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return transportError(op.Name, fmt.Errorf("read response: %w", err))
-	}
-	return &Error{Op: op.Name, HTTPStatus: status, Class: ClassRequest, Err: err,
-		Message: "unreadable response: " + err.Error(),
-		Hint:    "The LAS answered with something that is not a UWLR response: check the endpoint and vendor profile; save it with `las fetch` for support."}
-}
-
 // redactKey returns a copy of an envelope we wrote with the content of its
 // autorisatiesleutel element replaced by "[redacted]".
 func redactKey(payload []byte) []byte {
@@ -612,47 +432,6 @@ func (k *keepWriter) Write(p []byte) (int, error) {
 	}
 	k.ex.Response = append(k.ex.Response, p...)
 	return len(p), nil
-}
-
-// peekFault recognises a SOAP Fault at the start of a body.
-func peekFault(b []byte) *Error {
-	if !bytes.Contains(b, []byte("Fault")) {
-		return nil
-	}
-	d := newDecoder(bytes.NewReader(b))
-	se, err := firstElement(d)
-	if err != nil {
-		return nil
-	}
-	if se.Name.Local == "Envelope" {
-		if se, err = bodyStartAfterEnvelope(d); err != nil {
-			return nil
-		}
-	}
-	if se.Name.Local != "Fault" {
-		return nil
-	}
-	var f uwlr.Fault
-	if err := d.DecodeElement(&f, &se); err != nil {
-		return nil
-	}
-	return faultError(f.Code, f.String)
-}
-
-func isXMLContentType(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && (strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml"))
-}
-
-func firstLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }
 
 // capReader fails once more than left bytes were read.

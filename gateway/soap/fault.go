@@ -1,16 +1,21 @@
 package soap
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
 // Class says what kind of action a failure needs: the domain's closed
@@ -266,4 +271,100 @@ func transportError(op string, err error) *Error {
 func isTLSAlert(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "remote error: tls:")
+}
+
+// statusFailure classifies an answer with an HTTP error status: a SOAP
+// fault (HTTP 500, handed to faultBody when set) or the transport's error.
+func (c *Client) statusFailure(op uwlr.Operation, resp *http.Response, rd io.Reader, faultBody func(io.Reader) error) error {
+	br := bufio.NewReader(rd)
+	peek, _ := br.Peek(64 << 10)
+	if fe := peekFault(peek); fe != nil {
+		fe.Op, fe.HTTPStatus = op.Name, resp.StatusCode
+		if faultBody != nil {
+			var ce *CallerError
+			if err := faultBody(br); errors.As(err, &ce) {
+				return fmt.Errorf("%s: %w", op.Name, ce.Err)
+			}
+		}
+		return fe
+	}
+	snippet := ""
+	if !isXMLContentType(resp.Header.Get("Content-Type")) {
+		// Redact before firstLine shortens it, like a fault's text.
+		snippet = firstLine([]byte(c.scrub.Redact(string(peek))))
+	}
+	return statusError(op.Name, resp.StatusCode, snippet)
+}
+
+// readFailure classifies a failure to read an answer with HTTP 200.
+func (c *Client) readFailure(ctx context.Context, op uwlr.Operation, status int, limited *capReader, err error) error {
+	var ce *CallerError
+	if errors.As(err, &ce) {
+		// The caller's own handler failed: not the LAS's doing.
+		return fmt.Errorf("%s: %w", op.Name, ce.Err)
+	}
+	var fe *Error
+	if errors.As(err, &fe) {
+		fe.Op = op.Name
+		if fe.HTTPStatus == 0 {
+			fe.HTTPStatus = status
+		}
+		return fe
+	}
+	if limited.exceeded {
+		return &Error{Op: op.Name, HTTPStatus: status, Class: ClassRequest, Err: err,
+			Message: fmt.Sprintf("response larger than %d bytes", c.conn.MaxResponseBytes),
+			Hint:    "The LAS response exceeds las.max_response_bytes: raise the limit for this school, or use the stepwise operations."}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return transportError(op.Name, fmt.Errorf("read response: %w", ctxErr))
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return transportError(op.Name, fmt.Errorf("read response: %w", err))
+	}
+	return &Error{Op: op.Name, HTTPStatus: status, Class: ClassRequest, Err: err,
+		Message: "unreadable response: " + err.Error(),
+		Hint:    "The LAS answered with something that is not a UWLR response: check the endpoint and vendor profile; save it with `las fetch` for support."}
+}
+
+// peekFault recognises a SOAP Fault at the start of a body.
+func peekFault(b []byte) *Error {
+	if !bytes.Contains(b, []byte("Fault")) {
+		return nil
+	}
+	d := newDecoder(bytes.NewReader(b))
+	se, err := firstElement(d)
+	if err != nil {
+		return nil
+	}
+	if se.Name.Local == "Envelope" {
+		if se, err = bodyStartAfterEnvelope(d); err != nil {
+			return nil
+		}
+	}
+	if se.Name.Local != "Fault" {
+		return nil
+	}
+	var f uwlr.Fault
+	if err := d.DecodeElement(&f, &se); err != nil {
+		return nil
+	}
+	return faultError(f.Code, f.String)
+}
+
+func isXMLContentType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml"))
+}
+
+func firstLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }
