@@ -234,7 +234,7 @@ func browserSessionRequest(t *testing.T, method, u, session string, form url.Val
 }
 
 // browserPersonalData fetches the school's pupil data from las-sim with `las
-// fetch` and returns the birth dates and ECK iDs in it: what the page must
+// fetch --raw` and returns the birth dates and ECK iDs in it: what the page must
 // never show. las-sim churns after every such answer, so this one (taken
 // after the held sync) misses the pupils that churn removed since; the check
 // for old dates in wantNoPersonalData covers those.
@@ -242,9 +242,10 @@ func browserPersonalData(t *testing.T, g *gw) (births, eckids []string) {
 	t.Helper()
 	file := filepath.Join(g.dir, "leerlinggegevens.xml")
 	c := g.sim.creds
+	// A raw capture: the default one has no ECK iD in it to look for.
 	g.must("las", "fetch", "--endpoint", g.sim.endpoint, "--brin", c.Brin, "--dependancecode", c.Dependancecode,
 		"--klantcode", c.Klantcode, "--klantnaam", c.Klantnaam, "--key-file", filepath.Join(g.dir, "school.key"),
-		"--operation", "HaalLeerlinggegevens", "--out", file)
+		"--operation", "HaalLeerlinggegevens", "--out", file, "--raw", "--school", g.school, "--reason", "e2e: what the page must not show")
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)

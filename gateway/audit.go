@@ -33,6 +33,10 @@ const (
 	AuditDeliveryRequeue AuditKind = "delivery.release" // held batches released after consent was granted
 	AuditTokenCreate     AuditKind = "token.create"     // an admin token created (never its secret)
 	AuditTokenRevoke     AuditKind = "token.revoke"     // an admin token revoked
+	AuditLASCapture      AuditKind = "las.capture"      // a raw capture of a LAS answer, before it is written: who, why, file, delete-by date
+	AuditLASCaptureEnd   AuditKind = "las.capture.end"  // the raw capture written (bytes) or not (outcome)
+	AuditLASCheck        AuditKind = "las.check"        // las check run for the school: outcome and counts
+	AuditLASConformance  AuditKind = "las.conformance"  // the conformance cases run for the school: passed and failed
 )
 
 // AuditChainGateway is the chain of gateway-wide events (keys, logins);

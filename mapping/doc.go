@@ -13,7 +13,10 @@
 // vault and fills EckIndex and SealedEckID. Allowed for a teacher
 // (leerkracht): achternaam, voorvoegsel, roepnaam, emailadres, rol,
 // rolomschrijving, @key, group and composite group keys, and the ECK iD
-// (again returned beside the record).
+// (again returned beside the record). These lists are data
+// (AllowedLeerlingFields and its siblings, fields.go): a test holds each
+// mapping function to its list field by field, and a redacted capture of an
+// answer (package capture) keeps exactly the listed fields.
 //
 // The functions are pure: no I/O, no clock, no logging, no global state they
 // change (a Checker holds state for one answer only). They never keep a reference to the wire record or its slices, so a

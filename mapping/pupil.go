@@ -17,7 +17,8 @@ import (
 // with a warning: geslacht must be 0, 1, 2 or 9; geboortedatum an xs:date
 // (YYYY-MM-DD, a zone suffix is stripped); jaargroep a value of the
 // EDEXJaargroepType enumeration. An ECK iD that does not look like
-// https://ketenid.nl/<segment>/<128 hex> is kept and warned about. Composite
+// https://ketenid.nl/<segment>/<128 hex> is kept and warned about (a
+// redacted capture's marker, [IsRedactedEckID], is not). Composite
 // group keys come back sorted and de-duplicated. A pupil with neither @key
 // nor @eckid gets a Fatal warning: the caller must skip it ([Unusable]).
 //
@@ -76,7 +77,7 @@ func Pupil(school gateway.SchoolID, l *uwlr.Leerling) (p gateway.Pupil, eckid st
 }
 
 func checkEckID(w *warnings, eckid string) {
-	if eckid != "" && !ValidEckID(eckid) {
+	if eckid != "" && !ValidEckID(eckid) && !IsRedactedEckID(eckid) {
 		w.add("@eckid", "not of the form https://ketenid.nl/<segment>/<128 hex>; kept")
 	}
 }

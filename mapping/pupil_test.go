@@ -116,12 +116,15 @@ func TestPupilCopiesAllowedFields(t *testing.T) {
 	}
 }
 
-// allowedLeerling are the fields of uwlr.Leerling that may cross into the domain.
-var allowedLeerling = map[string]bool{
-	"Key": true, "Eckid": true, "Achternaam": true, "Voorvoegsel": true, "Voornamen": true,
-	"Voorletters": true, "Roepnaam": true, "Geboortedatum": true, "Geslacht": true,
-	"Jaargroep": true, "Groep": true, "SamengesteldeGroepen": true,
-}
+// allowedLeerling are the fields of uwlr.Leerling that may cross into the
+// domain: mapping's own allow-list (which a redacted capture keeps too).
+var allowedLeerling = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range mapping.AllowedLeerlingFields() {
+		m[f] = true
+	}
+	return m
+}()
 
 // forbiddenLeerling fills every other field with a distinctive value.
 var forbiddenLeerling = map[string]string{
@@ -269,6 +272,9 @@ func TestPupilEckIDFormat(t *testing.T) {
 		{"https://ketenid.nl/201703/" + strings.Repeat("AB", 64), true},
 		{"http://ketenid.nl/201703/" + strings.Repeat("ab", 64), true},
 		{"https://ketenid.nl/201703/" + strings.Repeat("ab", 64) + " ", true},
+		{mapping.RedactedEckIDPrefix + "17", false}, // a redacted capture's marker
+		{mapping.RedactedEckIDPrefix, true},
+		{mapping.RedactedEckIDPrefix + "17x", true},
 	}
 	for _, tt := range tests {
 		l := uwlr.Leerling{Key: "L1", Eckid: tt.eckid, Achternaam: "X"}

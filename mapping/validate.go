@@ -16,6 +16,27 @@ var eckidPattern = regexp.MustCompile(`^https://ketenid\.nl/[a-z0-9]+/[0-9a-f]{1
 // (the ECK iD is opaque) but warned about.
 func ValidEckID(id string) bool { return eckidPattern.MatchString(id) }
 
+// RedactedEckIDPrefix starts the marker a redacted capture of an answer
+// (package capture) puts where the LAS sent an ECK iD: "redacted:eckid:3",
+// numbered per capture, the same number for the same ECK iD. Such a marker
+// is no format problem: it is not warned about, and uniqueness checks still
+// work on it.
+const RedactedEckIDPrefix = "redacted:eckid:"
+
+// IsRedactedEckID reports whether id is a redacted capture's marker.
+func IsRedactedEckID(id string) bool {
+	n, ok := strings.CutPrefix(id, RedactedEckIDPrefix)
+	if !ok || n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // jaargroepen is the EDEXJaargroepType enumeration (docs/UWLR-SPEC.md §2.3).
 var jaargroepen = map[string]bool{
 	"B": true, "D": true,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +20,30 @@ type lasFlags struct {
 	t             app.Target
 	keyFile, jaar string
 	asJSON        bool
+	// school and by name the enrolled school a run is for, and who runs it.
+	school, by string
+}
+
+// registerSchool adds --school and --by: what the run is recorded as.
+func (f *lasFlags) registerSchool(cmd *cobra.Command, what string) {
+	cmd.Flags().StringVar(&f.school, "school", "", what)
+	cmd.Flags().StringVar(&f.by, "by", "", "who runs it, for the school's audit chain (default: cli)")
+}
+
+// run is the LAS run of the flags' school.
+func (f *lasFlags) run() app.LASRun { return app.LASRun{School: gateway.SchoolID(f.school), By: f.by} }
+
+// forSchool runs body with the application layer opened when --school
+// names a school (the run is an act on that school's data), and without
+// one otherwise (a is nil), after noting on stderr that the run is not
+// recorded anywhere. So a run without --school needs no store, and works
+// while serve holds the embedded one.
+func (c *edge) forSchool(cmd *cobra.Command, f *lasFlags, body func(ctx context.Context, a *app.App) error) error {
+	if f.school == "" {
+		fmt.Fprintln(c.stderr, "note: not recorded on any school's audit chain: no enrolled school was named (--school ID)")
+		return classify(body(cmd.Context(), nil))
+	}
+	return c.act(body)(cmd, nil)
 }
 
 func (f *lasFlags) register(cmd *cobra.Command) {
@@ -70,14 +93,17 @@ func (c *edge) lasCommand() *cobra.Command {
 	return cmd
 }
 
+// printFault prints a classified failure. The LAS's text in it (code,
+// message) was scrubbed when it was read; it is made one line again here,
+// so that no text kept from before can move the cursor or fake a line.
 func (c *edge) printFault(fj *gateway.Fault) {
-	what := fj.Code
+	what := soap.OneLine(fj.Code)
 	if what == "" && fj.HTTPStatus != 0 {
 		what = fmt.Sprintf("HTTP %d", fj.HTTPStatus)
 	}
 	fmt.Fprintf(c.stdout, "FAILED: %s (%s)\n", or(what, "failure"), fj.Class)
 	if fj.Message != "" {
-		fmt.Fprintf(c.stdout, "  message: %s\n", fj.Message)
+		fmt.Fprintf(c.stdout, "  message: %s\n", soap.OneLine(fj.Message))
 	}
 	fmt.Fprintf(c.stdout, "  fix:     %s\n", fj.Hint)
 }
@@ -94,7 +120,7 @@ func (c *edge) printWarnings(a app.Answer) {
 	}
 	fmt.Fprintf(c.stdout, "  %d warnings:\n", len(a.Warnings)+a.DroppedWarnings)
 	for _, s := range a.Warnings {
-		fmt.Fprintf(c.stdout, "    - %s\n", s)
+		fmt.Fprintf(c.stdout, "    - %s\n", soap.OneLine(s)) // they name records by LAS key
 	}
 	if a.DroppedWarnings > 0 {
 		fmt.Fprintf(c.stdout, "    … and %d more\n", a.DroppedWarnings)
@@ -107,148 +133,72 @@ func (c *edge) lasCheckCommand() *cobra.Command {
 		Use:   "check",
 		Short: "Test a connection to one LAS school: TLS, credentials, version; prints counts or the classified fault",
 		Args:  cobra.NoArgs,
-		RunE: plain(func(ctx context.Context) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, jaar, err := c.target(f)
 			if err != nil {
 				return err
 			}
-			var progress func(int)
-			if !f.asJSON && isTerminal(c.stderr) {
-				progress = func(n int) {
-					if n%1000 == 0 {
-						fmt.Fprintf(c.stderr, "\rreading pupils: %d", n)
+			return c.forSchool(cmd, f, func(ctx context.Context, a *app.App) error {
+				check := c.las().CheckLAS
+				if a != nil {
+					check = func(ctx context.Context, t app.Target, jaar string, progress func(int)) (app.Answer, soap.Connection, error) {
+						return a.CheckLASForSchool(ctx, f.run(), t, jaar, progress)
 					}
 				}
-				defer fmt.Fprintln(c.stderr)
-			}
-			start := time.Now()
-			ans, conn, err := c.las().CheckLAS(ctx, t, jaar, progress)
-			if err != nil {
-				return err
-			}
-			out := struct {
-				OK         bool   `json:"ok"`
-				Endpoint   string `json:"endpoint"`
-				Operation  string `json:"operation"`
-				Schooljaar string `json:"schooljaar"`
-				Xsdversie  string `json:"xsdversie"`
-				Outcome    string `json:"outcome,omitempty"`
-				app.Counts
-				DroppedWarnings int            `json:"dropped_warnings,omitempty"`
-				ElapsedMS       int64          `json:"elapsed_ms"`
-				Fault           *gateway.Fault `json:"fault,omitempty"`
-			}{ans.OK, conn.Endpoint, uwlr.OpHaalLeerlinggegevens.Name, jaar, conn.Xsdversie, ans.Outcome, ans.Counts, ans.DroppedWarnings,
-				time.Since(start).Milliseconds(), ans.Fault}
-			switch {
-			case f.asJSON:
-				if err := writeJSON(c.stdout, out); err != nil {
-					return err
-				}
-			case ans.OK:
-				fmt.Fprintf(c.stdout, "OK: %s answered %s for schooljaar %s in %d ms\n", conn.Endpoint, ans.Outcome, jaar, out.ElapsedMS)
-				c.printCounts(ans)
-			default:
-				c.printFault(ans.Fault)
-			}
-			if !ans.OK {
-				return errReported
-			}
-			return nil
-		}),
+				return c.runCheck(ctx, f, t, jaar, check)
+			})
+		},
 	}
 	f.register(cmd)
+	f.registerSchool(cmd, "the enrolled school this is (it must have granted las_exchange); the run is recorded on its audit chain")
 	return cmd
 }
 
-func (c *edge) lasFetchCommand() *cobra.Command {
-	f := &lasFlags{}
-	var out, opName string
-	cmd := &cobra.Command{
-		Use:   "fetch",
-		Short: "Save a raw LAS response to a file (for vendor fixtures and support cases)",
-		Args:  cobra.NoArgs,
-		RunE: plain(func(ctx context.Context) error {
-			if out == "" {
-				return usageErr("--out is required")
+// runCheck runs one check and prints it.
+func (c *edge) runCheck(ctx context.Context, f *lasFlags, t app.Target, jaar string,
+	check func(context.Context, app.Target, string, func(int)) (app.Answer, soap.Connection, error)) error {
+	var progress func(int)
+	if !f.asJSON && isTerminal(c.stderr) {
+		progress = func(n int) {
+			if n%1000 == 0 {
+				fmt.Fprintf(c.stderr, "\rreading pupils: %d", n)
 			}
-			op, ok := map[string]uwlr.Operation{
-				"HaalLeerlinggegevens": uwlr.OpHaalLeerlinggegevens, "HaalStructuur": uwlr.OpHaalStructuur,
-			}[opName]
-			if !ok {
-				return usageErr("--operation %q: want HaalLeerlinggegevens or HaalStructuur", opName)
-			}
-			t, jaar, err := c.target(f)
-			if err != nil {
-				return err
-			}
-			start := time.Now()
-			n, saved, callErr, err := c.fetchTo(ctx, t, op, jaar, out)
-			if err != nil {
-				return err
-			}
-			res := struct {
-				OK        bool           `json:"ok"`
-				File      string         `json:"file,omitempty"`
-				Bytes     int64          `json:"bytes"`
-				ElapsedMS int64          `json:"elapsed_ms"`
-				Fault     *gateway.Fault `json:"fault,omitempty"`
-			}{OK: callErr == nil, Bytes: n, ElapsedMS: time.Since(start).Milliseconds()}
-			if saved {
-				res.File = out
-			}
-			if callErr != nil {
-				res.Fault = app.FaultOf(callErr)
-			}
-			if f.asJSON {
-				if err := writeJSON(c.stdout, res); err != nil {
-					return err
-				}
-			} else {
-				if saved {
-					fmt.Fprintf(c.stdout, "saved %d bytes to %s\n", n, out)
-				}
-				if callErr != nil {
-					if saved {
-						fmt.Fprintln(c.stdout, "the saved file holds the LAS's fault answer")
-					}
-					c.printFault(res.Fault)
-				}
-			}
-			if callErr != nil {
-				return errReported
-			}
-			return nil
-		}),
-	}
-	f.register(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "file to write the raw response to (required)")
-	cmd.Flags().StringVar(&opName, "operation", "HaalLeerlinggegevens", "operation: HaalLeerlinggegevens or HaalStructuur")
-	return cmd
-}
-
-// fetchTo fetches into a temporary file beside out and renames it into
-// place when the answer is worth keeping, so a failed fetch never leaves a
-// half file under the requested name.
-func (c *edge) fetchTo(ctx context.Context, t app.Target, op uwlr.Operation, jaar, out string) (n int64, saved bool, callErr, err error) {
-	if err := c.las().CheckTarget(t); err != nil {
-		return 0, false, nil, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), ".fetch-*")
-	if err != nil {
-		return 0, false, nil, usageErr("--out: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	n, saved, callErr = c.las().FetchLAS(ctx, t, op, jaar, bw)
-	if err := bw.Flush(); err == nil {
-		err = tmp.Close()
-	}
-	if saved {
-		if err := os.Rename(tmp.Name(), out); err != nil {
-			return n, false, callErr, failed(fmt.Errorf("save %s: %w", out, err))
 		}
+		defer fmt.Fprintln(c.stderr)
 	}
-	return n, saved, callErr, nil
+	start := time.Now()
+	ans, conn, err := check(ctx, t, jaar, progress)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		OK         bool   `json:"ok"`
+		Endpoint   string `json:"endpoint"`
+		Operation  string `json:"operation"`
+		Schooljaar string `json:"schooljaar"`
+		Xsdversie  string `json:"xsdversie"`
+		Outcome    string `json:"outcome,omitempty"`
+		app.Counts
+		DroppedWarnings int            `json:"dropped_warnings,omitempty"`
+		ElapsedMS       int64          `json:"elapsed_ms"`
+		Fault           *gateway.Fault `json:"fault,omitempty"`
+	}{ans.OK, conn.Endpoint, uwlr.OpHaalLeerlinggegevens.Name, jaar, conn.Xsdversie, ans.Outcome, ans.Counts, ans.DroppedWarnings,
+		time.Since(start).Milliseconds(), ans.Fault}
+	switch {
+	case f.asJSON:
+		if err := writeJSON(c.stdout, out); err != nil {
+			return err
+		}
+	case ans.OK:
+		fmt.Fprintf(c.stdout, "OK: %s answered %s for schooljaar %s in %d ms\n", conn.Endpoint, ans.Outcome, jaar, out.ElapsedMS)
+		c.printCounts(ans)
+	default:
+		c.printFault(ans.Fault)
+	}
+	if !ans.OK {
+		return errReported
+	}
+	return nil
 }
 
 func (c *edge) lasParseCommand() *cobra.Command {
@@ -288,9 +238,11 @@ func (c *edge) printParsed(file string, a app.Answer, asJSON bool) error {
 		Xsdversie      string `json:"xsdversie,omitempty"`
 		app.Counts
 		DroppedWarnings int            `json:"dropped_warnings,omitempty"`
+		RedactedEckIDs  int            `json:"redacted_eckids,omitempty"`
 		Fault           *gateway.Fault `json:"fault,omitempty"`
 		Error           string         `json:"error,omitempty"`
-	}{a.OK, file, a.Outcome, s.Schooljaar, s.Brincode, s.Dependancecode, s.Schoolkey, s.Xsdversie, a.Counts, a.DroppedWarnings, a.Fault, a.Error}
+	}{a.OK, file, a.Outcome, s.Schooljaar, s.Brincode, s.Dependancecode, s.Schoolkey, s.Xsdversie, a.Counts, a.DroppedWarnings,
+		a.RedactedEckIDs, a.Fault, a.Error}
 	switch {
 	case asJSON:
 		if err := writeJSON(c.stdout, res); err != nil {
@@ -299,11 +251,14 @@ func (c *edge) printParsed(file string, a app.Answer, asJSON bool) error {
 	case a.OK:
 		fmt.Fprintf(c.stdout, "%s: %s\n", file, a.Outcome)
 		if a.Outcome == string(soap.OutcomeData) {
-			id := s.Brincode + " " + s.Dependancecode
+			id := soap.OneLine(s.Brincode + " " + s.Dependancecode)
 			if s.Schoolkey != "" {
-				id = "schoolkey " + s.Schoolkey
+				id = "schoolkey " + soap.OneLine(s.Schoolkey)
 			}
-			fmt.Fprintf(c.stdout, "  school %s, schooljaar %s, xsdversie %s\n", id, s.Schooljaar, s.Xsdversie)
+			fmt.Fprintf(c.stdout, "  school %s, schooljaar %s, xsdversie %s\n", id, soap.OneLine(s.Schooljaar), soap.OneLine(s.Xsdversie))
+			if a.RedactedEckIDs > 0 {
+				fmt.Fprintf(c.stdout, "  a redacted capture: %d ECK iDs are markers\n", a.RedactedEckIDs)
+			}
 			c.printCounts(a)
 		} else {
 			c.printWarnings(a)
@@ -312,7 +267,7 @@ func (c *edge) printParsed(file string, a app.Answer, asJSON bool) error {
 		fmt.Fprintf(c.stdout, "%s holds a SOAP fault\n", file)
 		c.printFault(a.Fault)
 	default:
-		fmt.Fprintf(c.stdout, "%s: not a readable UWLR leerlinggegevens answer: %s\n", file, a.Error)
+		fmt.Fprintf(c.stdout, "%s: not a readable UWLR leerlinggegevens answer: %s\n", file, soap.OneLine(a.Error))
 	}
 	if !a.OK {
 		return errReported

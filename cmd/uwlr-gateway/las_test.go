@@ -73,7 +73,7 @@ func TestLasCheck(t *testing.T) {
 			"--klantcode", "K", "--klantnaam", "N", "--schooljaar", jaar, "--key-file", wrongFile, "--json"}, code: 1,
 			check: func(t *testing.T, stdout, _ string) {
 				m := jsonObject(t, stdout)
-				if code, _, _ := faultOf(t, m); code != soap.CodeAutorisatieOngeldig || !strings.Contains(stdout, "[redacted]") {
+				if code, _, _ := faultOf(t, m); code != soap.CodeAutorisatieOngeldig || !strings.Contains(stdout, "[redacted:key]") {
 					t.Errorf("result %v: want the fault with the echoed key redacted", m)
 				}
 			}},
@@ -184,9 +184,9 @@ func TestLasFetchFault(t *testing.T) {
 		class     string
 		wantSaved bool // the fault answer must be saved
 	}{
-		// A standard SOAP 1.1 fault comes with HTTP 500. soap.Client.Fetch
-		// does not copy such a body (see the report), so nothing is saved;
-		// the test holds either way as long as the result is consistent.
+		// A standard SOAP 1.1 fault comes with HTTP 500; Fetch saves its
+		// body scrubbed too. The test holds either way as long as the result
+		// is consistent.
 		{name: "wrong key (fault with HTTP 500)", args: l.args(wrongFile), code: soap.CodeAutorisatieOngeldig, class: "credential"},
 		// A vendor that sends its fault with HTTP 200: the documented path.
 		{name: "fault with HTTP 200", args: []string{"--endpoint", faultWith200(t), "--brin", "12AB", "--klantcode", "K",

@@ -81,7 +81,7 @@ func (l *las) rawCounts(t *testing.T) counts {
 	conn := soap.Connection{Endpoint: l.endpoint, Autorisatiesleutel: l.creds.Autorisatiesleutel, Klantcode: l.creds.Klantcode,
 		Klantnaam: l.creds.Klantnaam, Brincode: l.creds.Brin, Xsdversie: l.creds.Xsdversie}
 	var buf bytes.Buffer
-	if _, err := soap.NewClient(l.srv.Client(), conn).Fetch(ctxT(t), uwlr.OpHaalLeerlinggegevens, soap.Request{Schooljaar: jaar}, nil, &buf); err != nil {
+	if _, err := soap.NewClient(l.srv.Client(), conn).Fetch(ctxT(t), uwlr.OpHaalLeerlinggegevens, soap.Request{Schooljaar: jaar}, nil, &buf, nil); err != nil {
 		t.Fatal(err)
 	}
 	n := func(re string) int { return len(regexp.MustCompile(re).FindAll(buf.Bytes(), -1)) }

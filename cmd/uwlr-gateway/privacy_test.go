@@ -50,7 +50,7 @@ func collectSecrets(t *testing.T, l *las) privacySecrets {
 	conn := soap.Connection{Endpoint: l.endpoint, Autorisatiesleutel: l.creds.Autorisatiesleutel, Klantcode: l.creds.Klantcode,
 		Klantnaam: l.creds.Klantnaam, Brincode: l.creds.Brin, Xsdversie: l.creds.Xsdversie}
 	var buf bytes.Buffer
-	if _, err := soap.NewClient(l.srv.Client(), conn).Fetch(ctxT(t), uwlr.OpHaalLeerlinggegevens, soap.Request{Schooljaar: jaar}, nil, &buf); err != nil {
+	if _, err := soap.NewClient(l.srv.Client(), conn).Fetch(ctxT(t), uwlr.OpHaalLeerlinggegevens, soap.Request{Schooljaar: jaar}, nil, &buf, nil); err != nil {
 		t.Fatal(err)
 	}
 	var s privacySecrets
@@ -365,7 +365,7 @@ func TestPrivacyFailedSync(t *testing.T) {
 			e.must(0, "school", "add", "--brin", "12AB", "--endpoint", echoingLAS(t), "--klantcode", "K", "--klantnaam", "N", "--key-file", keyFile)
 			e.must(0, "consent", "set", "--school", "12AB00", "--processing", "las_exchange", "--grant", "--by", "x", "--instruction", "signed instruction 2026-1")
 			out, _ := e.must(1, "sync", "--school", "12AB00", "--schooljaar", jaar, "--json")
-			if m := jsonObject(t, out); m["status"] != "failed" || !strings.Contains(out, "[redacted]") {
+			if m := jsonObject(t, out); m["status"] != "failed" || !strings.Contains(out, "[redacted:key]") {
 				t.Errorf("sync against an echoing LAS: %v, want failed with the key redacted", m)
 			}
 			e.must(1, "sync", "--school", "12AB00", "--schooljaar", jaar)

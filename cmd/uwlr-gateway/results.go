@@ -15,6 +15,7 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/delivery"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/intake"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 )
 
 func (c *edge) resultsCommand() *cobra.Command {
@@ -175,7 +176,7 @@ func (c *edge) printReceipts(id string, total int, counts map[gateway.BatchState
 		}
 		fmt.Fprintln(c.stdout, line)
 		if r.Reason != "" {
-			fmt.Fprintf(c.stdout, "      %s\n", r.Reason)
+			fmt.Fprintf(c.stdout, "      %s\n", soap.OneLine(r.Reason))
 		}
 	}
 	if counts[gateway.BatchRejected] > 0 {

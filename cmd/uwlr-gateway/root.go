@@ -201,7 +201,8 @@ func (c *edge) options(kr *vault.Keyring, log *slog.Logger) app.Options {
 	sched := c.scheduleConfig()
 	return app.Options{Keys: kr, Log: log, Now: c.clock(), Schedule: &sched, RetentionAt: s.RetentionAt, Tick: s.Tick,
 		LAS: app.LAS{Timeout: l.Timeout, ConnectTimeout: l.ConnectTimeout, MaxResponseBytes: l.MaxResponseBytes, AcceptGzip: l.AcceptGzip,
-			UserAgent: l.UserAgent, SOAPActionQuoted: l.SOAPActionQuoted, Xsdversie: l.XSDVersie, Klantcode: l.Klantcode, Klantnaam: l.Klantnaam},
+			UserAgent: l.UserAgent, SOAPActionQuoted: l.SOAPActionQuoted, Xsdversie: l.XSDVersie, Klantcode: l.Klantcode, Klantnaam: l.Klantnaam,
+			CaptureTTL: l.CaptureTTL},
 		Delivery: app.Delivery{BatchSize: d.BatchSize, Concurrency: d.Concurrency, Lease: d.Lease, MaxAttempts: d.MaxAttempts,
 			RetryBase: d.RetryBase, RetryMax: d.RetryMax},
 		LockTTL: s.LockTTL, SyncTimeout: s.SyncTimeout, TokenTTL: c.cfg.Auth.TokenTTL}

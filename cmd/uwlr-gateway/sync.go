@@ -11,6 +11,7 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/pull"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 )
 
 // syncJSON is one school's line of `sync --json`.
@@ -164,7 +165,7 @@ func (c *edge) printSync(o syncJSON) {
 	if o.Fault != nil {
 		c.printFault(o.Fault)
 	} else if o.Error != "" {
-		fmt.Fprintf(c.stdout, "  %s\n", o.Error)
+		fmt.Fprintf(c.stdout, "  %s\n", soap.OneLine(o.Error))
 	}
 	if n := len(o.Warnings); n > 0 {
 		fmt.Fprintf(c.stdout, "  %d warnings (see --json)\n", n)
@@ -245,7 +246,7 @@ func (c *edge) syncHistoryCommand() *cobra.Command {
 			}
 			for _, r := range runs {
 				fmt.Fprintf(c.stdout, "%s %-9s %4d pupils +%d ~%d -%d %s %s\n", r.StartedAt.Format(time.RFC3339), r.Status,
-					r.Pupils, r.Added, r.Changed, r.Left, r.ErrorClass, r.Error)
+					r.Pupils, r.Added, r.Changed, r.Left, r.ErrorClass, soap.OneLine(r.Error))
 			}
 			return nil
 		})}

@@ -31,7 +31,14 @@ type LAS struct {
 	// Xsdversie, Klantcode and Klantnaam are the defaults of an enrolment
 	// that does not name its own.
 	Xsdversie, Klantcode, Klantnaam string
+	// CaptureTTL is how long a raw capture may be kept (las.capture_ttl;
+	// default DefaultCaptureTTL).
+	CaptureTTL time.Duration
 }
+
+// DefaultCaptureTTL is how long a raw capture may be kept when las.capture_ttl
+// does not say: one support case's time, not the two years of pupil data.
+const DefaultCaptureTTL = 30 * 24 * time.Hour
 
 // Delivery are the outbox settings.
 type Delivery struct {

@@ -39,15 +39,16 @@ func (a *App) baseConnection(s gateway.School) soap.Connection {
 }
 
 // lasClient builds the SOAP client of a school's LAS, with the headers and
-// SOAPAction quoting its vendor profile requires.
+// SOAPAction quoting its vendor profile requires. The client scrubs every
+// secret of the school from the LAS text of its errors.
 func (a *App) lasClient(s gateway.School) (*soap.Client, error) {
 	conn := a.baseConnection(s)
-	secret, err := a.open(schoolKeyPlace(s.ID), s.SealedKey)
+	sec, err := a.openSecrets(s)
 	if err != nil {
-		return nil, fmt.Errorf("school %s: open autorisatiesleutel: %w", s.ID, err)
+		return nil, err
 	}
-	conn.Autorisatiesleutel = string(secret)
-	if err := a.vendorHeaders(s, &conn); err != nil {
+	conn.Autorisatiesleutel, conn.Secrets = sec.key, sec.all()
+	if err := a.vendorHeaders(s, sec, &conn); err != nil {
 		return nil, err
 	}
 	hc, err := a.httpClient(s, true)
@@ -57,9 +58,57 @@ func (a *App) lasClient(s gateway.School) (*soap.Client, error) {
 	return soap.NewClient(hc, conn), nil
 }
 
+// secrets are a school's secrets, opened for the one client being built.
+type secrets struct {
+	key        string            // the autorisatiesleutel
+	resultsKey string            // the results receiver's own key, if it has one
+	headers    map[string]string // vendor header values, by field
+	secret     []string          // the header values that are credentials
+}
+
+// all lists every secret, for the client's scrubber.
+func (s secrets) all() []string {
+	return append([]string{s.key, s.resultsKey}, s.secret...)
+}
+
+// openSecrets opens every secret of a school: its autorisatiesleutel, its
+// results receiver's own key and its vendor header values. Each client
+// gets them all to scrub, whichever it sends: a LAS may echo any of them.
+func (a *App) openSecrets(s gateway.School) (secrets, error) {
+	var out secrets
+	key, err := a.open(schoolKeyPlace(s.ID), s.SealedKey)
+	if err != nil {
+		return out, fmt.Errorf("school %s: open autorisatiesleutel: %w", s.ID, err)
+	}
+	out.key = string(key)
+	if s.Results != nil && len(s.Results.SealedKey) > 0 {
+		rk, err := a.open(vault.SchoolSecret(s.ID, fieldResultsKey), s.Results.SealedKey)
+		if err != nil {
+			return out, fmt.Errorf("school %s: open results receiver key: %w", s.ID, err)
+		}
+		out.resultsKey = string(rk)
+	}
+	prof, err := soap.LookupProfile(s.Vendor)
+	if err != nil {
+		return out, fmt.Errorf("school %s: %w", s.ID, err)
+	}
+	out.headers = map[string]string{}
+	for _, h := range prof.Headers {
+		v, err := a.open(vault.SchoolSecret(s.ID, h.Field), s.SealedSecrets[h.Field])
+		if err != nil {
+			return out, fmt.Errorf("school %s: open %s: %w", s.ID, h.Field, err)
+		}
+		out.headers[h.Field] = string(v)
+		if h.Secret {
+			out.secret = append(out.secret, string(v))
+		}
+	}
+	return out, nil
+}
+
 // vendorHeaders applies the school's vendor profile: its required headers
-// (values opened here) and its SOAPAction quoting.
-func (a *App) vendorHeaders(s gateway.School, conn *soap.Connection) error {
+// (values opened in sec) and its SOAPAction quoting.
+func (a *App) vendorHeaders(s gateway.School, sec secrets, conn *soap.Connection) error {
 	prof, err := soap.LookupProfile(s.Vendor)
 	if err != nil {
 		return fmt.Errorf("school %s: %w", s.ID, err)
@@ -68,15 +117,7 @@ func (a *App) vendorHeaders(s gateway.School, conn *soap.Connection) error {
 	if len(prof.Headers) == 0 {
 		return nil
 	}
-	values := map[string]string{}
-	for _, h := range prof.Headers {
-		v, err := a.open(vault.SchoolSecret(s.ID, h.Field), s.SealedSecrets[h.Field])
-		if err != nil {
-			return fmt.Errorf("school %s: open %s: %w", s.ID, h.Field, err)
-		}
-		values[h.Field] = string(v)
-	}
-	if err := prof.ApplyHeaders(conn.Header, values); err != nil {
+	if err := prof.ApplyHeaders(conn.Header, sec.headers); err != nil {
 		return fmt.Errorf("school %s: %w", s.ID, err)
 	}
 	return nil
@@ -115,18 +156,14 @@ func (a *App) resultsClient(s gateway.School) (*soap.Client, string, error) {
 		return cl, s.Endpoint, err
 	}
 	r := s.Results
-	place, sealed := schoolKeyPlace(s.ID), s.SealedKey
-	if len(r.SealedKey) > 0 {
-		place, sealed = vault.SchoolSecret(s.ID, fieldResultsKey), r.SealedKey
-	}
-	secret, err := a.open(place, sealed)
+	sec, err := a.openSecrets(s)
 	if err != nil {
-		return nil, "", fmt.Errorf("school %s: open results receiver key: %w", s.ID, err)
+		return nil, "", err
 	}
 	conn := a.baseConnection(s)
-	conn.Endpoint, conn.Autorisatiesleutel, conn.QuoteSOAPAction = r.Endpoint, string(secret), r.QuoteSOAPAction
+	conn.Endpoint, conn.Autorisatiesleutel, conn.QuoteSOAPAction = r.Endpoint, or(sec.resultsKey, sec.key), r.QuoteSOAPAction
 	conn.Klantcode, conn.Klantnaam, conn.Xsdversie = or(r.Klantcode, s.Klantcode), or(r.Klantnaam, s.Klantnaam), or(r.Xsdversie, s.Xsdversie)
-	conn.Gegevenssetid = ""
+	conn.Gegevenssetid, conn.Secrets = "", sec.all()
 	hc, err := a.httpClient(s, false)
 	if err != nil {
 		return nil, "", err

@@ -10,7 +10,9 @@ import (
 
 // TestConnection asks the school's LAS for its structure (school and
 // groups, no pupil data, so no consent is needed) and keeps the outcome as
-// the school's connection check, with the fault's class and fix hint.
+// the school's connection check, with the fault's class and fix hint. The
+// message is scrubbed (the client's scrubber: ECK iDs, the school's keys,
+// control characters) before it is kept.
 func (a *App) TestConnection(ctx context.Context, id gateway.SchoolID) (gateway.ConnectionCheck, error) {
 	s, err := a.school(ctx, id)
 	if err != nil {
@@ -32,6 +34,7 @@ func (a *App) TestConnection(ctx context.Context, id gateway.SchoolID) (gateway.
 		default:
 			chk.ErrorClass, chk.Message = gateway.ClassTemporary, err.Error()
 		}
+		chk.FaultCode, chk.Message = cl.Scrubber().Scrub(chk.FaultCode), cl.Scrubber().Scrub(chk.Message)
 	}
 	chk.ElapsedMS = a.now().Sub(start).Milliseconds()
 	if err := a.st.PutConnectionCheck(context.WithoutCancel(ctx), s.ID, chk); err != nil {

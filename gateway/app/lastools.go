@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/capture"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/conformance"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 	"github.com/uwlr-gateway/uwlr-gateway/mapping"
@@ -18,7 +19,10 @@ import (
 
 // The LAS tools: talking to one LAS endpoint with credentials given by hand
 // (las check, las fetch, las parse, conformance), for vendors testing their
-// endpoint and operators setting a school up. They use no store.
+// endpoint and operators setting a school up. They use no store and keep no
+// personal data: check and conformance count, fetch writes a redacted
+// capture, and every LAS text they return is scrubbed. Run for an enrolled
+// school they are acts on its data: see lasschool.go.
 
 // Target is a LAS endpoint and one school's credentials, given by hand.
 // Empty Klantcode, Klantnaam and Xsdversie take the LAS defaults.
@@ -55,6 +59,8 @@ func (l LAS) Connect(t Target) (soap.Connection, *http.Client, error) {
 			return conn, nil, invalidf("header %q: want 'Name: value'", h)
 		}
 		conn.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		// A header given by hand may be a credential (a subscription key).
+		conn.Secrets = append(conn.Secrets, strings.TrimSpace(value))
 	}
 	if err := conn.Validate(); err != nil {
 		return conn, nil, invalid(err)
@@ -71,13 +77,16 @@ func (l LAS) Connect(t Target) (soap.Connection, *http.Client, error) {
 	return conn, hc, nil
 }
 
-// FaultOf classifies a failure for printing.
+// FaultOf classifies a failure for printing. Its code and message are
+// scrubbed (a client scrubbed its own already; this also covers a fault
+// read from a file and any other error text).
 func FaultOf(err error) *gateway.Fault {
+	var sc *soap.Scrubber
 	var se *soap.Error
 	if errors.As(err, &se) {
-		return &gateway.Fault{Code: se.Code, Class: se.Class, Hint: se.Hint, Message: se.Message, HTTPStatus: se.HTTPStatus}
+		return &gateway.Fault{Code: sc.Scrub(se.Code), Class: se.Class, Hint: se.Hint, Message: sc.Scrub(se.Message), HTTPStatus: se.HTTPStatus}
 	}
-	return &gateway.Fault{Class: gateway.ClassRequest, Message: err.Error(), Hint: "See the message; this is not a classified LAS failure."}
+	return &gateway.Fault{Class: gateway.ClassRequest, Message: sc.Scrub(err.Error()), Hint: "See the message; this is not a classified LAS failure."}
 }
 
 // Answer is what a leerlinggegevens answer held: counts, the school it is
@@ -92,6 +101,9 @@ type Answer struct {
 	// file that is not a readable answer at all.
 	Fault *gateway.Fault `json:"fault,omitempty"`
 	Error string         `json:"error,omitempty"`
+	// RedactedEckIDs counts the records whose ECK iD is a redacted
+	// capture's marker (las parse of a capture of las fetch).
+	RedactedEckIDs int `json:"redacted_eckids,omitempty"`
 }
 
 // Counts are the records of an answer and its record warnings.
@@ -114,10 +126,13 @@ func answer(sum *soap.Summary, checked func() ([]string, int), err error) Answer
 		out.Pupils, out.Groups, out.CompositeGroups = sum.Leerlingen, sum.Groepen, sum.SamengesteldeGroepen
 		out.Teachers, out.Vestigingen = sum.Leerkrachten, sum.Vestigingen
 		out.Warnings, out.DroppedWarnings = checked()
+		for i, w := range out.Warnings {
+			out.Warnings[i] = (*soap.Scrubber)(nil).Scrub(w) // a LAS key may be shaped like an ECK iD
+		}
 	case errors.As(err, &se):
 		out.Fault = FaultOf(err)
 	default:
-		out.Error = err.Error()
+		out.Error = (*soap.Scrubber)(nil).Scrub(err.Error())
 	}
 	return out
 }
@@ -145,37 +160,102 @@ func (l LAS) CheckLAS(ctx context.Context, t Target, schooljaar string, progress
 }
 
 // ParseAnswer reads a saved answer offline (a SOAP envelope or the bare
-// answer element).
+// answer element), a redacted capture too.
 func ParseAnswer(r io.Reader) Answer {
-	h, checked := mapping.CheckAnswer(soap.Handler{})
+	redacted := 0
+	count := func(eckid string) {
+		if mapping.IsRedactedEckID(eckid) {
+			redacted++
+		}
+	}
+	h, checked := mapping.CheckAnswer(soap.Handler{
+		Leerling:   func(l *uwlr.Leerling) error { count(l.Eckid); return nil },
+		Leerkracht: func(t *uwlr.Leerkracht) error { count(t.Eckid); return nil },
+	})
 	sum, err := soap.ReadLeerlinggegevens(r, h)
-	return answer(sum, checked, err)
+	out := answer(sum, checked, err)
+	out.RedactedEckIDs = redacted
+	return out
 }
 
-// FetchLAS writes the target's raw answer to op to w and returns how many
-// bytes it wrote; a LAS fault answer is written too (saved reports whether
-// the bytes are worth keeping: the answer, or the LAS's fault envelope).
-func (l LAS) FetchLAS(ctx context.Context, t Target, op uwlr.Operation, schooljaar string, w io.Writer) (n int64, saved bool, err error) {
+// Capture is what las fetch wrote.
+type Capture struct {
+	Bytes int64 `json:"bytes"`
+	// Saved: the bytes are worth keeping (the answer, or the LAS's fault
+	// answer, scrubbed).
+	Saved bool `json:"-"`
+	Raw   bool `json:"raw"`
+	// EckIDs and Keys count the distinct ECK iDs and the echoes of our keys
+	// replaced by markers, Dropped the elements and attributes left out
+	// (none for a raw capture's answer).
+	EckIDs  int `json:"redacted_eckids"`
+	Keys    int `json:"redacted_keys"`
+	Dropped int `json:"dropped_fields"`
+	// DeleteBy is, for a raw capture, when the file must be deleted
+	// (las.capture_ttl after it was taken).
+	DeleteBy time.Time `json:"delete_by,omitzero"`
+	// Err is the LAS call's failure (a fault, a transport error); nil when
+	// the whole answer came.
+	Err error `json:"-"`
+}
+
+// FetchLAS writes a redacted capture of the target's answer to op to w
+// (package capture: only what the gateway itself keeps, ECK iDs numbered,
+// our keys out); a fault answer is written scrubbed. Only a bad target is
+// an error; a failed call is the Capture's Err.
+func (l LAS) FetchLAS(ctx context.Context, t Target, op uwlr.Operation, schooljaar string, w io.Writer) (Capture, error) {
+	return l.fetch(ctx, t, op, schooljaar, w, false)
+}
+
+// fetch is FetchLAS; raw writes the answer as it came (a fault still
+// scrubbed).
+func (l LAS) fetch(ctx context.Context, t Target, op uwlr.Operation, schooljaar string, w io.Writer, raw bool) (Capture, error) {
 	conn, hc, err := l.Connect(t)
 	if err != nil {
-		return 0, false, err
+		return Capture{}, err
 	}
-	n, err = soap.NewClient(hc, conn).Fetch(ctx, op, soap.Request{Schooljaar: schooljaar}, nil, w)
+	cl := soap.NewClient(hc, conn)
+	var st capture.Stats
+	save, saveFailed := capture.Save(raw, cl.Scrubber(), &st), false
+	c := Capture{Raw: raw}
+	c.Bytes, c.Err = cl.Fetch(ctx, op, soap.Request{Schooljaar: schooljaar}, nil, w, func(dst io.Writer, body io.Reader, fault bool) error {
+		err := save(dst, body, fault)
+		saveFailed = err != nil
+		return err
+	})
 	var se *soap.Error
-	return n, n > 0 && (err == nil || errors.As(err, &se) && se.Code != ""), err
+	c.Saved = c.Bytes > 0 && !saveFailed && (c.Err == nil || errors.As(c.Err, &se) && se.Code != "")
+	c.EckIDs, c.Keys, c.Dropped = st.EckIDs, st.Keys, st.Dropped
+	return c, nil
 }
 
 // Conformance runs the official conformance cases against the target;
-// progress, when set, is told each case as it ends.
+// progress, when set, is told each case as it ends. What the LAS said in
+// each case (the fault code and text) is scrubbed of our keys and ECK iDs.
 func (l LAS) Conformance(ctx context.Context, t Target, schooljaar string, progress func(conformance.Result)) (*conformance.Report, error) {
 	conn, hc, err := l.Connect(t)
 	if err != nil {
 		return nil, err
 	}
+	sc := soap.NewScrubber(append([]string{conn.Autorisatiesleutel}, conn.Secrets...)...)
+	scrub := func(r conformance.Result) conformance.Result {
+		r.Got, r.Detail = sc.Scrub(r.Got), sc.Scrub(r.Detail)
+		return r
+	}
 	ct := conformance.Target{Endpoint: conn.Endpoint, Brincode: conn.Brincode, Dependancecode: conn.Dependancecode,
 		Schoolkey: conn.Schoolkey, Klantcode: conn.Klantcode, Klantnaam: conn.Klantnaam,
 		Autorisatiesleutel: conn.Autorisatiesleutel, Xsdversie: conn.Xsdversie, Schooljaar: schooljaar}
-	rep, err := conformance.Run(ctx, hc, ct, conformance.Options{QuoteSOAPAction: conn.QuoteSOAPAction, Header: conn.Header}, progress)
+	told := func(r conformance.Result) {
+		if progress != nil {
+			progress(scrub(r))
+		}
+	}
+	rep, err := conformance.Run(ctx, hc, ct, conformance.Options{QuoteSOAPAction: conn.QuoteSOAPAction, Header: conn.Header}, told)
+	if rep != nil {
+		for i := range rep.Cases {
+			rep.Cases[i] = scrub(rep.Cases[i])
+		}
+	}
 	if err != nil {
 		return rep, fmt.Errorf("conformance: %w", err)
 	}

@@ -70,7 +70,7 @@ func (a *App) syncLocked(ctx context.Context, id gateway.SchoolID, l gateway.Loc
 	defer cancel()
 	start := a.now()
 	res, err := syncer.Sync(sctx, s, cl, pull.Options{DryRun: o.DryRun, Schooljaar: o.Schooljaar, Progress: o.Progress,
-		UseSince: soap.UseSince(s.Vendor), Lock: &l, Actor: o.By})
+		UseSince: soap.UseSince(s.Vendor), Lock: &l, Actor: o.By, Scrubber: cl.Scrubber()})
 	if a.o.Observer != nil {
 		a.o.Observer.ObserveSync(s.Vendor, res.Run.Status, a.now().Sub(start), res.Run.Pupils)
 	}

@@ -116,6 +116,10 @@ type LASConfig struct {
 	Klantcode string `mapstructure:"klantcode" yaml:"klantcode" json:"klantcode"`
 	// Klantnaam is the supplier (EA) name the LAS vendor assigned to us.
 	Klantnaam string `mapstructure:"klantnaam" yaml:"klantnaam" json:"klantnaam"`
+	// CaptureTTL is how long a raw capture (las fetch --raw) may be kept:
+	// the command prints the date by which the file must be deleted, and
+	// the school's audit chain records it.
+	CaptureTTL time.Duration `mapstructure:"capture_ttl" yaml:"capture_ttl" json:"capture_ttl"`
 }
 
 // ServerConfig configures the HTTP server of the serve command.
@@ -172,6 +176,7 @@ func Default() Config {
 			UserAgent:        "uwlr-gateway",
 			Klantcode:        "",
 			Klantnaam:        "",
+			CaptureTTL:       720 * time.Hour, // 30 days
 		},
 		Server: ServerConfig{
 			Addr:            "127.0.0.1:8080",

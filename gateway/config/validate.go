@@ -52,6 +52,9 @@ func (c Config) Validate() error {
 	if c.LAS.ConnectTimeout <= 0 {
 		bad("las.connect_timeout", "must be > 0, got %s", c.LAS.ConnectTimeout)
 	}
+	if c.LAS.CaptureTTL <= 0 {
+		bad("las.capture_ttl", "must be > 0, got %s", c.LAS.CaptureTTL)
+	}
 	if c.LAS.MaxResponseBytes <= 0 {
 		bad("las.max_response_bytes", "must be > 0, got %d", c.LAS.MaxResponseBytes)
 	}

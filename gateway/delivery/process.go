@@ -158,7 +158,7 @@ func (a *attempt) send(ctx context.Context) Outcome {
 	}
 	ex, err := sender.SendResults(ctx, msg)
 	if err != nil {
-		return w.failed(ctx, a.c, sent, err)
+		return w.failed(ctx, a.c, sent, err, batchScrubber(sender, a.pupils, sealed))
 	}
 	answered := w.Now().UTC()
 	evID, everr := w.keepEvidence(ctx, a.school.ID, sent, endpoint, sentAt, answered, ex, sealed, a.rs)
@@ -184,8 +184,29 @@ func sealedOf(pupils map[gateway.PupilID]gateway.Pupil, rs []gateway.Result) int
 	return len(seen)
 }
 
-// failed settles a batch whose send failed: retry, split or reject.
-func (w *Worker) failed(ctx context.Context, c gateway.Claim, sent gateway.Batch, err error) Outcome {
+// batchScrubber scrubs a receiver's text about one batch before it is kept
+// or shown: what the sender's own scrubber finds (the school's keys, ECK iDs
+// by their shape), and the LAS keys and ECK iDs of the batch's pupils in
+// any echo form (a fault may name the pupil it refuses, base64-encoded too).
+func batchScrubber(sender Sender, pupils map[gateway.PupilID]gateway.Pupil, sealed map[string]string) *soap.Scrubber {
+	var sc *soap.Scrubber
+	if s, ok := sender.(interface{ Scrubber() *soap.Scrubber }); ok {
+		sc = s.Scrubber()
+	}
+	keys := make([]string, 0, len(pupils))
+	for _, p := range pupils {
+		keys = append(keys, p.LASKey)
+	}
+	eckids := make([]string, 0, len(sealed))
+	for plain := range sealed {
+		eckids = append(eckids, plain)
+	}
+	return sc.With(soap.ScrubLASKey, keys...).With(soap.ScrubEckID, eckids...)
+}
+
+// failed settles a batch whose send failed: retry, split or reject. The
+// reason and fault code it keeps are scrubbed with sc.
+func (w *Worker) failed(ctx context.Context, c gateway.Claim, sent gateway.Batch, err error, sc *soap.Scrubber) Outcome {
 	b := c.Batch
 	o := Outcome{School: b.School, Batch: b.ID, Results: len(b.Keys)}
 	var se *soap.Error
@@ -196,6 +217,7 @@ func (w *Worker) failed(ctx context.Context, c gateway.Claim, sent gateway.Batch
 			reason = se.Error() + ". " + se.Hint
 		}
 	}
+	code, reason = sc.Scrub(code), sc.Scrub(reason)
 	retryable := class.Retryable() || errors.Is(err, gateway.ErrTransient) || ctx.Err() != nil
 	if errors.As(err, &se) {
 		retryable = se.Retryable() || ctx.Err() != nil

@@ -3,6 +3,7 @@ package lassim
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -34,7 +35,11 @@ type Sim struct {
 	Replay *Replay
 	// Results receives every accepted results message as one JSON line.
 	Results io.Writer
-	Now     func() time.Time
+	// EchoInFaults makes the results faults repeat what they refuse, as a
+	// careless vendor's do: the pupil's leerlingid and eckid (as sent,
+	// upper- and lower-cased and base64-encoded) and the autorisatiesleutel.
+	EchoInFaults bool
+	Now          func() time.Time
 
 	mu     sync.Mutex
 	rng    *rand.Rand
@@ -114,7 +119,7 @@ func (s *Sim) Handle(ctx context.Context, call *soap.Call) (any, error) {
 		return nil, soap.NewFault(soap.CodeAutorisatieOngeldig, "key does not grant this school")
 	}
 	if call.Op == uwlr.OpBrengLeerresultaten {
-		return s.results(sch, call.Request.(*uwlr.LeerresultatenVerzoek))
+		return s.results(sch, call.Request.(*uwlr.LeerresultatenVerzoek), a.Autorisatiesleutel)
 	}
 	if s.Replay != nil {
 		return s.Replay.Answer(call.Op, id.brin+id.dep)
@@ -248,7 +253,16 @@ func integerScore(s string) (*uint64, error) {
 	return &n, nil
 }
 
-func (s *Sim) results(sch *School, r *uwlr.LeerresultatenVerzoek) (any, error) {
+// echo is what a careless vendor's fault repeats about a toetsafname.
+func (s *Sim) echo(ta uwlr.Toetsafname, key string) string {
+	if !s.EchoInFaults {
+		return ""
+	}
+	return fmt.Sprintf(" (leerlingid %s, eckid %s, %s, %s, %s; sleutel %s)", ta.Leerlingid, ta.Eckid, strings.ToUpper(ta.Eckid),
+		strings.ToLower(ta.Eckid), base64.StdEncoding.EncodeToString([]byte(ta.Eckid)), strings.ToUpper(key))
+}
+
+func (s *Sim) results(sch *School, r *uwlr.LeerresultatenVerzoek, key string) (any, error) {
 	toetsen := map[string]bool{}
 	for _, t := range r.Toetsen.Toets {
 		toetsen[strings.TrimSpace(t.Toetscode.Value)] = true
@@ -272,7 +286,7 @@ func (s *Sim) results(sch *School, r *uwlr.LeerresultatenVerzoek) (any, error) {
 	}
 	for i, ta := range r.Toetsafnames.Toetsafname {
 		if pupilKeys != nil && !pupilKeys[ta.Leerlingid] && !(ta.Eckid != "" && pupilEckids[ta.Eckid]) {
-			return nil, soap.NewFault(soap.CodeLeerlingOngeldig, fmt.Sprintf("toetsafname %d: unknown pupil", i+1))
+			return nil, soap.NewFault(soap.CodeLeerlingOngeldig, fmt.Sprintf("toetsafname %d: unknown pupil", i+1)+s.echo(ta, key))
 		}
 		if len(ta.Resultaten) == 0 {
 			return nil, soap.NewFault(soap.CodeOngeldigBericht, fmt.Sprintf("toetsafname %d has no resultaat", i+1))

@@ -134,7 +134,7 @@ func (e *simEnv) pull(t *testing.T, i int, r soap.Request) *collected {
 func (e *simEnv) raw(t *testing.T, i int, op uwlr.Operation) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if _, err := e.client(i).Fetch(ctxT(t), op, soap.Request{Schooljaar: jaar}, nil, &buf); err != nil {
+	if _, err := e.client(i).Fetch(ctxT(t), op, soap.Request{Schooljaar: jaar}, nil, &buf, nil); err != nil {
 		t.Fatalf("Fetch %s: %v", op.Name, err)
 	}
 	if buf.Len() == 0 {

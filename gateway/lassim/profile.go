@@ -25,6 +25,12 @@ type Profile struct {
 	NoEckidShare         float64 // share of pupils without an ECK iD
 	TeachersWithoutEckid bool    // about half the teachers lack an ECK iD
 	Vestigingen          bool    // answers carry vestigingen
+	// FullRecords sends the whole EDEXML record, also the fields the
+	// gateway never keeps: a pupil's BSN, ethnicity, countries (own and
+	// parents'), postcode, weight, e-mail, user name and dates of entry; a
+	// teacher's given names and user name. Values follow from the record's
+	// key (no effect on the generated world).
+	FullRecords bool
 	// Transport and credential quirks.
 	ClientCert  bool // HTTPS with a required client certificate
 	KeyLen      int  // autorisatiesleutel length
@@ -37,7 +43,7 @@ var quirks = map[string]Profile{
 	"magister": {Path: "/uwlr-l/leerlinggegevens-smalle-set.svc", Prefix: "le",
 		VendorFieldOrder: true, EmptyVoorvoegsel: true, EckidOnlyShare: 0.1, TeachersWithoutEckid: true,
 		KeyLen: 32, KeyUpperHex: true},
-	"esis":     {Path: "/UWLR/UwlrStandaard2.2.svc", Vestigingen: true, ClientCert: true, KeyLen: 40},
+	"esis":     {Path: "/UWLR/UwlrStandaard2.2.svc", Vestigingen: true, FullRecords: true, ClientCert: true, KeyLen: 40},
 	"somtoday": {Path: "/services/v2/leerlinggegevens", KeyLen: 88},
 	"iddink":   {Path: "/uwlr-l-alles-in-een/V2.3", Prefix: "le", KeyLen: 32, KeyUpperHex: true},
 }

@@ -133,6 +133,12 @@ func TestProfiles(t *testing.T) {
 					t.Errorf("no pupil at vestiging %s", k)
 				}
 			}
+			// Full EDEXML records: what the gateway must never keep is sent.
+			for _, el := range []string{"<bsn>", "<etniciteit>", "<land_vader>", "<land_moeder>", "<postcodenl>", "<gebruikersnaam>", "<voornamen>"} {
+				if n := bytes.Count(raw, []byte(el)); n < len(c.pupils) && el != "<voornamen>" || n == 0 {
+					t.Errorf("%d %s elements for %d pupils", n, el, len(c.pupils))
+				}
+			}
 			if got := childNames(t, raw, "leerlinggegevens"); !slices.Equal(got, []string{"school", "vestigingen", "groepen", "leerlingen", "leerkrachten"}) {
 				t.Errorf("leerlinggegevens children %v", got)
 			}

@@ -42,7 +42,7 @@ func RecordAnswer(ctx context.Context, opts Options) ([]byte, error) {
 	h = NewSim(w, opts.Profile, opts.Seed).Handler(opts.Endpoint)
 	var buf bytes.Buffer
 	cl := soap.NewClient(srv.Client(), w.Credentials()[0].Connection())
-	if _, err := cl.Fetch(ctx, uwlr.OpHaalLeerlinggegevens, soap.Request{Schooljaar: opts.Schooljaar}, nil, &buf); err != nil {
+	if _, err := cl.Fetch(ctx, uwlr.OpHaalLeerlinggegevens, soap.Request{Schooljaar: opts.Schooljaar}, nil, &buf, nil); err != nil {
 		return nil, fmt.Errorf("record %d-pupil answer: %w", opts.Pupils, err)
 	}
 	return buf.Bytes(), nil

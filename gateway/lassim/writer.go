@@ -3,7 +3,10 @@ package lassim
 import (
 	"bufio"
 	"encoding/xml"
+	"fmt"
+	"hash/fnv"
 	"io"
+	"strings"
 
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
@@ -262,6 +265,9 @@ func (a *dataAnswer) writePupil(x *xw, l *uwlr.Leerling) {
 	if l.Vestiging != nil {
 		x.empty("vestiging", "key", l.Vestiging.Key)
 	}
+	if p.FullRecords {
+		writeFullPupil(x, l)
+	}
 	if !p.VendorFieldOrder {
 		x.text("mutatiedatum", l.Mutatiedatum, false)
 	}
@@ -301,7 +307,13 @@ func (a *dataAnswer) writeTeacher(x *xw, t *uwlr.Leerkracht) {
 	} else {
 		x.text("achternaam", t.Achternaam, false)
 		x.text("voorvoegsel", t.Voorvoegsel, false)
+		if p.FullRecords {
+			x.text("voornamen", t.Roepnaam+" Maria", false)
+		}
 		x.text("roepnaam", t.Roepnaam, false)
+		if p.FullRecords {
+			x.text("gebruikersnaam", "lk."+strings.ToLower(t.Key), false)
+		}
 		x.text("emailadres", t.Emailadres, false)
 		for _, r := range t.Rol {
 			x.text("rol", r, true)
@@ -361,4 +373,23 @@ func (a *dataAnswer) teacherSelected(t *uwlr.Leerkracht) bool {
 		}
 	}
 	return false
+}
+
+// writeFullPupil writes the fields of a whole EDEXML leerling that the
+// gateway never keeps, in XSD order after vestiging, with values that
+// follow from the pupil's key (FullRecords).
+func writeFullPupil(x *xw, l *uwlr.Leerling) {
+	h := fnv.New64a()
+	h.Write([]byte(l.Key + l.Eckid))
+	n := h.Sum64()
+	x.text("gebruikersnaam", "ll."+strings.ToLower(l.Key), false)
+	x.text("emailadres", strings.ToLower(l.Roepnaam)+"."+strings.ToLower(l.Key)+"@leerling.example", false)
+	x.text("etniciteit", "9", false)
+	x.text("land", "NL", false)
+	x.text("land_vader", []string{"MA", "TR", "SR", "NL"}[n%4], false)
+	x.text("land_moeder", []string{"NL", "PL", "SY", "DE"}[n/4%4], false)
+	x.text("bsn", fmt.Sprintf("%09d", n%1_000_000_000), false)
+	x.text("gewicht", "0.00", false)
+	x.text("postcodenl", fmt.Sprintf("%04d%c%c", 1000+n%9000, 'A'+rune(n/9000%26), 'A'+rune(n/234000%26)), false)
+	x.text("instroomdatum", "2019-08-19", false)
 }

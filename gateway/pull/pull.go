@@ -65,6 +65,10 @@ type Options struct {
 	// lock over nothing of this run is applied; the run then fails with
 	// error class "conflict".
 	Lock *gateway.Lock
+	// Scrubber scrubs the run's error text before it is recorded: the LAS
+	// client's own (soap.Client.Scrubber, with the school's secrets); nil
+	// finds ECK iDs by their shape and neutralises control characters.
+	Scrubber *soap.Scrubber
 }
 
 // ErrorClassConflict is the error class of a run that collided with

@@ -239,7 +239,7 @@ func (r *run) markPulled(ctx context.Context) error {
 }
 
 // record ends every run, whatever happened: it classifies the error,
-// records the run (counts only) and audits it.
+// records the run (counts only, the error text scrubbed) and audits it.
 func (r *run) record(ctx context.Context, status gateway.SyncStatus, err error) (Result, error) {
 	run := &r.rec
 	run.Status, run.FinishedAt = status, r.s.now().UTC()
@@ -251,7 +251,7 @@ func (r *run) record(ctx context.Context, status gateway.SyncStatus, err error) 
 			run.ErrorClass = ErrorClassConflict
 			err = lockLost(r.o.Lock, err)
 		}
-		run.Error = err.Error()
+		run.Error = r.o.Scrubber.Scrub(err.Error())
 	}
 	if aerr := r.s.Store.AddSyncRun(context.WithoutCancel(ctx), *run); aerr != nil && err == nil {
 		err = fmt.Errorf("sync %s: record run: %w", r.school.ID, aerr)

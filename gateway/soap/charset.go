@@ -9,8 +9,11 @@ import (
 	"unicode/utf8"
 )
 
-// newDecoder returns an XML decoder that, besides UTF-8, reads the single-byte
-// encodings older LAS stacks declare (ISO-8859-1, Windows-1252, US-ASCII).
+// NewDecoder returns an XML decoder that reads what a LAS may send: besides
+// UTF-8, the single-byte encodings older LAS stacks declare (ISO-8859-1,
+// Windows-1252, US-ASCII). The reader and every rewrite of an answer use it.
+func NewDecoder(r io.Reader) *xml.Decoder { return newDecoder(r) }
+
 func newDecoder(r io.Reader) *xml.Decoder {
 	d := xml.NewDecoder(r)
 	d.CharsetReader = charsetReader

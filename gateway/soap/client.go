@@ -1,23 +1,19 @@
 package soap
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"net"
 	"net/http"
-	"os"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
@@ -49,6 +45,11 @@ type Connection struct {
 	MaxResponseBytes int64       // 0 means DefaultMaxResponseBytes
 	DisableGzip      bool        // do not send Accept-Encoding: gzip
 	UserAgent        string
+
+	// Secrets are the school's other secrets, opened (the results
+	// receiver's key, vendor header values): the client scrubs them, and its
+	// own Autorisatiesleutel, from every LAS text that reaches an error.
+	Secrets []string
 }
 
 // Validate checks the connection before any call, so a bad configuration
@@ -106,67 +107,14 @@ func ValidSchooljaar(s string) bool {
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
 
-// TransportOptions configure the HTTP client for one LAS connection.
-type TransportOptions struct {
-	ClientCertFile string // PEM client certificate for mTLS (ESIS)
-	ClientKeyFile  string // PEM private key for ClientCertFile
-	// ClientKeyPassphrase opens a passphrase-protected ClientKeyFile
-	// (traditional OpenSSL PEM encryption, e.g. `openssl rsa -aes256`).
-	ClientKeyPassphrase []byte
-	CAFile              string // extra PEM CA bundle to trust (private vendor CA)
-	Timeout             time.Duration
-	ConnectTimeout      time.Duration
-}
-
-// NewHTTPClient builds an *http.Client for a LAS: keep-alive connections
-// (one TLS handshake, many calls), optional client certificate and CA.
-func NewHTTPClient(o TransportOptions) (*http.Client, error) {
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if o.ClientCertFile != "" || o.ClientKeyFile != "" {
-		cert, err := loadClientCert(o.ClientCertFile, o.ClientKeyFile, o.ClientKeyPassphrase)
-		if err != nil {
-			return nil, fmt.Errorf("load client certificate: %w", err)
-		}
-		tlsConf.Certificates = []tls.Certificate{cert}
-	}
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read CA file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s holds no PEM certificate", o.CAFile)
-		}
-		tlsConf.RootCAs = pool
-	}
-	connect := o.ConnectTimeout
-	if connect == 0 {
-		connect = 15 * time.Second
-	}
-	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     tlsConf,
-		TLSHandshakeTimeout: connect,
-		MaxIdleConnsPerHost: 4,
-		IdleConnTimeout:     90 * time.Second,
-		// We ask for gzip ourselves and decode it, so the byte cap applies to
-		// what we parse and Connection.DisableGzip works per connection.
-		DisableCompression: true,
-		ForceAttemptHTTP2:  true,
-	}
-	return &http.Client{Transport: tr, Timeout: o.Timeout}, nil
-}
-
-// Client calls one LAS for one school.
+// Client calls one LAS for one school. Every *Error it returns has its
+// LAS text (fault code and string, HTTP error body) scrubbed of ECK iDs and
+// of the connection's secrets, with control characters neutralised.
 type Client struct {
-	hc   *http.Client
-	conn Connection
-	now  func() time.Time
+	hc    *http.Client
+	conn  Connection
+	now   func() time.Time
+	scrub *Scrubber
 }
 
 // NewClient returns a client for conn over hc (nil means http.DefaultClient).
@@ -183,8 +131,14 @@ func NewClient(hc *http.Client, conn Connection) *Client {
 		conn.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	conn.Header = conn.Header.Clone()
-	return &Client{hc: hc, conn: conn, now: time.Now}
+	conn.Secrets = slices.Clone(conn.Secrets)
+	scrub := NewScrubber(append([]string{conn.Autorisatiesleutel}, conn.Secrets...)...)
+	return &Client{hc: hc, conn: conn, now: time.Now, scrub: scrub}
 }
+
+// Scrubber is the client's scrubber: ECK iDs and the connection's secrets.
+// Use it for any other LAS text the caller keeps or shows.
+func (c *Client) Scrubber() *Scrubber { return c.scrub }
 
 // Request are the per-call parameters of a leerlinggegevens request.
 type Request struct {
@@ -268,39 +222,6 @@ func (c *Client) pull(ctx context.Context, op uwlr.Operation, r Request, groups 
 	return sum, err
 }
 
-// Fetch sends a leerlinggegevens request and copies the raw response body to w
-// (for vendor fixtures). A SOAP fault is still returned as *Error, and w then
-// holds the fault envelope.
-func (c *Client) Fetch(ctx context.Context, op uwlr.Operation, r Request, groups *uwlr.GroepenSelectie, w io.Writer) (int64, error) {
-	body, err := c.RequestBody(op, r, groups)
-	if err != nil {
-		return 0, err
-	}
-	cw := &countWriter{w: w}
-	err = c.do(ctx, op, body, cw, func(rd io.Reader) error {
-		br := bufio.NewReaderSize(rd, 64<<10)
-		peek, _ := br.Peek(64 << 10)
-		fe := peekFault(peek)
-		_, err := io.Copy(cw, br)
-		if fe != nil {
-			return fe
-		}
-		return err
-	})
-	return cw.n, err
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // BrengLeerresultaten sends results; nil means the LAS confirmed them with
 // leerresultaten_bevestiging.
 func (c *Client) BrengLeerresultaten(ctx context.Context, msg *uwlr.LeerresultatenVerzoek) error {
@@ -345,7 +266,7 @@ func (c *Client) SendResults(ctx context.Context, msg *uwlr.LeerresultatenVerzoe
 			if err := d.DecodeElement(&f, &se); err != nil {
 				return fmt.Errorf("decode SOAP fault: %w", err)
 			}
-			return faultError("", 0, f.Code, f.String, "")
+			return faultError(f.Code, f.String)
 		case uwlr.OpBrengLeerresultaten.Response:
 			return nil
 		}
@@ -364,31 +285,45 @@ func (c *Client) call(ctx context.Context, op uwlr.Operation, body any, read fun
 	return c.do(ctx, op, body, nil, read)
 }
 
-// do is call with faultSink: when set, the body of a fault answered with an
-// HTTP error status is copied there too (las fetch keeps it for support).
-func (c *Client) do(ctx context.Context, op uwlr.Operation, body any, faultSink io.Writer, read func(io.Reader) error) error {
-	return c.exchange(ctx, op, body, faultSink, nil, read)
+// do is call with faultBody: when set, the body of a fault answered with an
+// HTTP error status is handed to it too (las fetch keeps it for support).
+func (c *Client) do(ctx context.Context, op uwlr.Operation, body any, faultBody, read func(io.Reader) error) error {
+	return c.exchange(ctx, op, body, faultBody, nil, read)
 }
 
+// maxMessage bounds the LAS text an *Error keeps, cut after scrubbing so a
+// cut never leaves part of a secret out of the scrubber's reach.
+const maxMessage = 500
+
 // exchange is do that, when ex is set, keeps the request bytes and up to
-// MaxExchangeResponse bytes of the answer in ex.
-func (c *Client) exchange(ctx context.Context, op uwlr.Operation, body any, faultSink io.Writer, ex *Exchange, read func(io.Reader) error) error {
-	if err := c.conn.Validate(); err != nil {
-		return &Error{Op: op.Name, Class: ClassRequest, Message: err.Error(), Err: err,
-			Hint: "Fix the connection settings of this school."}
+// MaxExchangeResponse bytes of the answer in ex. It is where every *Error
+// of the client is scrubbed: fault code and message, whatever produced them.
+func (c *Client) exchange(ctx context.Context, op uwlr.Operation, body any, faultBody func(io.Reader) error, ex *Exchange, read func(io.Reader) error) error {
+	err := c.roundTrip(ctx, op, body, faultBody, ex, read)
+	var se *Error
+	if errors.As(err, &se) {
+		se.Code = c.scrub.Scrub(se.Code)
+		se.Message = clip(c.scrub.Scrub(se.Message), maxMessage)
 	}
-	payload, err := MarshalEnvelope(c.auth(), body)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op.Name, err)
+	return err
+}
+
+// clip cuts s to at most n bytes, on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	if ex != nil {
-		sum := sha256.Sum256(payload)
-		ex.RequestSHA256 = hex.EncodeToString(sum[:])
-		ex.Request = redactKey(payload)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
+	return s[:n] + "…"
+}
+
+// newRequest builds the HTTP request of one envelope.
+func (c *Client) newRequest(ctx context.Context, op uwlr.Operation, payload []byte) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.conn.Endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return &Error{Op: op.Name, Class: ClassRequest, Message: "bad endpoint URL", Err: err,
+		return nil, &Error{Op: op.Name, Class: ClassRequest, Message: "bad endpoint URL", Err: err,
 			Hint: "Check the endpoint URL of this connection."}
 	}
 	for k, vs := range c.conn.Header {
@@ -410,7 +345,28 @@ func (c *Client) exchange(ctx context.Context, op uwlr.Operation, body any, faul
 		ua = "uwlr-gateway"
 	}
 	req.Header.Set("User-Agent", ua)
+	return req, nil
+}
 
+// roundTrip posts one envelope and reads the answer (see exchange).
+func (c *Client) roundTrip(ctx context.Context, op uwlr.Operation, body any, faultBody func(io.Reader) error, ex *Exchange, read func(io.Reader) error) error {
+	if err := c.conn.Validate(); err != nil {
+		return &Error{Op: op.Name, Class: ClassRequest, Message: err.Error(), Err: err,
+			Hint: "Fix the connection settings of this school."}
+	}
+	payload, err := MarshalEnvelope(c.auth(), body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	if ex != nil {
+		sum := sha256.Sum256(payload)
+		ex.RequestSHA256 = hex.EncodeToString(sum[:])
+		ex.Request = redactKey(payload)
+	}
+	req, err := c.newRequest(ctx, op, payload)
+	if err != nil {
+		return err
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -440,57 +396,11 @@ func (c *Client) exchange(ctx context.Context, op uwlr.Operation, body any, faul
 			_, _ = io.Copy(io.Discard, io.LimitReader(rd, MaxExchangeResponse))
 		}()
 	}
-
-	isXML := isXMLContentType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK {
-		// A SOAP fault comes with HTTP 500; anything else is the transport's.
-		br := bufio.NewReader(rd)
-		peek, _ := br.Peek(64 << 10)
-		if fe := peekFault(peek); fe != nil {
-			fe.Op, fe.HTTPStatus = op.Name, resp.StatusCode
-			fe.Message = redact(fe.Message, c.conn.Autorisatiesleutel)
-			if faultSink != nil {
-				io.Copy(faultSink, br)
-			}
-			return fe
-		}
-		snippet := ""
-		if !isXML {
-			// Redact before firstLine shortens it, like a fault's text.
-			snippet = firstLine([]byte(redact(string(peek), c.conn.Autorisatiesleutel)))
-		}
-		return statusError(op.Name, resp.StatusCode, snippet)
+		return c.statusFailure(op, resp, rd, faultBody)
 	}
 	if err := read(rd); err != nil {
-		var ce *CallerError
-		if errors.As(err, &ce) {
-			// The caller's own handler failed: not the LAS's doing.
-			return fmt.Errorf("%s: %w", op.Name, ce.Err)
-		}
-		var fe *Error
-		if errors.As(err, &fe) {
-			fe.Op = op.Name
-			if fe.HTTPStatus == 0 {
-				fe.HTTPStatus = resp.StatusCode
-			}
-			fe.Message = redact(fe.Message, c.conn.Autorisatiesleutel)
-			return fe
-		}
-		if limited.exceeded {
-			return &Error{Op: op.Name, HTTPStatus: resp.StatusCode, Class: ClassRequest, Err: err,
-				Message: fmt.Sprintf("response larger than %d bytes", c.conn.MaxResponseBytes),
-				Hint:    "The LAS response exceeds las.max_response_bytes: raise the limit for this school, or use the stepwise operations."}
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return transportError(op.Name, fmt.Errorf("read response: %w", ctxErr))
-		}
-		var netErr net.Error
-		if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return transportError(op.Name, fmt.Errorf("read response: %w", err))
-		}
-		return &Error{Op: op.Name, HTTPStatus: resp.StatusCode, Class: ClassRequest, Err: err,
-			Message: "unreadable response: " + err.Error(),
-			Hint:    "The LAS answered with something that is not a UWLR response: check the endpoint and vendor profile; save it with `las fetch` for support."}
+		return c.readFailure(ctx, op, resp.StatusCode, limited, err)
 	}
 	return nil
 }
@@ -522,47 +432,6 @@ func (k *keepWriter) Write(p []byte) (int, error) {
 	}
 	k.ex.Response = append(k.ex.Response, p...)
 	return len(p), nil
-}
-
-// peekFault recognises a SOAP Fault at the start of a body.
-func peekFault(b []byte) *Error {
-	if !bytes.Contains(b, []byte("Fault")) {
-		return nil
-	}
-	d := newDecoder(bytes.NewReader(b))
-	se, err := firstElement(d)
-	if err != nil {
-		return nil
-	}
-	if se.Name.Local == "Envelope" {
-		if se, err = bodyStartAfterEnvelope(d); err != nil {
-			return nil
-		}
-	}
-	if se.Name.Local != "Fault" {
-		return nil
-	}
-	var f uwlr.Fault
-	if err := d.DecodeElement(&f, &se); err != nil {
-		return nil
-	}
-	return faultError("", 0, f.Code, f.String, "")
-}
-
-func isXMLContentType(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && (strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml"))
-}
-
-func firstLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }
 
 // capReader fails once more than left bytes were read.

@@ -448,7 +448,7 @@ func TestClientRedactsEchoedKey(t *testing.T) {
 			cl := soap.NewClient(nil, testConn(las.URL))
 			var err error
 			if tt.fetch {
-				_, err = cl.Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, testRequest, nil, io.Discard)
+				_, err = cl.Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, testRequest, nil, io.Discard, nil)
 			} else {
 				_, err = cl.HaalLeerlinggegevens(context.Background(), testRequest, soap.Handler{})
 			}
@@ -456,8 +456,8 @@ func TestClientRedactsEchoedKey(t *testing.T) {
 			if leaks(err.Error(), testKey) || leaks(se.Message, testKey) {
 				t.Errorf("error leaks the autorisatiesleutel: %q", err)
 			}
-			if tt.wantRedacted && !strings.Contains(se.Message, "[redacted]") {
-				t.Errorf("Message = %q, want the key replaced by [redacted]", se.Message)
+			if tt.wantRedacted && !strings.Contains(se.Message, "[redacted:key]") {
+				t.Errorf("Message = %q, want the key replaced by [redacted:key]", se.Message)
 			}
 		})
 	}
@@ -513,7 +513,7 @@ func TestClientGzipAndResponseCap(t *testing.T) {
 				sum *soap.Summary
 			)
 			if tt.fetch {
-				n, err = cl.Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, testRequest, nil, &out)
+				n, err = cl.Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, testRequest, nil, &out, nil)
 			} else {
 				sum, err = cl.HaalLeerlinggegevens(context.Background(), testRequest, soap.Handler{})
 			}
@@ -1062,10 +1062,10 @@ func TestConnectionValidate(t *testing.T) {
 	if _, err := cl.HaalLeerlingen(context.Background(), testRequest, uwlr.GroepenSelectie{}, soap.Handler{}); err == nil {
 		t.Error("HaalLeerlingen without groups: no error")
 	}
-	if _, err := cl.Fetch(context.Background(), uwlr.OpHaalLeerkrachten, testRequest, nil, io.Discard); err == nil {
+	if _, err := cl.Fetch(context.Background(), uwlr.OpHaalLeerkrachten, testRequest, nil, io.Discard, nil); err == nil {
 		t.Error("Fetch HaalLeerkrachten without groups: no error")
 	}
-	if _, err := cl.Fetch(context.Background(), uwlr.OpBrengLeerresultaten, testRequest, nil, io.Discard); err == nil {
+	if _, err := cl.Fetch(context.Background(), uwlr.OpBrengLeerresultaten, testRequest, nil, io.Discard, nil); err == nil {
 		t.Error("Fetch BrengLeerresultaten: no error")
 	}
 	if n := requests.Load() - before; n != 0 {
@@ -1109,7 +1109,7 @@ func TestFetchWritesRawBytes(t *testing.T) {
 				return rawEnvelope(sample), nil
 			})})
 			var out bytes.Buffer
-			n, err := soap.NewClient(nil, testConn(las.URL)).Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, testRequest, nil, &out)
+			n, err := soap.NewClient(nil, testConn(las.URL)).Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, testRequest, nil, &out, nil)
 			if err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}
@@ -1127,7 +1127,7 @@ func TestFetchWritesRawBytes(t *testing.T) {
 			io.WriteString(w, fault)
 		})
 		var out bytes.Buffer
-		n, err := soap.NewClient(nil, testConn(las.URL)).Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, testRequest, nil, &out)
+		n, err := soap.NewClient(nil, testConn(las.URL)).Fetch(context.Background(), uwlr.OpHaalLeerlinggegevens, testRequest, nil, &out, nil)
 		if se := asSOAPError(t, err); se.Code != soap.CodeAutorisatieOngeldig || se.HTTPStatus != 500 {
 			t.Errorf("error = %+v", se)
 		}
@@ -1140,7 +1140,7 @@ func TestFetchWritesRawBytes(t *testing.T) {
 		fault := faultEnvelope("soap", "soap:Client.AutorisatieOngeldig", "nee")
 		las := rawLAS(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, fault) })
 		var out bytes.Buffer
-		_, err := soap.NewClient(nil, testConn(las.URL)).Fetch(context.Background(), uwlr.OpHaalStructuur, testRequest, nil, &out)
+		_, err := soap.NewClient(nil, testConn(las.URL)).Fetch(context.Background(), uwlr.OpHaalStructuur, testRequest, nil, &out, nil)
 		if se := asSOAPError(t, err); se.Code != soap.CodeAutorisatieOngeldig || se.Op != "HaalStructuur" {
 			t.Errorf("error = %+v", se)
 		}

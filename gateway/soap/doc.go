@@ -11,5 +11,11 @@
 //
 // It never logs, and no error it returns contains an autorisatiesleutel,
 // an ECK iD, a name or a birth date: errors carry codes, HTTP statuses,
-// LAS keys of records and the LAS's own fault text with our key redacted.
+// LAS keys of records and the LAS's own fault text scrubbed. The one
+// scrubber of LAS text is here (scrub.go, [Scrubber]): it replaces ECK iDs
+// (by shape, and known values), the school's keys and LAS keys of pupils by
+// markers, in every echo form, and [OneLine] neutralises control
+// characters. A [Client] scrubs every *Error it returns with the secrets of
+// its Connection; callers scrub any other LAS text they keep or show with
+// [Client.Scrubber].
 package soap

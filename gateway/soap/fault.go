@@ -1,16 +1,21 @@
 package soap
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
 // Class says what kind of action a failure needs: the domain's closed
@@ -181,34 +186,21 @@ func (e *Error) Unwrap() []error {
 // Retryable reports whether the call may succeed later.
 func (e *Error) Retryable() bool { return e.Class.Retryable() }
 
-func faultError(op string, status int, code, text, secret string) *Error {
+// faultError builds the *Error of a SOAP fault. Its text is scrubbed of
+// ECK iDs and control characters at once (a fault read from a file, with
+// no client, is shown too); a client scrubs its own secrets from it later.
+func faultError(code, text string) *Error {
 	class, hint := ClassifyFaultCode(code)
-	msg := strings.TrimSpace(text)
-	if secret != "" {
-		msg = redact(msg, secret)
-	} else if len(msg) > maxUnredactedFault {
-		// Not shortened to redact's 500 yet: a cut through an echoed key would
-		// keep part of it out of reach of the redaction Client.call does later.
-		msg = msg[:maxUnredactedFault]
-	}
-	return &Error{Op: op, Code: FaultCodeLocal(code), Message: msg,
-		HTTPStatus: status, Class: class, Hint: hint}
+	// Cut far above maxMessage: a cut through an echoed key here would keep
+	// part of it out of reach of the client's scrubbing, which cuts again.
+	msg := clip((*Scrubber)(nil).Scrub(strings.TrimSpace(text)), maxUnscrubbedFault)
+	return &Error{Code: (*Scrubber)(nil).Scrub(FaultCodeLocal(code)), Message: msg, Class: class, Hint: hint}
 }
 
-// maxUnredactedFault bounds a faultstring kept before our key is known; it is
-// far above redact's 500, so any key cut here is cut away again there.
-const maxUnredactedFault = 4096
-
-// redact removes our own autorisatiesleutel if a LAS echoes it in a fault.
-func redact(s, secret string) string {
-	if secret != "" && len(secret) >= 4 {
-		s = strings.ReplaceAll(s, secret, "[redacted]")
-	}
-	if len(s) > 500 {
-		s = s[:500] + "…"
-	}
-	return s
-}
+// maxUnscrubbedFault bounds a faultstring kept before the client's secrets
+// are known; it is far above maxMessage, so any key cut here is cut away
+// again there.
+const maxUnscrubbedFault = 4096
 
 // statusError classifies a non-SOAP HTTP error response.
 func statusError(op string, status int, snippet string) *Error {
@@ -279,4 +271,100 @@ func transportError(op string, err error) *Error {
 func isTLSAlert(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "remote error: tls:")
+}
+
+// statusFailure classifies an answer with an HTTP error status: a SOAP
+// fault (HTTP 500, handed to faultBody when set) or the transport's error.
+func (c *Client) statusFailure(op uwlr.Operation, resp *http.Response, rd io.Reader, faultBody func(io.Reader) error) error {
+	br := bufio.NewReader(rd)
+	peek, _ := br.Peek(64 << 10)
+	if fe := peekFault(peek); fe != nil {
+		fe.Op, fe.HTTPStatus = op.Name, resp.StatusCode
+		if faultBody != nil {
+			var ce *CallerError
+			if err := faultBody(br); errors.As(err, &ce) {
+				return fmt.Errorf("%s: %w", op.Name, ce.Err)
+			}
+		}
+		return fe
+	}
+	snippet := ""
+	if !isXMLContentType(resp.Header.Get("Content-Type")) {
+		// Redact before firstLine shortens it, like a fault's text.
+		snippet = firstLine([]byte(c.scrub.Redact(string(peek))))
+	}
+	return statusError(op.Name, resp.StatusCode, snippet)
+}
+
+// readFailure classifies a failure to read an answer with HTTP 200.
+func (c *Client) readFailure(ctx context.Context, op uwlr.Operation, status int, limited *capReader, err error) error {
+	var ce *CallerError
+	if errors.As(err, &ce) {
+		// The caller's own handler failed: not the LAS's doing.
+		return fmt.Errorf("%s: %w", op.Name, ce.Err)
+	}
+	var fe *Error
+	if errors.As(err, &fe) {
+		fe.Op = op.Name
+		if fe.HTTPStatus == 0 {
+			fe.HTTPStatus = status
+		}
+		return fe
+	}
+	if limited.exceeded {
+		return &Error{Op: op.Name, HTTPStatus: status, Class: ClassRequest, Err: err,
+			Message: fmt.Sprintf("response larger than %d bytes", c.conn.MaxResponseBytes),
+			Hint:    "The LAS response exceeds las.max_response_bytes: raise the limit for this school, or use the stepwise operations."}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return transportError(op.Name, fmt.Errorf("read response: %w", ctxErr))
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return transportError(op.Name, fmt.Errorf("read response: %w", err))
+	}
+	return &Error{Op: op.Name, HTTPStatus: status, Class: ClassRequest, Err: err,
+		Message: "unreadable response: " + err.Error(),
+		Hint:    "The LAS answered with something that is not a UWLR response: check the endpoint and vendor profile; save it with `las fetch` for support."}
+}
+
+// peekFault recognises a SOAP Fault at the start of a body.
+func peekFault(b []byte) *Error {
+	if !bytes.Contains(b, []byte("Fault")) {
+		return nil
+	}
+	d := newDecoder(bytes.NewReader(b))
+	se, err := firstElement(d)
+	if err != nil {
+		return nil
+	}
+	if se.Name.Local == "Envelope" {
+		if se, err = bodyStartAfterEnvelope(d); err != nil {
+			return nil
+		}
+	}
+	if se.Name.Local != "Fault" {
+		return nil
+	}
+	var f uwlr.Fault
+	if err := d.DecodeElement(&f, &se); err != nil {
+		return nil
+	}
+	return faultError(f.Code, f.String)
+}
+
+func isXMLContentType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml"))
+}
+
+func firstLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }

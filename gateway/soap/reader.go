@@ -132,7 +132,7 @@ func ReadLeerlinggegevens(r io.Reader, h Handler) (*Summary, error) {
 		if err := d.DecodeElement(&f, &root); err != nil {
 			return nil, fmt.Errorf("decode SOAP fault: %w", err)
 		}
-		return nil, faultError("", 0, f.Code, f.String, "")
+		return nil, faultError(f.Code, f.String)
 	}
 	if !answers[root.Name.Local] {
 		return nil, fmt.Errorf("%w: got <%s>", ErrNotLeerlinggegevens, root.Name.Local)

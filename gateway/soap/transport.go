@@ -1,0 +1,67 @@
+package soap
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+)
+
+// TransportOptions configure the HTTP client for one LAS connection.
+type TransportOptions struct {
+	ClientCertFile string // PEM client certificate for mTLS (ESIS)
+	ClientKeyFile  string // PEM private key for ClientCertFile
+	// ClientKeyPassphrase opens a passphrase-protected ClientKeyFile
+	// (traditional OpenSSL PEM encryption, e.g. `openssl rsa -aes256`).
+	ClientKeyPassphrase []byte
+	CAFile              string // extra PEM CA bundle to trust (private vendor CA)
+	Timeout             time.Duration
+	ConnectTimeout      time.Duration
+}
+
+// NewHTTPClient builds an *http.Client for a LAS: keep-alive connections
+// (one TLS handshake, many calls), optional client certificate and CA.
+func NewHTTPClient(o TransportOptions) (*http.Client, error) {
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.ClientCertFile != "" || o.ClientKeyFile != "" {
+		cert, err := loadClientCert(o.ClientCertFile, o.ClientKeyFile, o.ClientKeyPassphrase)
+		if err != nil {
+			return nil, fmt.Errorf("load client certificate: %w", err)
+		}
+		tlsConf.Certificates = []tls.Certificate{cert}
+	}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read CA file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", o.CAFile)
+		}
+		tlsConf.RootCAs = pool
+	}
+	connect := o.ConnectTimeout
+	if connect == 0 {
+		connect = 15 * time.Second
+	}
+	tr := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConf,
+		TLSHandshakeTimeout: connect,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+		// We ask for gzip ourselves and decode it, so the byte cap applies to
+		// what we parse and Connection.DisableGzip works per connection.
+		DisableCompression: true,
+		ForceAttemptHTTP2:  true,
+	}
+	return &http.Client{Transport: tr, Timeout: o.Timeout}, nil
+}
