@@ -53,6 +53,20 @@
 // tolerant of added fields. Byte slices become base64 (nil stays nil), times
 // RFC 3339 with nanoseconds.
 //
+// # Compaction
+//
+// bbolt never overwrites a page in place, so a deleted record stays in a
+// free page of the file until the page is reused. Compact (called by
+// retention after a purge that deleted something) copies the live data into
+// a new file beside the store file ("<path>.compact"), syncs it, renames it
+// over the store file and syncs the directory, holding the store's own lock
+// for writing meanwhile: other calls wait and then go on on the new file. A
+// crash leaves the old or the new file at the path, never neither; Open
+// removes an unfinished copy. Open also checks, after taking the file lock,
+// that the path still names the file it locked (a process that waited for
+// the lock while the holder compacted would otherwise get the old,
+// replaced file) and tries again when not.
+//
 // # Atomicity
 //
 // Stage creates a new generation and names it in "staging" (dropping an
