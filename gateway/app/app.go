@@ -151,7 +151,7 @@ func New(o Options) (*App, error) {
 		o.Tick = 30 * time.Second
 	}
 	a := &App{o: o, raw: o.Store, st: gateway.ScopedStore(o.Store), keys: o.Keys, now: o.Now, slog: o.Log}
-	a.log = audit.New(a.st, o.Now)
+	a.log = audit.New(a.st, o.Now).WithRandom(o.Random)
 	a.gate = consent.New(a.st, o.Now).WithAudit(a.log)
 	if o.InFlightWait > 0 {
 		a.gate.InFlightWait = o.InFlightWait

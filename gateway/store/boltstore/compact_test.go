@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/audit"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/store/boltstore"
 )
 
@@ -206,5 +207,50 @@ func TestCompactClosed(t *testing.T) {
 	}
 	if err := s.Compact(t.Context()); err == nil {
 		t.Error("Compact of a closed store succeeded")
+	}
+}
+
+// The personal part of an audit entry lives only in its side record: once
+// deleted and compacted, none of it is in the file, while the entries are.
+func TestCompactRemovesPersonalParts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	s := open(t, path)
+	ctx := t.Context()
+	log := audit.New(s, func() time.Time { return t0 })
+	var gone, kept []string
+	for i := range 20 {
+		remote := fmt.Sprintf("198.51.%d.7", i)
+		e, err := log.Gateway(ctx, gateway.AuditLogin, fmt.Sprintf("Person%02d", i), map[string]string{"account": fmt.Sprintf("acct%02d", i), "remote": remote, "ok": "true"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 15 {
+			gone = append(gone, e.Actor, e.Details["account"], remote, e.Personal.Salt)
+			if _, err := s.DeleteAuditPersonal(ctx, e.Chain, []uint64{e.Seq}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			kept = append(kept, e.Actor, e.Details["account"], remote)
+		}
+	}
+	if err := s.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range gone {
+		if bytes.Contains(raw, []byte(v)) {
+			t.Errorf("the file holds %q of a deleted personal part", v)
+		}
+	}
+	for _, v := range kept {
+		if !bytes.Contains(raw, []byte(v)) {
+			t.Errorf("the file lost %q of a kept personal part", v)
+		}
+	}
+	if r, err := audit.Verify(ctx, s); err != nil || !r.OK || r.Entries != 20 {
+		t.Errorf("Verify after deleting personal parts and compacting: %+v, %v", r, err)
 	}
 }

@@ -35,8 +35,14 @@
 // Open never touch them; an offboarded school's audit chain stays.
 //
 //	audit       bucket: one bucket per chain ("gateway", "school/<id>") of
-//	                <seq>    8-byte big-endian sequence -> AuditEntry, JSON
+//	                <seq>    8-byte big-endian sequence -> AuditEntry, JSON,
+//	                         without the values of its personal part
 //	                head     the head record: a copy of the last appended entry, JSON
+//	                personal-parts  bucket: <seq> -> AuditPersonalPart, JSON: the
+//	                         personal part of the entry (actor, personal details,
+//	                         salt), written with it, deleted by
+//	                         DeleteAuditPersonal (then gone from the file at the
+//	                         next Compact)
 //	logins      bucket of
 //	                byat     time key + id -> Login, JSON; the time key is the
 //	                         Unix seconds with the sign bit flipped (8 bytes) and
@@ -94,7 +100,9 @@
 //
 // AppendAudit is a compare-and-set in one write transaction: it reads the
 // chain's head record, appends only when the entry's Seq and Prev extend it,
-// and writes the entry and the new head record together. It never
+// and writes the entry, its personal part and the new head record together.
+// WalkAudit and AuditHead join the personal part back in the transaction
+// that reads the entry. It never
 // overwrites a stored entry: an entry found at the new sequence number (only
 // possible if the file was changed behind the store's back) fails the append
 // with an error that is not ErrConflict. WalkAudit and WalkLogins read 500

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/audit"
 )
 
 // rawValues returns every value under prefix as text: strings, hash fields
@@ -92,6 +93,44 @@ func TestPurgedPupilsLeaveNoValue(t *testing.T) {
 		has := strings.Contains(raw, p.LastName) || (strings.HasPrefix(p.LastName, "Purged") && strings.Contains(raw, p.BirthDate))
 		if want := !strings.HasPrefix(p.LastName, "Purged"); has != want {
 			t.Errorf("pupil %s in the keys: %v, want %v", p.ID, has, want)
+		}
+	}
+}
+
+// The personal part of an audit entry is only in the chain's personal hash:
+// the log and head never hold it, and once deleted it is in no key.
+func TestPersonalPartsLeaveNoValue(t *testing.T) {
+	s, prefix := openStore(t)
+	ctx := t.Context()
+	log := audit.New(s, nil)
+	var gone, kept []string
+	for i := range 6 {
+		e, err := log.Gateway(ctx, gateway.AuditLogin, fmt.Sprintf("Person%02d", i), map[string]string{"account": fmt.Sprintf("acct%02d", i), "remote": fmt.Sprintf("198.51.%d.7", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals := []string{e.Actor, e.Details["account"], e.Details["remote"], e.Personal.Salt}
+		if i < 4 {
+			gone = append(gone, vals...)
+			if n, err := s.DeleteAuditPersonal(ctx, e.Chain, []uint64{e.Seq}); err != nil || n != 1 {
+				t.Fatalf("DeleteAuditPersonal = %d, %v", n, err)
+			}
+		} else {
+			kept = append(kept, vals...)
+		}
+	}
+	c := rawClient(t)
+	raw := rawValues(t, c, prefix)
+	for _, v := range gone {
+		if strings.Contains(raw, v) {
+			t.Errorf("a key holds %q of a deleted personal part", v)
+		}
+	}
+	chain := strings.Join(c.LRange(ctx, prefix+"audit:{gateway}:log", 0, -1).Val(), "\n") + c.HGet(ctx, prefix+"audit:{gateway}:head", "entry").Val()
+	for _, v := range kept {
+		if !strings.Contains(raw, v) || strings.Contains(chain, v) {
+			t.Errorf("%q of a kept personal part: in the keys %v, in the log or head %v; want only in the personal hash",
+				v, strings.Contains(raw, v), strings.Contains(chain, v))
 		}
 	}
 }
