@@ -57,19 +57,6 @@ func (s scopedStore) AuditChains(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// DeleteAuditPersonal: checks the chain (out of scope is ErrNotFound), and
-// needs Scope.All (ErrForbidden) even for a school's own chain: deleting
-// the personal part of entries is retention's, a gateway-wide act.
-func (s scopedStore) DeleteAuditPersonal(ctx context.Context, chain string, seqs []uint64) (int, error) {
-	if err := chainInScope(ctx, chain); err != nil {
-		return 0, err
-	}
-	if err := needAll(ctx, "delete personal parts of audit chain "+chain); err != nil {
-		return 0, err
-	}
-	return s.st.DeleteAuditPersonal(ctx, chain, seqs)
-}
-
 // --- LoginStore
 
 // AddLogin: a login record about a school (Login.School) may be added by a

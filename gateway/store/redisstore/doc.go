@@ -60,6 +60,13 @@
 // PutGatewaySecret with ifAbsent is HSETNX and HGET in one MULTI, so racing
 // processes all get the value that won.
 //
+// MarkPupilsLeft and ExpireTexts (retention) decode and change records in
+// Go and write them back with small compare-and-set scripts: a record is
+// written only while it still holds the bytes read (for MarkPupilsLeft,
+// only while the current and the kept generation are the ones read, else
+// it reads again), so a writer that came between keeps its change. No
+// script decodes JSON.
+//
 // # Snapshots
 //
 // Stage allocates a fresh generation (INCR gennext) and records it, with a
