@@ -28,38 +28,9 @@ func TestRetentionStaleSchoolE2E(t *testing.T) {
 	e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--revoke", "--by", "Alice Admin")
 	today := time.Now().In(amsterdamLoc(t))
 
-	type rule struct {
-		Rule       string `json:"rule"`
-		Action     string `json:"action"`
-		Count      int    `json:"count"`
-		OnOrBefore string `json:"on_or_before"`
-	}
-	type receipt struct {
-		DryRun     bool   `json:"dry_run"`
-		Cutoff     string `json:"cutoff"`
-		TextCutoff string `json:"text_cutoff"`
-		Pupils     int    `json:"pupils"`
-		MarkedLeft int    `json:"marked_left"`
-		Compacted  bool   `json:"compacted"`
-		Schools    []struct {
-			School     string `json:"school"`
-			Stale      string `json:"stale"`
-			LeftAsOf   string `json:"left_as_of"`
-			MarkedLeft int    `json:"marked_left"`
-		} `json:"schools"`
-		AuditPersonal int    `json:"audit_personal"`
-		Rules         []rule `json:"rules"`
-	}
-	run := func(args ...string) receipt {
+	run := func(args ...string) retentionReceipt { t.Helper(); return runRetentionJSON(t, e, args...) }
+	count := func(rc retentionReceipt, name string) int {
 		t.Helper()
-		out, _ := e.must(0, append([]string{"retention", "run", "--json"}, args...)...)
-		var rc receipt
-		if err := json.Unmarshal([]byte(out), &rc); err != nil {
-			t.Fatalf("retention run --json: %v\n%s", err, out)
-		}
-		return rc
-	}
-	count := func(rc receipt, name string) int {
 		for _, r := range rc.Rules {
 			if r.Rule == name {
 				return r.Count
@@ -68,7 +39,6 @@ func TestRetentionStaleSchoolE2E(t *testing.T) {
 		t.Fatalf("no rule %s in %+v", name, rc.Rules)
 		return 0
 	}
-
 	dry := run("--dry-run")
 	var names []string
 	for _, r := range dry.Rules {
@@ -108,6 +78,39 @@ func TestRetentionStaleSchoolE2E(t *testing.T) {
 	if !strings.Contains(out, "stale_school") || !strings.Contains(out, "pupil_left") {
 		t.Errorf("retention run (text) lists no rules:\n%s", out)
 	}
+}
+
+// retentionReceipt is what the tests read of `retention run --json`.
+type retentionReceipt struct {
+	DryRun     bool   `json:"dry_run"`
+	Cutoff     string `json:"cutoff"`
+	TextCutoff string `json:"text_cutoff"`
+	Pupils     int    `json:"pupils"`
+	MarkedLeft int    `json:"marked_left"`
+	Compacted  bool   `json:"compacted"`
+	Schools    []struct {
+		School     string `json:"school"`
+		Stale      string `json:"stale"`
+		LeftAsOf   string `json:"left_as_of"`
+		MarkedLeft int    `json:"marked_left"`
+	} `json:"schools"`
+	AuditPersonal int `json:"audit_personal"`
+	Rules         []struct {
+		Rule       string `json:"rule"`
+		Action     string `json:"action"`
+		Count      int    `json:"count"`
+		OnOrBefore string `json:"on_or_before"`
+	} `json:"rules"`
+}
+
+func runRetentionJSON(t *testing.T, e *e2eEnv, args ...string) retentionReceipt {
+	t.Helper()
+	out, _ := e.must(0, append([]string{"retention", "run", "--json"}, args...)...)
+	var rc retentionReceipt
+	if err := json.Unmarshal([]byte(out), &rc); err != nil {
+		t.Fatalf("retention run --json: %v\n%s", err, out)
+	}
+	return rc
 }
 
 func amsterdamLoc(t *testing.T) *time.Location {

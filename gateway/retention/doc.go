@@ -93,7 +93,8 @@
 // personal parts of audit entries come after the schools, then the
 // compaction of the store (Options.Compact: the bbolt file is rewritten
 // without its free pages, where deleted records would stay readable), then
-// the gateway receipt.
+// the gateway receipt. A compaction that failed is marked in that receipt
+// (compact_pending), and the next run compacts even if it deletes nothing.
 //
 // A result, evidence record or login record that names a pupil its school no
 // longer knows (not in the current snapshot) counts as one of a purged

@@ -92,33 +92,37 @@ func unknownPupils(ctx context.Context, st Store, ask map[gateway.SchoolID]map[g
 // purgeAuditPersonal deletes (unless dry) the personal parts of audit
 // entries of every chain two years after the entry, and returns how many
 // were (or would be) deleted. Entries whose part expired already, and
-// entries without one, are left alone.
-func purgeAuditPersonal(ctx context.Context, st Store, today Date, dry bool) (int, error) {
+// entries without one, are left alone. On the way it reads the last
+// retention receipt of the gateway chain: pending reports whether that run
+// deleted something but could not compact the store.
+func purgeAuditPersonal(ctx context.Context, st Store, today Date, dry bool) (n int, pending bool, err error) {
 	chains, err := st.AuditChains(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("retention: list audit chains: %w", err)
+		return 0, false, fmt.Errorf("retention: list audit chains: %w", err)
 	}
-	total := 0
 	for _, chain := range chains {
 		var seqs []uint64
 		err := st.WalkAudit(ctx, chain, func(e gateway.AuditEntry) error {
 			if e.Personal != nil && !e.PersonalExpired() && InstantExpired(e.At, today) {
 				seqs = append(seqs, e.Seq)
 			}
+			if chain == gateway.AuditChainGateway && e.Kind == gateway.AuditRetentionPurge {
+				pending = e.Details[detailCompactPending] == "true"
+			}
 			return nil
 		})
 		if err != nil {
-			return total, fmt.Errorf("retention: walk audit chain %s: %w", chain, err)
+			return n, pending, fmt.Errorf("retention: walk audit chain %s: %w", chain, err)
 		}
 		if dry {
-			total += len(seqs)
+			n += len(seqs)
 			continue
 		}
-		n, err := deleteChunks(ctx, seqs, func(part []uint64) (int, error) { return st.DeleteAuditPersonal(ctx, chain, part) })
-		total += n
+		k, err := deleteChunks(ctx, seqs, func(part []uint64) (int, error) { return st.DeleteAuditPersonal(ctx, chain, part) })
+		n += k
 		if err != nil {
-			return total, fmt.Errorf("retention: audit chain %s: delete personal parts: %w", chain, err)
+			return n, pending, fmt.Errorf("retention: audit chain %s: delete personal parts: %w", chain, err)
 		}
 	}
-	return total, nil
+	return n, pending, nil
 }

@@ -75,12 +75,18 @@ type Options struct {
 	// off (a school without las_exchange is stale all the same).
 	StaleAfter time.Duration
 	// Compact, when set, is called after a run that deleted or cleared
-	// anything (not in a dry run), before the gateway receipt is written.
+	// anything (not in a dry run), before the gateway receipt is written;
+	// when it fails, the receipt says so and the next run calls it even if
+	// it deletes nothing.
 	Compact Compacter
 }
 
 // chunk is how many ids one delete call carries.
 const chunk = 500
+
+// detailCompactPending marks a gateway receipt of a run that deleted
+// something but could not compact the store: the next run compacts.
+const detailCompactPending = "compact_pending"
 
 // Run applies the retention rules to every school of st, to the login
 // records and to the personal parts of audit entries, at o.Now (see the
@@ -120,22 +126,31 @@ func Run(ctx context.Context, st Store, o Options) (Receipt, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if rc.AuditPersonal, err = purgeAuditPersonal(ctx, st, today, o.DryRun); err != nil {
+	var pending bool
+	rc.AuditPersonal, pending, err = purgeAuditPersonal(ctx, st, today, o.DryRun)
+	if err != nil {
 		errs = append(errs, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return rc, fmt.Errorf("retention: %w", err)
 	}
-	if !o.DryRun && o.Compact != nil && rc.deleted() {
+	failed := false
+	if !o.DryRun && o.Compact != nil && (rc.deleted() || pending) {
 		if err := o.Compact.Compact(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("retention: compact the store: %w", err))
+			failed = true
 		} else {
 			rc.Compacted = true
 		}
 	}
 	rc.Rules = rules(rc, o.StaleAfter)
 	if !o.DryRun {
-		if _, err := o.Audit.Gateway(ctx, gateway.AuditRetentionPurge, o.Actor, gatewayDetails(rc, len(errs))); err != nil {
+		d := gatewayDetails(rc, len(errs))
+		if failed {
+			// The next run compacts even when it deletes nothing.
+			d[detailCompactPending] = "true"
+		}
+		if _, err := o.Audit.Gateway(ctx, gateway.AuditRetentionPurge, o.Actor, d); err != nil {
 			errs = append(errs, fmt.Errorf("retention: audit receipt: %w", err))
 		}
 	}

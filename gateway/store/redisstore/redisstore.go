@@ -117,14 +117,6 @@ func scrub(msg, rawURL string) string {
 // Close closes the connection pool.
 func (s *Store) Close() error { return s.rdb.Close() }
 
-// Compact does nothing and returns ctx.Err(): Redis frees a deleted key at
-// once, and nothing of it stays readable through the server. (The bbolt
-// store rewrites its file here.) With persistence on, an append-only file
-// holds the deleting commands after the writing ones until Redis rewrites
-// it (auto-aof-rewrite, or BGREWRITEAOF), and an RDB snapshot holds what
-// was current when it was taken: see the README on retention.
-func (s *Store) Compact(ctx context.Context) error { return ctx.Err() }
-
 // base is the common start of every key of a school: "<prefix>{<id>}:".
 func (s *Store) base(id gateway.SchoolID) string { return s.prefix + "{" + string(id) + "}:" }
 
