@@ -200,9 +200,10 @@ type Outbox interface {
 	InFlight(ctx context.Context, school SchoolID, now time.Time) (int, error)
 	// OutboxDepth counts the school's batches by state.
 	OutboxDepth(ctx context.Context, school SchoolID) (map[BatchState]int, error)
-	// DeleteBatches deletes ended batches (accepted, rejected, split) by
-	// id, for retention once their results are gone; other states are left
-	// alone. It returns how many it deleted.
+	// DeleteBatches deletes ended batches (accepted, rejected, split) and
+	// held batches by id, for retention once their results are gone (or,
+	// for a held batch, once it has been held too long); queued and sent
+	// batches are left alone. It returns how many it deleted.
 	DeleteBatches(ctx context.Context, school SchoolID, ids []string) (int, error)
 }
 

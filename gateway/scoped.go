@@ -27,7 +27,9 @@ import (
 //     scope allows (a login without a school needs Scope.All).
 //   - Gateway-wide acts that name no school (tokens, gateway secrets,
 //     deleting login records, claiming outbox batches across schools) need
-//     Scope.All; otherwise they return an error wrapping ErrForbidden.
+//     Scope.All; otherwise they return an error wrapping ErrForbidden. So
+//     does deleting the personal part of audit entries, also of a school's
+//     own chain (after the chain check).
 //
 // The wrapper holds no state; a Stage it returns is bound to a school that
 // was checked when it was made. It does not embed Store, so a new Store

@@ -145,6 +145,7 @@ const (
 	global                     // names no school: needs Scope.All, else ErrForbidden
 	listing                    // lists across schools: filtered
 	noContext                  // takes no context (Close): delegates
+	chainAll                   // names an audit chain and needs Scope.All: ErrNotFound out of scope, else ErrForbidden
 )
 
 // scopeRow covers one method of gateway.Store. call calls it through st
@@ -457,6 +458,18 @@ func TestScopedStore(t *testing.T) {
 			for _, ctx := range []context.Context{all, bg} {
 				if got, err := r.list(ctx, e.sc); err != nil || !slices.Equal(got, want) {
 					t.Errorf("%s in scope %v saw %v, %v; want everything: %v", r.method, scopeOf(ctx), got, err, want)
+				}
+			}
+		case chainAll:
+			if err := r.call(limited, e, e.sc, outID); !errors.Is(err, gateway.ErrNotFound) {
+				t.Errorf("%s out of scope: %v, want ErrNotFound", r.method, err)
+			}
+			if err := r.call(limited, e, e.sc, inID); !errors.Is(err, gateway.ErrForbidden) {
+				t.Errorf("%s of the limited scope's own chain: %v, want ErrForbidden", r.method, err)
+			}
+			for _, ctx := range []context.Context{all, bg} {
+				if err := r.call(ctx, e, e.sc, inID); err != nil {
+					t.Errorf("%s in scope %v: %v", r.method, scopeOf(ctx), err)
 				}
 			}
 		case noContext:

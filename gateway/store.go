@@ -97,6 +97,20 @@ type Store interface {
 	// (held) staging area, for retention; it returns how many it deleted
 	// from the current snapshot.
 	PurgePupils(ctx context.Context, id SchoolID, ids []PupilID) (int, error)
+	// MarkPupilsLeft sets LeftOn to leftOn (YYYY-MM-DD) on the named pupils
+	// of the current snapshot that have none, and on the same pupils in a
+	// kept (held) staging area, for retention: a school whose data is no
+	// longer refreshed. A pupil already marked keeps its date; unknown ids
+	// are skipped. It returns how many it marked in the current snapshot.
+	// ErrInvalid when leftOn is empty.
+	MarkPupilsLeft(ctx context.Context, id SchoolID, ids []PupilID, leftOn string) (int, error)
+	// ExpireTexts clears the free texts of the school's records whose texts
+	// date from before before (see ExpiredTexts): the Warnings and Error of
+	// sync runs, the Message of the last connection check and the Reason
+	// of batches. Everything else of those records stays; a record changed
+	// meanwhile by another writer keeps its new texts. It returns how many
+	// records of each kind it changed.
+	ExpireTexts(ctx context.Context, id SchoolID, before time.Time) (ExpiredTexts, error)
 
 	// AddSyncRun records a run; SyncRuns returns the newest first, at most limit.
 	AddSyncRun(ctx context.Context, r SyncRun) error

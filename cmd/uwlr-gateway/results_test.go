@@ -95,29 +95,45 @@ func TestResultsReceiverProfile(t *testing.T) {
 	}
 }
 
-// TestAuditVerifyFindsTampering: an audit entry edited in Redis makes
-// `audit verify` fail and name it.
+// TestAuditVerifyFindsTampering: an audit entry edited in Redis, or the
+// personal part kept beside it (who made the change), makes `audit verify`
+// fail and name it.
 func TestAuditVerifyFindsTampering(t *testing.T) {
 	e := newE2EEnv(t, "redis")
 	s := e.enrol(10)
 	e.must(0, "consent", "set", "--school", s.id, "--processing", "las_exchange", "--grant", "--by", "admin", "--instruction", "signed instruction 2026-1")
 	e.syncSchool(s, 0)
 	e.must(0, "audit", "verify")
-	key := e.prefix + "audit:{school/" + s.id + "}:log"
 	ctx := context.Background()
-	entry, err := e.rdb.LIndex(ctx, key, 1).Result()
-	if err != nil {
-		t.Fatalf("LINDEX %s: %v", key, err)
+	chain := e.prefix + "audit:{school/" + s.id + "}:"
+	part, err := e.rdb.HGet(ctx, chain+"personal", "2").Result()
+	if err != nil || !strings.Contains(part, `"admin (cli`) {
+		t.Fatalf("personal part of seq 2: %q, %v; want the actor admin", part, err)
 	}
-	forged := strings.Replace(entry, `"by admin"`, `"by someone else"`, 1)
-	forged = strings.Replace(forged, `"admin (cli`, `"mallory (cli`, 1)
-	if forged == entry {
-		t.Fatalf("entry %s has no actor to change", entry)
-	}
-	if err := e.rdb.LSet(ctx, key, 1, forged).Err(); err != nil {
+	if err := e.rdb.HSet(ctx, chain+"personal", "2", strings.Replace(part, `"admin (cli`, `"mallory (cli`, 1)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	out, _ := e.must(1, "audit", "verify")
+	if !strings.Contains(out, "personal") || !strings.Contains(out, "school/"+s.id) {
+		t.Fatalf("audit verify after an edit of a personal part: %s", out)
+	}
+	if err := e.rdb.HSet(ctx, chain+"personal", "2", part).Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.must(0, "audit", "verify")
+
+	entry, err := e.rdb.LIndex(ctx, chain+"log", 1).Result()
+	if err != nil {
+		t.Fatalf("LINDEX: %v", err)
+	}
+	forged := strings.Replace(entry, `"las_exchange"`, `"research"`, 1)
+	if forged == entry {
+		t.Fatalf("entry %s has no processing to change", entry)
+	}
+	if err := e.rdb.LSet(ctx, chain+"log", 1, forged).Err(); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = e.must(1, "audit", "verify")
 	if !strings.Contains(out, "edited") || !strings.Contains(out, "school/"+s.id) {
 		t.Fatalf("audit verify after an edit: %s", out)
 	}

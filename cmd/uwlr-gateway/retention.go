@@ -36,13 +36,18 @@ func (c *edge) retentionRunCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Purge pupils who left 2 years ago, their results, evidence and logins, and trial results 2 years after the test",
-		Long: "Deletes what the processing agreement no longer allows the gateway to keep, in every school:\n" +
-			"pupils who left two years ago or longer (dates in Europe/Amsterdam) with all their results and\n" +
+		Short: "Apply the retention rules: purge what the processing agreement no longer allows to keep",
+		Long: "Deletes what the processing agreement no longer allows the gateway to keep, in every school\n" +
+			"(dates in Europe/Amsterdam): pupils who left two years ago or longer, with all their results and\n" +
 			"the delivery evidence that names them; results of trial and norming tests two years after the\n" +
-			"test date; login records of purged pupils and of accounts unused for two years. Each school\n" +
-			"that purged something gets a receipt in its audit chain, and every run one on the gateway\n" +
-			"chain. --dry-run reports what would be purged and changes nothing.",
+			"test date; login records, and the personal part of audit entries (who, account, remote address),\n" +
+			"two years after the event; delivery batches held two years ago, with their results; the warnings\n" +
+			"and fault texts of sync runs, connection checks and batches one year after they were written.\n" +
+			"A school whose data is no longer refreshed (las_exchange not granted, or no successful sync for\n" +
+			"retention.stale_after) has its current pupils marked left as of its last successful sync. After\n" +
+			"a purge the embedded store rewrites its file, so nothing deleted stays in it. Each school that\n" +
+			"purged or marked something gets a receipt in its audit chain, and every run one on the gateway\n" +
+			"chain. --dry-run reports what would be done and changes nothing; --json lists every rule.",
 		Args: cobra.NoArgs,
 		PreRunE: func(*cobra.Command, []string) error {
 			if nowFlag == "" {
@@ -82,19 +87,23 @@ func (c *edge) retentionRunCommand() *cobra.Command {
 }
 
 func (c *edge) printRetention(rc retention.Receipt) {
-	verb, mode := "purged", ""
+	verb, clear, mark, mode := "purged", "cleared", "marked", ""
 	if rc.DryRun {
-		verb, mode = "would purge", " (dry run: nothing deleted)"
+		verb, clear, mark, mode = "would purge", "would clear", "would mark", " (dry run: nothing deleted)"
 	}
-	fmt.Fprintf(c.stdout, "retention as at %s: data that started on or before %s has expired%s\n", rc.Today, rc.Cutoff, mode)
+	fmt.Fprintf(c.stdout, "retention as at %s: data that started on or before %s has expired, texts written on or before %s%s\n",
+		rc.Today, rc.Cutoff, rc.TextCutoff, mode)
 	quiet := 0
 	for _, s := range rc.Schools {
-		if !s.Purged() && s.Skipped == 0 && s.Error == "" {
+		if !s.Changed() && s.Skipped == 0 && s.Error == "" && s.Stale == "" {
 			quiet++
 			continue
 		}
-		fmt.Fprintf(c.stdout, "%s: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d ended delivery batches\n",
-			s.School, verb, s.Pupils, s.Results, s.TrialResults, s.Evidence, s.Batches)
+		fmt.Fprintf(c.stdout, "%s: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d delivery batches without results, %d held batches with %d results; %s the texts of %d records\n",
+			s.School, verb, s.Pupils, s.Results, s.TrialResults, s.Evidence, s.Batches, s.HeldBatches, s.HeldResults, clear, s.Texts.Total())
+		if s.Stale != "" {
+			fmt.Fprintf(c.stdout, "  no longer refreshed (%s): %s %d current pupils left as of %s\n", s.Stale, mark, s.MarkedLeft, s.LeftAsOf)
+		}
 		if s.Skipped > 0 {
 			fmt.Fprintf(c.stdout, "  kept %d records whose date cannot be read: check them\n", s.Skipped)
 		}
@@ -105,7 +114,17 @@ func (c *edge) printRetention(rc retention.Receipt) {
 	if quiet > 0 {
 		fmt.Fprintf(c.stdout, "%d of %d schools: nothing to purge\n", quiet, len(rc.Schools))
 	}
-	fmt.Fprintf(c.stdout, "login records: %s %d\n", verb, rc.Logins)
+	fmt.Fprintf(c.stdout, "login records: %s %d; personal parts of audit entries: %s %d\n", verb, rc.Logins, verb, rc.AuditPersonal)
 	fmt.Fprintf(c.stdout, "total: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d delivery batches, %d login records\n",
-		verb, rc.Pupils, rc.Results, rc.TrialResults, rc.Evidence, rc.Batches, rc.Logins)
+		verb, rc.Pupils, rc.Results, rc.TrialResults, rc.Evidence, rc.Batches+rc.HeldBatches, rc.Logins)
+	for _, r := range rc.Rules {
+		when := r.Kept
+		if r.OnOrBefore != "" {
+			when += ", on or before " + r.OnOrBefore
+		}
+		fmt.Fprintf(c.stdout, "  %-22s %-11s %6d  %s (%s)\n", r.Rule, r.Action, r.Count, r.Records, when)
+	}
+	if rc.Compacted {
+		fmt.Fprintln(c.stdout, "the store file was rewritten: nothing deleted stays in it")
+	}
 }

@@ -200,6 +200,7 @@ func (c *edge) options(kr *vault.Keyring, log *slog.Logger) app.Options {
 	l, d, s := c.cfg.LAS, c.cfg.Delivery, c.cfg.Schedule
 	sched := c.scheduleConfig()
 	return app.Options{Keys: kr, Log: log, Now: c.clock(), Schedule: &sched, RetentionAt: s.RetentionAt, Tick: s.Tick,
+		RetentionStaleAfter: c.cfg.Retention.StaleAfter,
 		LAS: app.LAS{Timeout: l.Timeout, ConnectTimeout: l.ConnectTimeout, MaxResponseBytes: l.MaxResponseBytes, AcceptGzip: l.AcceptGzip,
 			UserAgent: l.UserAgent, SOAPActionQuoted: l.SOAPActionQuoted, Xsdversie: l.XSDVersie, Klantcode: l.Klantcode, Klantnaam: l.Klantnaam,
 			CaptureTTL: l.CaptureTTL},

@@ -74,6 +74,10 @@ type Options struct {
 	// RetentionAt ("HH:MM", Europe/Amsterdam) is when Run purges, once a
 	// night over all instances (default 05:30).
 	RetentionAt string
+	// RetentionStaleAfter is how long a school may go without a successful
+	// sync before retention marks its pupils left (0: retention's default,
+	// a school year; negative: never by time alone).
+	RetentionStaleAfter time.Duration
 	// Tick is how often Run's scheduler looks for due schools (default 30s).
 	Tick time.Duration
 	// Instance names this process in locks and outbox consumers (default host-pid).
@@ -160,7 +164,7 @@ func New(o Options) (*App, error) {
 		o.Tick = 30 * time.Second
 	}
 	a := &App{o: o, raw: o.Store, st: gateway.ScopedStore(o.Store), keys: o.Keys, now: o.Now, slog: o.Log}
-	a.log = audit.New(a.st, o.Now)
+	a.log = audit.New(a.st, o.Now).WithRandom(o.Random)
 	a.gate = consent.New(a.st, o.Now).WithAudit(a.log)
 	if o.InFlightWait > 0 {
 		a.gate.InFlightWait = o.InFlightWait

@@ -12,8 +12,20 @@ import (
 // AuditEntries returns the newest limit entries (0: all) of a chain, oldest
 // first: gateway.AuditChainOf(school) or gateway.AuditChainGateway (which
 // needs the gateway-wide scope; out of scope is ErrNotFound). A school's
-// chain outlives the school.
+// chain outlives the school. Entries are as shown (audit.Shown): the
+// personal part joined back while it is kept, "(expired)" in its place
+// after retention deleted it.
 func (a *App) AuditEntries(ctx context.Context, chain string, limit int) ([]gateway.AuditEntry, error) {
+	entries, err := a.storedEntries(ctx, chain, limit)
+	for i := range entries {
+		entries[i] = audit.Shown(entries[i])
+	}
+	return entries, err
+}
+
+// storedEntries returns the newest limit entries (0: all) of a chain as the
+// store returns them: what the chain is verified on.
+func (a *App) storedEntries(ctx context.Context, chain string, limit int) ([]gateway.AuditEntry, error) {
 	entries := []gateway.AuditEntry{}
 	err := a.st.WalkAudit(ctx, chain, func(e gateway.AuditEntry) error {
 		entries = append(entries, e)
@@ -40,11 +52,13 @@ type AuditExport struct {
 }
 
 // ExportAudit signs a school's audit chain (also of an offboarded school:
-// the chain stays) after checking it is intact. The export is recorded in
-// the chain before it is returned. ErrNotFound: the school has no entries.
+// the chain stays) after checking it is intact. Entries are exported as
+// shown (audit.Shown): with their personal part while it is kept,
+// "(expired)" after. The export is recorded in the chain before it is
+// returned. ErrNotFound: the school has no entries.
 func (a *App) ExportAudit(ctx context.Context, school gateway.SchoolID, by string) (AuditExport, error) {
 	chain := gateway.AuditChainOf(school)
-	entries, err := a.AuditEntries(ctx, chain, 0)
+	entries, err := a.storedEntries(ctx, chain, 0)
 	if err != nil {
 		return AuditExport{}, err
 	}
@@ -63,6 +77,9 @@ func (a *App) ExportAudit(ctx context.Context, school gateway.SchoolID, by strin
 	k, err := a.EvidenceKey(ctx)
 	if err != nil {
 		return AuditExport{}, err
+	}
+	for i := range entries {
+		entries[i] = audit.Shown(entries[i])
 	}
 	doc, err := evidence.ExportAudit(k, school, a.now(), entries)
 	if err != nil {

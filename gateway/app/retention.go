@@ -7,6 +7,14 @@ import (
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/retention"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/store/boltstore"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/store/redisstore"
+)
+
+// Both stores can be compacted after a purge (Redis: a no-op).
+var (
+	_ retention.Compacter = (*boltstore.Store)(nil)
+	_ retention.Compacter = (*redisstore.Store)(nil)
 )
 
 // RetentionOptions tune RunRetention.
@@ -19,10 +27,16 @@ type RetentionOptions struct {
 	By     string
 }
 
-// RunRetention applies the processing agreement's retention periods in
-// every school: pupils who left two years ago with their results, evidence
-// and logins; trial results two years after the test; login records of
-// accounts unused for two years. Each school that purged something gets a
+// RunRetention applies the processing agreement's retention rules in every
+// school (see gateway/retention and the README): pupils who left two years
+// ago with their results, evidence and logins; trial results two years
+// after the test; login records and the personal part of audit entries
+// two years after the event; held batches two years after they were held;
+// free texts (warnings, fault texts) one year after they were written; and
+// the pupils of a school whose data is no longer refreshed
+// (Options.RetentionStaleAfter) are marked left. After a purge that
+// deleted something the store compacts its files, so nothing deleted stays
+// readable in them. Each school that purged or marked something gets a
 // receipt in its audit chain, the run one in the gateway chain. Needs the
 // gateway-wide scope. ErrInvalid for a moment the rules cannot apply at.
 func (a *App) RunRetention(ctx context.Context, o RetentionOptions) (retention.Receipt, error) {
@@ -33,7 +47,11 @@ func (a *App) RunRetention(ctx context.Context, o RetentionOptions) (retention.R
 	if at.IsZero() {
 		at = a.now()
 	}
-	return retention.Run(ctx, a.st, retention.Options{Now: at, DryRun: o.DryRun, Actor: or(o.By, "cli"), Audit: a.log})
+	ro := retention.Options{Now: at, DryRun: o.DryRun, Actor: or(o.By, "cli"), Audit: a.log, StaleAfter: a.o.RetentionStaleAfter}
+	if c, ok := a.raw.(retention.Compacter); ok {
+		ro.Compact = c
+	}
+	return retention.Run(ctx, a.st, ro)
 }
 
 // nightlyRetention runs the retention once per night at RetentionAt, over
@@ -64,7 +82,8 @@ func (a *App) nightlyRetention(ctx context.Context) {
 			continue
 		}
 		a.slog.Info("nightly retention", "pupils", rc.Pupils, "results", rc.Results, "trial_results", rc.TrialResults,
-			"evidence", rc.Evidence, "logins", rc.Logins)
+			"evidence", rc.Evidence, "logins", rc.Logins, "audit_personal", rc.AuditPersonal, "texts", rc.Texts.Total(),
+			"held_batches", rc.HeldBatches, "stale_schools", rc.StaleSchools, "marked_left", rc.MarkedLeft, "compacted", rc.Compacted)
 	}
 }
 

@@ -17,6 +17,22 @@
 // processes, cannot fork a chain: Log.Append retries a lost race on the new
 // head.
 //
+// # Personal parts
+//
+// The only personal data of an entry, its Actor when that names a person
+// and the details of PersonalKeys (a login's account and remote address),
+// is its personal part: Log.Append marks it in AuditEntry.Personal with a
+// random salt and a commitment (PersonalSum: a SHA-256 over the salt, the
+// entry's place and the values). The store keeps the part in a side record
+// apart from the chain and joins it back when it reads the entry; retention
+// deletes it two years after the entry. The entry's hash (canonical form 2,
+// see Canonical) covers the commitment instead of the values, so a chain
+// verifies the same before and after: deleting personal data is not
+// tampering. Verify checks a kept part against its commitment, and that an
+// entry whose part was deleted holds none of its values. An entry appended
+// before personal parts existed (form 1) keeps whatever it holds: its
+// values are in its hash.
+//
 // # What verification detects
 //
 // VerifyChain (pure) and Verify (streaming over a store) recompute every hash
@@ -38,7 +54,9 @@
 //     sequence number 0, or entries beyond the head record (ProblemInserted);
 //   - an entry copied in from another chain (ProblemChain, and its links);
 //   - a head record that was changed, removed or does not match the last
-//     entry (ProblemHead).
+//     entry (ProblemHead);
+//   - a personal part changed, or moved from another entry, and personal
+//     values written into an entry whose part was deleted (ProblemPersonal).
 //
 // # What a hash chain cannot detect
 //

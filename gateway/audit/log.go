@@ -2,8 +2,10 @@ package audit
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"time"
@@ -31,17 +33,29 @@ const (
 // concurrent use, also with other processes appending to the same store:
 // the store's compare-and-set on the chain head decides who goes first.
 type Log struct {
-	st  appender
-	now func() time.Time
+	st   appender
+	now  func() time.Time
+	rand io.Reader
 }
 
 // New returns a Log that appends through st, stamping entries with now (nil
-// means time.Now). now must be safe for concurrent use.
+// means time.Now). now must be safe for concurrent use. Commitment salts
+// come from crypto/rand unless WithRandom says otherwise.
 func New(st appender, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{st: st, now: now}
+	return &Log{st: st, now: now, rand: crand.Reader}
+}
+
+// WithRandom makes the Log read commitment salts from r (nil: crypto/rand)
+// and returns it. r must be safe for concurrent use.
+func (l *Log) WithRandom(r io.Reader) *Log {
+	if r == nil {
+		r = crand.Reader
+	}
+	l.rand = r
+	return l
 }
 
 // School appends an entry to the chain of school (gateway.AuditChainOf).
@@ -63,14 +77,28 @@ func (l *Log) Gateway(ctx context.Context, kind gateway.AuditKind, actor string,
 // pause; then it gives up with an error satisfying both gateway.ErrTransient
 // and gateway.ErrConflict. It returns the entry as appended.
 //
+// The personal part of the entry, an actor not in SystemActors and the
+// details of PersonalKeys, is marked in Personal with a random salt and its
+// commitment (PersonalSum); the store keeps it apart from the chain, and
+// retention deletes it two years after the entry (canonical form 2, see
+// Canonical). Other details must not hold personal data: the chain is kept
+// for years and shown to auditors.
+//
 // An empty chain or kind, or a string that is not valid UTF-8, is
-// gateway.ErrInvalid. Details must not hold personal data: the chain is
-// kept for years and shown to auditors.
+// gateway.ErrInvalid.
 func (l *Log) Append(ctx context.Context, chain string, kind gateway.AuditKind, school gateway.SchoolID, actor string, details map[string]string) (gateway.AuditEntry, error) {
 	if err := check(chain, kind, school, actor, details); err != nil {
 		return gateway.AuditEntry{}, fmt.Errorf("audit: append %s to chain %s: %w", kind, chain, err)
 	}
 	details = maps.Clone(details)
+	personal := personalPart(actor, details)
+	if personal != nil {
+		salt, err := newSalt(l.rand)
+		if err != nil {
+			return gateway.AuditEntry{}, fmt.Errorf("audit: append %s to chain %s: %w", kind, chain, err)
+		}
+		personal.Salt = salt
+	}
 	var lastErr error
 	for try := 1; try <= maxTries; try++ {
 		head, err := l.st.AuditHead(ctx, chain)
@@ -86,6 +114,11 @@ func (l *Log) Append(ctx context.Context, chain string, kind gateway.AuditKind, 
 			Actor:   actor,
 			Details: details,
 			Prev:    head.Hash,
+		}
+		if personal != nil {
+			p := *personal
+			e.Personal = &p
+			p.Sum = PersonalSum(e)
 		}
 		e.Hash = Hash(e)
 		err = l.st.AppendAudit(ctx, e)

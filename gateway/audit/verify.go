@@ -36,6 +36,10 @@ const (
 	ProblemHead = "head"
 	// ProblemMore: more problems were found than are listed.
 	ProblemMore = "more"
+	// ProblemPersonal: an entry's personal part does not match its
+	// commitment (it was changed, or belongs to another entry), or personal
+	// values stand in an entry whose personal part was deleted.
+	ProblemPersonal = "personal"
 )
 
 const (
@@ -163,6 +167,9 @@ func (v *verifier) add(e gateway.AuditEntry) {
 	if c.sum != e.Hash {
 		c.edited = v.report(e.Seq, ProblemEdited, "the stored hash does not match the entry's content")
 	}
+	if detail := personalProblem(e); detail != "" {
+		v.report(e.Seq, ProblemPersonal, detail)
+	}
 	defer func() { v.lastSeq = e.Seq }()
 	switch {
 	case e.Seq == v.top.e.Seq+1:
@@ -182,6 +189,26 @@ func (v *verifier) add(e gateway.AuditEntry) {
 			v.alt = &c
 		}
 	}
+}
+
+// personalProblem checks an entry's personal part against its commitment
+// (the hash covers the commitment, not the values): while the part is kept
+// its values and salt must give Personal.Sum; once it expired, none of its
+// values may stand in the entry. It returns "" when the part is fine or
+// there is none.
+func personalProblem(e gateway.AuditEntry) string {
+	p := e.Personal
+	switch {
+	case p == nil:
+		return ""
+	case !e.PersonalExpired():
+		if PersonalSum(e) != p.Sum {
+			return "the personal part does not match the entry's commitment: it was changed, or belongs to another entry"
+		}
+	case p.Actor && e.Actor != "" || slices.ContainsFunc(p.Keys, func(k string) bool { _, ok := e.Details[k]; return ok }):
+		return "personal values stand in an entry whose personal part was deleted"
+	}
+	return ""
 }
 
 // take makes c the top of the chain.

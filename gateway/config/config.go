@@ -23,6 +23,19 @@ type Config struct {
 	Delivery DeliveryConfig `mapstructure:"delivery" yaml:"delivery" json:"delivery"`
 	// Schedule configures the nightly syncs and retention run of serve.
 	Schedule ScheduleConfig `mapstructure:"schedule" yaml:"schedule" json:"schedule"`
+	// Retention configures the retention rules that have a setting.
+	Retention RetentionConfig `mapstructure:"retention" yaml:"retention" json:"retention"`
+}
+
+// RetentionConfig configures retention (the rules themselves follow the
+// processing agreement and are not configurable).
+type RetentionConfig struct {
+	// StaleAfter is how long a school with las_exchange may go without a
+	// successful sync before its data counts as no longer refreshed: its
+	// current pupils are then marked left as of the last successful sync,
+	// so the two-year rule still ends. At least 90 days (longer than any
+	// holiday without syncs, or every school would be marked each summer).
+	StaleAfter time.Duration `mapstructure:"stale_after" yaml:"stale_after" json:"stale_after"`
 }
 
 // ScheduleConfig configures when serve syncs schools and purges old data.
@@ -219,6 +232,9 @@ func Default() Config {
 			Tick:                30 * time.Second,
 			LockTTL:             2 * time.Minute,
 			RetentionAt:         "05:30",
+		},
+		Retention: RetentionConfig{
+			StaleAfter: 365 * 24 * time.Hour, // a school year
 		},
 	}
 }

@@ -173,6 +173,11 @@ vault:
 			},
 		},
 		{
+			name: "retention",
+			in:   "retention:\n  stale_after: 4320h\n",
+			want: func(c *config.Config) { c.Retention.StaleAfter = 180 * 24 * time.Hour },
+		},
+		{
 			name: "unset keys keep defaults within a section",
 			in:   "las:\n  klantcode: ABC\n",
 			want: func(c *config.Config) { c.LAS.Klantcode = "ABC" },
@@ -283,6 +288,8 @@ func TestValidate(t *testing.T) {
 		{"empty user_agent", func(c *config.Config) { c.LAS.UserAgent = "" }, []string{"las.user_agent: must not be empty"}},
 		{"user_agent with newline", func(c *config.Config) { c.LAS.UserAgent = "a\r\nX-Evil: 1" }, []string{"las.user_agent: must not contain line breaks"}},
 		{"server.addr without port", func(c *config.Config) { c.Server.Addr = "localhost" }, []string{"server.addr: must be host:port"}},
+		{"stale_after below 90 days", func(c *config.Config) { c.Retention.StaleAfter = 89 * 24 * time.Hour }, []string{"retention.stale_after: must be at least"}},
+		{"stale_after zero", func(c *config.Config) { c.Retention.StaleAfter = 0 }, []string{"retention.stale_after: must be at least"}},
 		{"redis without url", func(c *config.Config) {
 			c.Store.Driver = "redis"
 			c.Store.RedisURL = config.Secret{}

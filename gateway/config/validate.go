@@ -21,6 +21,10 @@ var (
 	redisSchemes = []string{"redis", "rediss", "unix"}
 )
 
+// minStaleAfter is the shortest retention.stale_after: a school does not
+// sync over the summer pause, and must not count as stale for that.
+const minStaleAfter = 90 * 24 * time.Hour
+
 var hhmm = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
 
 // Validate checks every value and returns all problems found, joined; each
@@ -121,6 +125,9 @@ func (c Config) Validate() error {
 	}
 	if !hhmm.MatchString(c.Schedule.RetentionAt) {
 		bad("schedule.retention_at", "must be HH:MM, got %q", c.Schedule.RetentionAt)
+	}
+	if c.Retention.StaleAfter < minStaleAfter {
+		bad("retention.stale_after", "must be at least %s (90 days, longer than any holiday without syncs), got %s", minStaleAfter, c.Retention.StaleAfter)
 	}
 
 	if c.Server.Addr == "" {

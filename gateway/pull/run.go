@@ -103,7 +103,10 @@ func (r *run) fetch(ctx context.Context, las fetcher) (soap.Outcome, error) {
 	if req.Schooljaar == "" {
 		req.Schooljaar = gateway.SchoolYearAt(r.start)
 	}
-	if r.o.UseSince && !r.school.LastPulledAt.IsZero() {
+	// A school none of whose pupils is current (retention marked them left
+	// when its data was no longer refreshed) is pulled whole: an
+	// incremental answer (geenwijzigingen) would leave them marked left.
+	if r.o.UseSince && !r.school.LastPulledAt.IsZero() && (r.snap.active > 0 || len(r.snap.updated) == 0) {
 		req.Since = r.school.LastPulledAt
 	}
 	sum, err := las.HaalLeerlinggegevens(ctx, req, r.handler(ctx))

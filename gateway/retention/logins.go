@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
@@ -14,10 +13,8 @@ import (
 // purgeLogins deletes (unless dry) the login records that LoginExpired
 // names and returns how many were (or would be) deleted. purged holds, per
 // school, the pupils this run purged; a pupil a record names is also gone
-// when its school no longer knows it, or the school itself is gone. A record
-// that names a pupil but no school can only expire by its account's last use.
-// An account's last use is the latest At over its records that the pupil
-// rule keeps.
+// when its school no longer knows it, or the school itself is gone. A
+// record that names a pupil but no school expires by its age only.
 func purgeLogins(ctx context.Context, st Store, purged map[gateway.SchoolID]map[gateway.PupilID]bool, today Date, dry bool) (int, error) {
 	// First pass: the pupils the records name, to look up.
 	lookup := map[gateway.SchoolID]map[gateway.PupilID]bool{}
@@ -41,24 +38,10 @@ func purgeLogins(ctx context.Context, st Store, purged map[gateway.SchoolID]map[
 		return l.Pupil != "" && (purged[l.School][l.Pupil] || unknown[l.School][l.Pupil])
 	}
 
-	// Second pass: each account's last use, over the records that survive
-	// the pupil rule. Counting a record that this run deletes would make the
-	// next run see an older last use and delete more: not idempotent.
-	lastUse := map[string]time.Time{}
-	err = st.WalkLogins(ctx, func(l gateway.Login) error {
-		if !pupilGone(l) && l.At.After(lastUse[l.Account]) {
-			lastUse[l.Account] = l.At
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("retention: walk logins: %w", err)
-	}
-
-	// Third pass: the expired records.
+	// Second pass: the expired records.
 	var ids []string
 	err = st.WalkLogins(ctx, func(l gateway.Login) error {
-		if LoginExpired(l, lastUse[l.Account], pupilGone(l), today) {
+		if LoginExpired(l, pupilGone(l), today) {
 			ids = append(ids, l.ID)
 		}
 		return nil
@@ -104,4 +87,42 @@ func unknownPupils(ctx context.Context, st Store, ask map[gateway.SchoolID]map[g
 		}
 	}
 	return out, nil
+}
+
+// purgeAuditPersonal deletes (unless dry) the personal parts of audit
+// entries of every chain two years after the entry, and returns how many
+// were (or would be) deleted. Entries whose part expired already, and
+// entries without one, are left alone. On the way it reads the last
+// retention receipt of the gateway chain: pending reports whether that run
+// deleted something but could not compact the store.
+func purgeAuditPersonal(ctx context.Context, st Store, today Date, dry bool) (n int, pending bool, err error) {
+	chains, err := st.AuditChains(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("retention: list audit chains: %w", err)
+	}
+	for _, chain := range chains {
+		var seqs []uint64
+		err := st.WalkAudit(ctx, chain, func(e gateway.AuditEntry) error {
+			if e.Personal != nil && !e.PersonalExpired() && InstantExpired(e.At, today) {
+				seqs = append(seqs, e.Seq)
+			}
+			if chain == gateway.AuditChainGateway && e.Kind == gateway.AuditRetentionPurge {
+				pending = e.Details[detailCompactPending] == "true"
+			}
+			return nil
+		})
+		if err != nil {
+			return n, pending, fmt.Errorf("retention: walk audit chain %s: %w", chain, err)
+		}
+		if dry {
+			n += len(seqs)
+			continue
+		}
+		k, err := deleteChunks(ctx, seqs, func(part []uint64) (int, error) { return st.DeleteAuditPersonal(ctx, chain, part) })
+		n += k
+		if err != nil {
+			return n, pending, fmt.Errorf("retention: audit chain %s: delete personal parts: %w", chain, err)
+		}
+	}
+	return n, pending, nil
 }

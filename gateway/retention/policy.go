@@ -11,6 +11,16 @@ import (
 // starts, in calendar years (see the package doc for the day arithmetic).
 const Period = 2
 
+// TextPeriod is how long the free texts of sync runs, connection checks and
+// delivery batches (warnings, fault texts, reasons) are kept after they were
+// written, in calendar years: see "Free texts" in the package doc.
+const TextPeriod = 1
+
+// DefaultStaleAfter is how long a school may go without a successful sync
+// before its data counts as no longer refreshed (Options.StaleAfter): a
+// school year.
+const DefaultStaleAfter = 365 * 24 * time.Hour
+
 // amsterdam is the school's clock: retention counts Dutch calendar days.
 var amsterdam = gateway.Amsterdam
 
@@ -78,19 +88,42 @@ func ExpiresOn(start Date) Date { return start.AddYears(Period) }
 
 // Expired reports whether something whose clock started on start must be
 // gone by today: today is ExpiresOn(start) or later.
-func Expired(start, today Date) bool { return !today.Before(ExpiresOn(start)) }
+func Expired(start, today Date) bool { return ExpiredYears(start, today, Period) }
+
+// ExpiredYears is Expired for a period of years calendar years (TextPeriod
+// for free texts).
+func ExpiredYears(start, today Date, years int) bool { return !today.Before(start.AddYears(years)) }
 
 // Cutoff is the latest start date that has expired by today: everything
 // that started on or before it is purged, everything after it is kept. It is
 // today's month and day Period years back, 28 February when that would be
 // 29 February of a common year.
-func Cutoff(today Date) Date {
-	out := Date{today.Year - Period, today.Month, today.Day}
+func Cutoff(today Date) Date { return cutoffYears(today, Period) }
+
+// TextCutoff is Cutoff for TextPeriod: texts written on or before it have
+// expired by today.
+func TextCutoff(today Date) Date { return cutoffYears(today, TextPeriod) }
+
+func cutoffYears(today Date, years int) Date {
+	out := Date{today.Year - years, today.Month, today.Day}
 	if out.Month == time.February && out.Day == 29 && !leap(out.Year) {
 		out.Day = 28
 	}
 	return out
 }
+
+// TextsBefore is the instant Store.ExpireTexts is given: the start, in
+// Europe/Amsterdam, of the day after TextCutoff(today). A text written
+// before it was written on or before the cutoff date, so it has expired.
+func TextsBefore(today Date) time.Time {
+	c := TextCutoff(today)
+	return time.Date(c.Year, c.Month, c.Day+1, 0, 0, 0, 0, amsterdam)
+}
+
+// InstantExpired reports whether something whose clock started at the
+// instant at (a login, an audit entry, a delivery batch being held) must be
+// gone by today: its Europe/Amsterdam date has expired.
+func InstantExpired(at time.Time, today Date) bool { return Expired(Today(at), today) }
 
 // PupilExpired reports whether a pupil who left on leftOn (YYYY-MM-DD) must
 // be purged today. A current pupil (empty leftOn) never is; neither is a
@@ -119,23 +152,65 @@ func ResultExpired(r gateway.Result, pupilGone bool, today Date) bool {
 	return err == nil && Expired(tested, today)
 }
 
-// LoginExpired reports whether a login record must be deleted today: when
-// it names a pupil (l.Pupil) that is gone (pupilGone: purged, or no longer
-// known at the record's school; only retention, at least two years after
-// the pupil left, or offboarding removes a pupil), or when its account was
-// last used (lastUse, as a Europe/Amsterdam date) two years ago or longer.
-// pupilGone is ignored for a record that names no pupil.
-//
-// Run takes as an account's last use the latest At over those of its
-// records that the pupil rule keeps: a record deleted for its pupil no
-// longer testifies to the account's use, in this run or the next, so a
-// second run at the same time deletes nothing more.
-func LoginExpired(l gateway.Login, lastUse time.Time, pupilGone bool, today Date) bool {
+// LoginExpired reports whether a login record must be deleted today: two
+// years after the login (its At, as a Europe/Amsterdam date), however
+// often the account was used since, and at once when it names a pupil
+// (l.Pupil) that is gone (pupilGone: purged, or no longer known at the
+// record's school; only retention, at least two years after the pupil left,
+// or offboarding removes a pupil). pupilGone is ignored for a record that
+// names no pupil.
+func LoginExpired(l gateway.Login, pupilGone bool, today Date) bool {
 	if l.Pupil != "" && pupilGone {
 		return true
 	}
-	if l.At.After(lastUse) {
-		lastUse = l.At
+	return InstantExpired(l.At, today)
+}
+
+// Refresh is what tells whether a school's data is still refreshed.
+type Refresh struct {
+	// LastSuccess is the start of the school's last successful sync
+	// (applied or unchanged, an approval included); zero when none.
+	LastSuccess time.Time
+	// Granted: las_exchange is granted now. RevokedAt is when it was last
+	// revoked (zero when never).
+	Granted   bool
+	RevokedAt time.Time
+	// Enrolled is when the school was enrolled (zero when unknown).
+	Enrolled time.Time
+}
+
+// Stale reason texts (a closed set, shown in receipts and audit entries).
+const (
+	StaleRevoked = "las_exchange not granted"
+	StaleNoSync  = "no successful sync within stale_after"
+)
+
+// Stale reports whether a school's data is no longer refreshed at now, why
+// (StaleRevoked or StaleNoSync), and the instant its current pupils count as
+// left from. A school whose las_exchange is not granted is stale at once;
+// its pupils left as of the last successful sync, or, without one, as of
+// the revocation (or the enrolment). A school with las_exchange is stale
+// when its last successful sync (the enrolment when there never was one) is
+// after or longer ago; its pupils left as of that sync. after <= 0 turns the
+// second rule off.
+func Stale(r Refresh, now time.Time, after time.Duration) (asOf time.Time, reason string, stale bool) {
+	first := func(ts ...time.Time) time.Time {
+		for _, t := range ts {
+			if !t.IsZero() {
+				return t
+			}
+		}
+		return now
 	}
-	return Expired(Today(lastUse), today)
+	if !r.Granted {
+		return first(r.LastSuccess, r.RevokedAt, r.Enrolled), StaleRevoked, true
+	}
+	since := r.LastSuccess
+	if since.IsZero() {
+		since = r.Enrolled
+	}
+	if after <= 0 || since.IsZero() || now.Before(since.Add(after)) {
+		return time.Time{}, "", false
+	}
+	return since, StaleNoSync, true
 }

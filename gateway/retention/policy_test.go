@@ -133,12 +133,17 @@ func TestCutoffAgreesWithExpired(t *testing.T) {
 	}
 	for i := 0; i < 365*6; i++ {
 		today := days(first.AddDate(2, 0, 0), i)
-		cut := retention.Cutoff(today)
+		cut, tcut := retention.Cutoff(today), retention.TextCutoff(today)
 		for j := -5; j <= 5; j++ {
 			start := days(time.Date(cut.Year, cut.Month, cut.Day, 12, 0, 0, 0, time.UTC), j)
 			want := !cut.Before(start)
 			if got := retention.Expired(start, today); got != want {
 				t.Fatalf("today %s cutoff %s start %s: Expired = %v, want %v", today, cut, start, got, want)
+			}
+			start = days(time.Date(tcut.Year, tcut.Month, tcut.Day, 12, 0, 0, 0, time.UTC), j)
+			want = !tcut.Before(start)
+			if got := retention.ExpiredYears(start, today, retention.TextPeriod); got != want {
+				t.Fatalf("today %s text cutoff %s start %s: ExpiredYears = %v, want %v", today, tcut, start, got, want)
 			}
 		}
 	}
@@ -178,28 +183,88 @@ func TestResultExpired(t *testing.T) {
 	}
 }
 
+// Login records go two years after the login, however often the account
+// was used since; a record of a pupil who is gone goes at once.
 func TestLoginExpired(t *testing.T) {
 	today := retention.Today(at(2026, 3, 15, 10, 0))
 	tests := []struct {
 		name      string
 		l         gateway.Login
-		lastUse   time.Time
 		pupilGone bool
 		want      bool
 	}{
-		{"account used recently", gateway.Login{At: at(2024, 1, 1, 9, 0)}, at(2026, 1, 1, 9, 0), false, false},
-		{"account last used 2 years ago to the day", gateway.Login{At: at(2024, 3, 15, 23, 59)}, at(2024, 3, 15, 23, 59), false, true},
-		{"account last used 2 years minus a day", gateway.Login{At: at(2024, 3, 16, 0, 1)}, at(2024, 3, 16, 0, 1), false, false},
+		{"login 2 years ago to the day", gateway.Login{At: at(2024, 3, 15, 23, 59)}, false, true},
+		{"login 2 years minus a day ago", gateway.Login{At: at(2024, 3, 16, 0, 1)}, false, false},
 		// 2024-03-15 23:30 UTC is already 16 March in Amsterdam.
-		{"last use counted in Amsterdam", gateway.Login{At: time.Date(2024, 3, 15, 23, 30, 0, 0, time.UTC)}, time.Time{}, false, false},
-		{"pupil gone", gateway.Login{Pupil: "p1", At: at(2026, 3, 1, 9, 0)}, at(2026, 3, 1, 9, 0), true, true},
-		{"pupil gone, record without pupil", gateway.Login{At: at(2026, 3, 1, 9, 0)}, at(2026, 3, 1, 9, 0), true, false},
-		{"pupil present, account idle", gateway.Login{Pupil: "p1", At: at(2023, 3, 1, 9, 0)}, at(2023, 3, 1, 9, 0), false, true},
-		{"lastUse older than the record itself", gateway.Login{At: at(2025, 3, 1, 9, 0)}, at(2020, 1, 1, 0, 0), false, false},
+		{"counted in Amsterdam", gateway.Login{At: time.Date(2024, 3, 15, 23, 30, 0, 0, time.UTC)}, false, false},
+		{"old login of an account in use every day", gateway.Login{Account: "daily", At: at(2023, 1, 1, 9, 0)}, false, true},
+		{"pupil gone", gateway.Login{Pupil: "p1", At: at(2026, 3, 1, 9, 0)}, true, true},
+		{"pupil gone, record without pupil", gateway.Login{At: at(2026, 3, 1, 9, 0)}, true, false},
+		{"pupil present, old login", gateway.Login{Pupil: "p1", At: at(2023, 3, 1, 9, 0)}, false, true},
 	}
 	for _, tc := range tests {
-		if got := retention.LoginExpired(tc.l, tc.lastUse, tc.pupilGone, today); got != tc.want {
+		if got := retention.LoginExpired(tc.l, tc.pupilGone, today); got != tc.want {
 			t.Errorf("%s: LoginExpired = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// Texts expire one year after they were written, counted in Amsterdam
+// dates like everything else: TextsBefore is the first instant that is
+// kept.
+func TestTextsBefore(t *testing.T) {
+	tests := []struct {
+		today, cutoff string
+		before        time.Time
+	}{
+		{"2026-03-15", "2025-03-15", at(2025, 3, 16, 0, 0)},
+		{"2025-03-01", "2024-03-01", at(2024, 3, 2, 0, 0)}, // 2024-02-29 expired on 2025-03-01
+		{"2028-02-29", "2027-02-28", at(2027, 3, 1, 0, 0)},
+		{"2026-01-01", "2025-01-01", at(2025, 1, 2, 0, 0)},
+	}
+	for _, tc := range tests {
+		today := date(t, tc.today)
+		if got := retention.TextCutoff(today).String(); got != tc.cutoff {
+			t.Errorf("TextCutoff(%s) = %s, want %s", tc.today, got, tc.cutoff)
+		}
+		got := retention.TextsBefore(today)
+		if !got.Equal(tc.before) {
+			t.Errorf("TextsBefore(%s) = %v, want %v", tc.today, got, tc.before)
+		}
+		// The last instant before it has expired, the instant itself not.
+		last := retention.Today(got.Add(-time.Nanosecond))
+		if !retention.ExpiredYears(last, today, retention.TextPeriod) || retention.ExpiredYears(retention.Today(got), today, retention.TextPeriod) {
+			t.Errorf("TextsBefore(%s) = %v does not split expired from kept", tc.today, got)
+		}
+	}
+}
+
+func TestStale(t *testing.T) {
+	now := at(2026, 3, 15, 10, 0)
+	year := retention.DefaultStaleAfter
+	synced, revoked, enrolled := at(2025, 6, 1, 2, 0), at(2025, 7, 1, 9, 0), at(2020, 1, 1, 0, 0)
+	tests := []struct {
+		name   string
+		r      retention.Refresh
+		after  time.Duration
+		asOf   time.Time
+		reason string
+	}{
+		{"synced recently", retention.Refresh{Granted: true, LastSuccess: at(2026, 3, 14, 2, 0), Enrolled: enrolled}, year, time.Time{}, ""},
+		{"last sync a school year ago to the minute", retention.Refresh{Granted: true, LastSuccess: now.Add(-year)}, year, now.Add(-year), retention.StaleNoSync},
+		{"last sync a minute short of it", retention.Refresh{Granted: true, LastSuccess: now.Add(-year + time.Minute)}, year, time.Time{}, ""},
+		{"never synced, enrolled long ago", retention.Refresh{Granted: true, Enrolled: enrolled}, year, enrolled, retention.StaleNoSync},
+		{"never synced, enrolment unknown", retention.Refresh{Granted: true}, year, time.Time{}, ""},
+		{"rule off", retention.Refresh{Granted: true, LastSuccess: enrolled}, -1, time.Time{}, ""},
+		{"revoked: as of the last sync", retention.Refresh{LastSuccess: synced, RevokedAt: revoked, Enrolled: enrolled}, year, synced, retention.StaleRevoked},
+		{"revoked, never synced: as of the revocation", retention.Refresh{RevokedAt: revoked, Enrolled: enrolled}, year, revoked, retention.StaleRevoked},
+		{"never granted", retention.Refresh{Enrolled: enrolled}, year, enrolled, retention.StaleRevoked},
+		{"revoked, also with the time rule off", retention.Refresh{LastSuccess: synced}, -1, synced, retention.StaleRevoked},
+	}
+	for _, tc := range tests {
+		asOf, reason, stale := retention.Stale(tc.r, now, tc.after)
+		if stale != (tc.reason != "") || reason != tc.reason || !asOf.Equal(tc.asOf) {
+			t.Errorf("%s: Stale = %v, %q, %v; want %v, %q", tc.name, asOf, reason, stale, tc.asOf, tc.reason)
 		}
 	}
 }

@@ -24,15 +24,6 @@ const (
 // runAt is the fixed clock of the fixture: 15 March 2026, 10:00 in Amsterdam.
 var runAt = at(2026, 3, 15, 10, 0)
 
-func putSchool(t *testing.T, st gateway.Store, id gateway.SchoolID) {
-	t.Helper()
-	err := st.PutSchool(t.Context(), gateway.School{ID: id, Brin: string(id[:4]), Dependancecode: string(id[4:]),
-		Endpoint: "https://las.example/" + string(id), SealedKey: []byte{1, 2, 3}, CreatedAt: at(2020, 1, 1, 0, 0)})
-	if err != nil {
-		t.Fatalf("PutSchool %s: %v", id, err)
-	}
-}
-
 // commitPupils commits a snapshot of pupils.
 func commitPupils(t *testing.T, st gateway.Store, id gateway.SchoolID, ps []gateway.Pupil) {
 	t.Helper()
@@ -117,7 +108,7 @@ func fixture(t *testing.T, st gateway.Store) {
 	for _, l := range []gateway.Login{
 		{ID: "l1", Account: "alice", School: schoolA, Pupil: "p03", At: at(2026, 1, 1, 9, 0)}, // pupil purged: goes
 		{ID: "l2", Account: "alice", At: at(2024, 1, 1, 9, 0)},                                // alice's latest record that stays (l1 goes) is 2y old: goes
-		{ID: "l10", Account: "ivy", At: at(2023, 5, 1, 9, 0)},                                 // ivy used the account since (l11): stays
+		{ID: "l10", Account: "ivy", At: at(2023, 5, 1, 9, 0)},                                 // 2y old, though ivy used the account since (l11): goes
 		{ID: "l11", Account: "ivy", At: at(2026, 2, 1, 9, 0)},
 		{ID: "l3", Account: "bob", At: at(2024, 3, 15, 9, 0)},                                           // last use 2y ago: goes
 		{ID: "l4", Account: "carol", At: time.Date(2024, 3, 15, 23, 30, 0, 0, time.UTC)},                // 16 March in Amsterdam: stays
@@ -236,8 +227,8 @@ func TestRun(t *testing.T) {
 			if err != nil {
 				t.Fatalf("run: %v", err)
 			}
-			if !slices.Equal(real.Schools, []retention.SchoolReceipt{wantA, wantB}) || real.Logins != 6 {
-				t.Errorf("receipt schools %+v, logins %d; want %+v and 6 logins", real.Schools, real.Logins, []retention.SchoolReceipt{wantA, wantB})
+			if !slices.Equal(real.Schools, []retention.SchoolReceipt{wantA, wantB}) || real.Logins != 7 {
+				t.Errorf("receipt schools %+v, logins %d; want %+v and 7 logins", real.Schools, real.Logins, []retention.SchoolReceipt{wantA, wantB})
 			}
 			if real.Pupils != 2 || real.Results != 4 || real.TrialResults != 1 || real.Evidence != 3 || real.Skipped != 2 || real.DryRun {
 				t.Errorf("receipt totals: %+v", real)
@@ -253,7 +244,7 @@ func TestRun(t *testing.T) {
 				pupils:   []string{"p01", "p02", "p05", "p06", "q01", "q02"},
 				results:  []string{"r-p01-a", "r-p02-a", "r-p06-bad", "r-p06-new", "r-p06-norm", "r-q01-a"},
 				evidence: []string{"ev3", "ev4"},
-				logins:   []string{"l10", "l11", "l4", "l7", "l8"},
+				logins:   []string{"l11", "l4", "l7", "l8"},
 			}
 			for name, pair := range map[string][2][]string{"pupils": {got.pupils, want.pupils}, "results": {got.results, want.results},
 				"evidence": {got.evidence, want.evidence}, "logins": {got.logins, want.logins}} {
@@ -268,7 +259,9 @@ func TestRun(t *testing.T) {
 				t.Fatalf("school A chain: %+v", ea)
 			}
 			wantDetails := map[string]string{"pupils": "2", "results": "4", "trial_results": "1", "evidence": "3", "batches": "0", "skipped": "2",
-				"today": "2026-03-15", "left_on_or_before": "2024-03-15", "tested_on_or_before": "2024-03-15", "period_years": "2"}
+				"held_batches": "0", "held_results": "0", "sync_run_texts": "0", "check_texts": "0", "batch_texts": "0",
+				"today": "2026-03-15", "left_on_or_before": "2024-03-15", "tested_on_or_before": "2024-03-15", "texts_on_or_before": "2025-03-15",
+				"period_years": "2"}
 			if !maps.Equal(ea[0].Details, wantDetails) {
 				t.Errorf("school A receipt details %v, want %v", ea[0].Details, wantDetails)
 			}
@@ -276,8 +269,8 @@ func TestRun(t *testing.T) {
 				t.Errorf("school B purged nothing but has entries %+v", eb)
 			}
 			eg := entries(t, st, gateway.AuditChainGateway)
-			if len(eg) != 1 || eg[0].Kind != gateway.AuditRetentionPurge || eg[0].Details["pupils"] != "2" || eg[0].Details["logins"] != "6" ||
-				eg[0].Details["schools"] != "2" || eg[0].Details["schools_purged"] != "1" || eg[0].Details["last_used_on_or_before"] != "2024-03-15" {
+			if len(eg) != 1 || eg[0].Kind != gateway.AuditRetentionPurge || eg[0].Details["pupils"] != "2" || eg[0].Details["logins"] != "7" ||
+				eg[0].Details["schools"] != "2" || eg[0].Details["schools_purged"] != "1" || eg[0].Details["logged_in_on_or_before"] != "2024-03-15" {
 				t.Errorf("gateway chain: %+v", eg)
 			}
 			noPersonalData(t, fmt.Sprint(ea, eg, real))
@@ -436,7 +429,7 @@ func TestRunFinishesAStoppedRun(t *testing.T) {
 				t.Fatalf("second run: %+v, %v", rc, err)
 			}
 			end := snapshot(t, st)
-			if !slices.Equal(end.pupils, []string{"p01", "p02", "p05", "p06", "q01", "q02"}) || !slices.Equal(end.logins, []string{"l10", "l11", "l4", "l7", "l8"}) {
+			if !slices.Equal(end.pupils, []string{"p01", "p02", "p05", "p06", "q01", "q02"}) || !slices.Equal(end.logins, []string{"l11", "l4", "l7", "l8"}) {
 				t.Errorf("after the second run: %+v", end)
 			}
 			ea := entries(t, st, gateway.AuditChainOf(schoolA))

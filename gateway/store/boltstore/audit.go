@@ -20,6 +20,9 @@ var (
 	bktSecrets = []byte("secrets")
 
 	keyHead = []byte("head") // in a chain's bucket; entry keys are 8 bytes long
+	// bktPersonal, in a chain's bucket: seq -> AuditPersonalPart, JSON. Its
+	// name is not 8 bytes long, so it can never be taken for an entry.
+	bktPersonal = []byte("personal-parts")
 )
 
 // walkPage is how many records a walk decodes per read transaction.
@@ -35,14 +38,26 @@ func chainBucket(tx *bolt.Tx, chain string) *bolt.Bucket {
 }
 
 // AppendAudit appends e when it extends the chain's head, and makes it the
-// new head, in one transaction; otherwise it returns ErrConflict.
+// new head, in one transaction; otherwise it returns ErrConflict. The
+// personal part of e goes to the chain's personal bucket in the same
+// transaction.
 func (s *Store) AppendAudit(ctx context.Context, e gateway.AuditEntry) error {
 	if e.Chain == "" {
 		return fmt.Errorf("append audit: %w: empty chain", gateway.ErrInvalid)
 	}
-	data, err := json.Marshal(e)
+	if e.Personal != nil && e.Personal.Salt == "" {
+		return fmt.Errorf("append audit chain %s seq %d: %w: a personal part without salt", e.Chain, e.Seq, gateway.ErrInvalid)
+	}
+	stored, part := e.SplitPersonal()
+	data, err := json.Marshal(stored)
 	if err != nil {
 		return fmt.Errorf("append audit chain %s seq %d: %w", e.Chain, e.Seq, err)
+	}
+	var partData []byte
+	if e.Personal != nil {
+		if partData, err = json.Marshal(part); err != nil {
+			return fmt.Errorf("append audit chain %s seq %d: %w", e.Chain, e.Seq, err)
+		}
 	}
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		ab, err := tx.CreateBucketIfNotExists(bktAudit)
@@ -70,12 +85,46 @@ func (s *Store) AppendAudit(ctx context.Context, e gateway.AuditEntry) error {
 		if err := cb.Put(u64(e.Seq), data); err != nil {
 			return err
 		}
+		if partData != nil {
+			pb, err := cb.CreateBucketIfNotExists(bktPersonal)
+			if err != nil {
+				return err
+			}
+			if err := pb.Put(u64(e.Seq), partData); err != nil {
+				return err
+			}
+		}
 		return cb.Put(keyHead, data)
 	})
 	if err != nil {
 		return fmt.Errorf("append audit chain %s seq %d: %w", e.Chain, e.Seq, err)
 	}
 	return nil
+}
+
+// decodeEntry decodes a stored entry of chain bucket cb and joins its
+// personal part back when the side record is kept.
+func decodeEntry(cb *bolt.Bucket, v []byte) (gateway.AuditEntry, error) {
+	var e gateway.AuditEntry
+	if err := json.Unmarshal(v, &e); err != nil {
+		return e, err
+	}
+	if e.Personal == nil {
+		return e, nil
+	}
+	pb := cb.Bucket(bktPersonal)
+	if pb == nil {
+		return e, nil
+	}
+	pv := pb.Get(u64(e.Seq))
+	if pv == nil {
+		return e, nil
+	}
+	var part gateway.AuditPersonalPart
+	if err := json.Unmarshal(pv, &part); err != nil {
+		return e, fmt.Errorf("decode the personal part of seq %d: %w", e.Seq, err)
+	}
+	return e.JoinPersonal(part), nil
 }
 
 // AuditHead returns the head record of a chain; the zero entry when none.
@@ -86,10 +135,13 @@ func (s *Store) AuditHead(ctx context.Context, chain string) (gateway.AuditEntry
 		if cb == nil {
 			return nil
 		}
-		if h := cb.Get(keyHead); h != nil {
-			return json.Unmarshal(h, &head)
+		h := cb.Get(keyHead)
+		if h == nil {
+			return nil
 		}
-		return nil
+		var err error
+		head, err = decodeEntry(cb, h)
+		return err
 	})
 	if err != nil {
 		return gateway.AuditEntry{}, fmt.Errorf("audit head of chain %s: %w", chain, err)
@@ -101,14 +153,15 @@ func (s *Store) AuditHead(ctx context.Context, chain string) (gateway.AuditEntry
 // order, decoding walkPage entries per read transaction; fn runs outside
 // any transaction and may use the store.
 func (s *Store) WalkAudit(ctx context.Context, chain string, fn func(gateway.AuditEntry) error) error {
+	var cb *bolt.Bucket
 	err := s.walkRecords(ctx,
-		func(tx *bolt.Tx) *bolt.Bucket { return chainBucket(tx, chain) },
+		func(tx *bolt.Tx) *bolt.Bucket { cb = chainBucket(tx, chain); return cb },
 		func(k, v []byte) (func() error, error) {
 			if len(k) != 8 {
 				return nil, nil // the head record
 			}
-			var e gateway.AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
+			e, err := decodeEntry(cb, v)
+			if err != nil {
 				return nil, fmt.Errorf("decode entry %x: %w", k, err)
 			}
 			return func() error { return fn(e) }, nil
@@ -117,6 +170,37 @@ func (s *Store) WalkAudit(ctx context.Context, chain string, fn func(gateway.Aud
 		return fmt.Errorf("walk audit chain %s: %w", chain, err)
 	}
 	return nil
+}
+
+// DeleteAuditPersonal deletes side records of a chain's entries in one
+// transaction and returns how many existed.
+func (s *Store) DeleteAuditPersonal(ctx context.Context, chain string, seqs []uint64) (int, error) {
+	n := 0
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		cb := chainBucket(tx, chain)
+		if cb == nil {
+			return nil
+		}
+		pb := cb.Bucket(bktPersonal)
+		if pb == nil {
+			return nil
+		}
+		for _, seq := range seqs {
+			if pb.Get(u64(seq)) == nil {
+				continue
+			}
+			if err := pb.Delete(u64(seq)); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete personal parts of audit chain %s: %w", chain, err)
+	}
+	return n, nil
 }
 
 // AuditChains lists the chains, ordered by name.

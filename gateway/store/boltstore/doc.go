@@ -35,8 +35,14 @@
 // Open never touch them; an offboarded school's audit chain stays.
 //
 //	audit       bucket: one bucket per chain ("gateway", "school/<id>") of
-//	                <seq>    8-byte big-endian sequence -> AuditEntry, JSON
+//	                <seq>    8-byte big-endian sequence -> AuditEntry, JSON,
+//	                         without the values of its personal part
 //	                head     the head record: a copy of the last appended entry, JSON
+//	                personal-parts  bucket: <seq> -> AuditPersonalPart, JSON: the
+//	                         personal part of the entry (actor, personal details,
+//	                         salt), written with it, deleted by
+//	                         DeleteAuditPersonal (then gone from the file at the
+//	                         next Compact)
 //	logins      bucket of
 //	                byat     time key + id -> Login, JSON; the time key is the
 //	                         Unix seconds with the sign bit flipped (8 bytes) and
@@ -52,6 +58,20 @@
 // Records are encoded with encoding/json: readable with the bbolt CLI and
 // tolerant of added fields. Byte slices become base64 (nil stays nil), times
 // RFC 3339 with nanoseconds.
+//
+// # Compaction
+//
+// bbolt never overwrites a page in place, so a deleted record stays in a
+// free page of the file until the page is reused. Compact (called by
+// retention after a purge that deleted something) copies the live data into
+// a new file beside the store file ("<path>.compact"), syncs it, renames it
+// over the store file and syncs the directory, holding the store's own lock
+// for writing meanwhile: other calls wait and then go on on the new file. A
+// crash leaves the old or the new file at the path, never neither; Open
+// removes an unfinished copy. Open also checks, after taking the file lock,
+// that the path still names the file it locked (a process that waited for
+// the lock while the holder compacted would otherwise get the old,
+// replaced file) and tries again when not.
 //
 // # Atomicity
 //
@@ -80,7 +100,9 @@
 //
 // AppendAudit is a compare-and-set in one write transaction: it reads the
 // chain's head record, appends only when the entry's Seq and Prev extend it,
-// and writes the entry and the new head record together. It never
+// and writes the entry, its personal part and the new head record together.
+// WalkAudit and AuditHead join the personal part back in the transaction
+// that reads the entry. It never
 // overwrites a stored entry: an entry found at the new sequence number (only
 // possible if the file was changed behind the store's back) fails the append
 // with an error that is not ErrConflict. WalkAudit and WalkLogins read 500

@@ -9,7 +9,7 @@ import (
 // Generations returns how many snapshot generations a school has on disk.
 func Generations(s *Store, id gateway.SchoolID) (int, error) {
 	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewDB(func(tx *bolt.Tx) error {
 		sb, err := schoolBucket(tx, id)
 		if err != nil {
 			return err

@@ -684,7 +684,8 @@ func (s *Store) OutboxDepth(ctx context.Context, id gateway.SchoolID) (map[gatew
 	return out, nil
 }
 
-// DeleteBatches deletes ended batches by id.
+// DeleteBatches deletes ended and held batches by id (held batches have
+// no queue entry).
 func (s *Store) DeleteBatches(ctx context.Context, id gateway.SchoolID, ids []string) (int, error) {
 	n := 0
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -700,7 +701,7 @@ func (s *Store) DeleteBatches(ctx context.Context, id gateway.SchoolID, ids []st
 			} else if err != nil {
 				return err
 			}
-			if !b.State.Terminal() {
+			if !b.State.Terminal() && b.State != gateway.BatchHeld {
 				continue
 			}
 			if err := sb.Bucket(bktBatches).Delete([]byte(bid)); err != nil {

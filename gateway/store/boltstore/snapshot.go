@@ -79,7 +79,7 @@ func (s *Store) unpin(ref genRef) {
 // reads. s.mu must be held.
 func (s *Store) reapLocked(id gateway.SchoolID) error {
 	var doomed []uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewDB(func(tx *bolt.Tx) error {
 		sb := tx.Bucket(schoolBucketName(id))
 		if sb == nil {
 			return nil
@@ -98,7 +98,7 @@ func (s *Store) reapLocked(id gateway.SchoolID) error {
 	if err != nil || len(doomed) == 0 {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.updateDB(func(tx *bolt.Tx) error {
 		sb := tx.Bucket(schoolBucketName(id))
 		if sb == nil {
 			return nil

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"sync"
 	"time"
 
@@ -23,7 +25,14 @@ type Options struct {
 
 // Store is a gateway.Store in one bbolt file. It is safe for concurrent use.
 type Store struct {
-	db *bolt.DB
+	path    string
+	timeout time.Duration
+
+	// dbmu guards db: every transaction holds it for reading, Compact and
+	// Close for writing (Compact replaces db with the rewritten file).
+	dbmu   sync.RWMutex
+	db     *bolt.DB
+	closed bool
 
 	mu      sync.Mutex
 	readers map[genRef]int // walks in progress per generation
@@ -41,25 +50,52 @@ var _ gateway.Store = (*Store)(nil)
 
 // Open opens or creates the store file at path (mode 0600) and removes
 // staging areas and generations left over from an earlier process (see
-// doc.go); kept staging areas survive.
+// doc.go); kept staging areas survive. A file left beside it by a Compact
+// that did not finish (path + ".compact") is removed.
 func Open(path string, opts Options) (*Store, error) {
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
 		timeout = time.Second
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open store %s: %w: data dir is in use by another uwlr-gateway process", path, gateway.ErrConflict)
-	}
+	db, err := openLocked(path, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, err
 	}
-	s := &Store{db: db, readers: map[genRef]int{}, leases: map[string]lease{}}
+	if err := os.Remove(path + compactSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: remove an unfinished compaction: %w", path, err)
+	}
+	s := &Store{path: path, timeout: timeout, db: db, readers: map[genRef]int{}, leases: map[string]lease{}}
 	if err := db.Update(cleanup); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: clean up: %w", path, err)
 	}
 	return s, nil
+}
+
+// openLocked opens the bbolt file at path with its file lock. A process that
+// waited for the lock while the holder compacted the file may get the lock
+// of the old file, already replaced at path: openLocked then checks that
+// path still names the file it locked, and tries again when not.
+func openLocked(path string, timeout time.Duration) (*bolt.DB, error) {
+	for try := 0; ; try++ {
+		before, statErr := os.Stat(path)
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("open store %s: %w: data dir is in use by another uwlr-gateway process", path, gateway.ErrConflict)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		after, err := os.Stat(path)
+		if err == nil && (statErr != nil || os.SameFile(before, after)) {
+			return db, nil
+		}
+		db.Close()
+		if try == 3 {
+			return nil, fmt.Errorf("open store %s: %w: the file keeps being replaced (data dir is in use by another uwlr-gateway process)", path, gateway.ErrConflict)
+		}
+	}
 }
 
 // cleanup deletes every generation that is neither current nor a kept
@@ -118,6 +154,9 @@ func dropGens(sb *bolt.Bucket, drop func(uint64) bool) error {
 
 // Close closes the file.
 func (s *Store) Close() error {
+	s.dbmu.Lock()
+	defer s.dbmu.Unlock()
+	s.closed = true
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
@@ -129,7 +168,7 @@ func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(fn)
+	return s.viewDB(fn)
 }
 
 // update runs fn in a write transaction after checking ctx.
@@ -137,6 +176,20 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return s.updateDB(fn)
+}
+
+// viewDB runs fn in a read transaction of the current file.
+func (s *Store) viewDB(fn func(*bolt.Tx) error) error {
+	s.dbmu.RLock()
+	defer s.dbmu.RUnlock()
+	return s.db.View(fn)
+}
+
+// updateDB runs fn in a write transaction of the current file.
+func (s *Store) updateDB(fn func(*bolt.Tx) error) error {
+	s.dbmu.RLock()
+	defer s.dbmu.RUnlock()
 	return s.db.Update(fn)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -16,15 +17,18 @@ import (
 const refusedNotHead = -3
 
 // appendAuditScript appends an entry only on top of the head record and
-// moves the head record, in one step.
-// KEYS log, head, chains; ARGV chain, head seq expected (decimal), head
-// hash expected, new seq (decimal), new hash, JSON entry.
+// moves the head record, in one step, and stores the entry's personal part
+// when it has one.
+// KEYS log, head, chains, personal; ARGV chain, head seq expected
+// (decimal), head hash expected, new seq (decimal), new hash, JSON entry,
+// JSON personal part or "".
 var appendAuditScript = redis.NewScript(`
 local h = redis.call('HMGET', KEYS[2], 'seq', 'hash')
 if (h[1] or '0') ~= ARGV[2] or (h[2] or '') ~= ARGV[3] then return -3 end
 redis.call('RPUSH', KEYS[1], ARGV[6])
 redis.call('HSET', KEYS[2], 'seq', ARGV[4], 'hash', ARGV[5], 'entry', ARGV[6])
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[7]) end
 return 0`)
 
 // auditKey is a key of one chain: "<prefix>audit:{<chain>}:<what>". It
@@ -37,7 +41,8 @@ func (s *Store) auditKey(chain, what string) string {
 func (s *Store) chainsKey() string { return s.prefix + "audit:chains" }
 
 // AppendAudit appends e when it extends the chain's head record, and moves
-// the head record, in one script; otherwise it returns ErrConflict.
+// the head record, in one script; otherwise it returns ErrConflict. The
+// personal part of e goes to the chain's personal hash in the same script.
 func (s *Store) AppendAudit(ctx context.Context, e gateway.AuditEntry) error {
 	op := fmt.Sprintf("append audit chain %s seq %d", e.Chain, e.Seq)
 	if e.Chain == "" {
@@ -46,20 +51,31 @@ func (s *Store) AppendAudit(ctx context.Context, e gateway.AuditEntry) error {
 	if e.Seq == 0 {
 		return wrap(op, "", fmt.Errorf("%w: seq 0 extends no chain", gateway.ErrConflict))
 	}
-	data, err := json.Marshal(e)
+	if e.Personal != nil && e.Personal.Salt == "" {
+		return wrap(op, "", fmt.Errorf("%w: a personal part without salt", gateway.ErrInvalid))
+	}
+	stored, part := e.SplitPersonal()
+	data, err := json.Marshal(stored)
 	if err != nil {
 		return wrap(op, "", err)
 	}
+	partData := []byte{}
+	if e.Personal != nil {
+		if partData, err = json.Marshal(part); err != nil {
+			return wrap(op, "", err)
+		}
+	}
 	code, err := appendAuditScript.Run(ctx, s.rdb,
-		[]string{s.auditKey(e.Chain, "log"), s.auditKey(e.Chain, "head"), s.chainsKey()},
-		e.Chain, strconv.FormatUint(e.Seq-1, 10), e.Prev, strconv.FormatUint(e.Seq, 10), e.Hash, data).Int64()
+		[]string{s.auditKey(e.Chain, "log"), s.auditKey(e.Chain, "head"), s.chainsKey(), s.auditKey(e.Chain, "personal")},
+		e.Chain, strconv.FormatUint(e.Seq-1, 10), e.Prev, strconv.FormatUint(e.Seq, 10), e.Hash, data, partData).Int64()
 	if err == nil && code == refusedNotHead {
 		err = fmt.Errorf("%w: the entry does not extend the chain's head", gateway.ErrConflict)
 	}
 	return wrap(op, "", err)
 }
 
-// AuditHead returns the head record of a chain; the zero entry when none.
+// AuditHead returns the head record of a chain, its personal part joined
+// back; the zero entry when none.
 func (s *Store) AuditHead(ctx context.Context, chain string) (gateway.AuditEntry, error) {
 	data, err := s.rdb.HGet(ctx, s.auditKey(chain, "head"), "entry").Bytes()
 	if errors.Is(err, redis.Nil) {
@@ -72,11 +88,47 @@ func (s *Store) AuditHead(ctx context.Context, chain string) (gateway.AuditEntry
 	if err := json.Unmarshal(data, &e); err != nil {
 		return gateway.AuditEntry{}, wrap("audit head of chain "+chain+": decode", "", err)
 	}
-	return e, nil
+	joined, err := s.joinPersonal(ctx, chain, []gateway.AuditEntry{e})
+	if err != nil {
+		return gateway.AuditEntry{}, wrap("audit head of chain "+chain, "", err)
+	}
+	return joined[0], nil
+}
+
+// joinPersonal joins the kept personal parts back into entries of chain,
+// with one HMGET.
+func (s *Store) joinPersonal(ctx context.Context, chain string, es []gateway.AuditEntry) ([]gateway.AuditEntry, error) {
+	var fields []string
+	var at []int
+	for i, e := range es {
+		if e.Personal != nil {
+			fields = append(fields, strconv.FormatUint(e.Seq, 10))
+			at = append(at, i)
+		}
+	}
+	if len(fields) == 0 {
+		return es, nil
+	}
+	vals, err := s.rdb.HMGet(ctx, s.auditKey(chain, "personal"), fields...).Result()
+	if err != nil {
+		return nil, err
+	}
+	for j, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue // expired
+		}
+		var part gateway.AuditPersonalPart
+		if err := json.Unmarshal([]byte(str), &part); err != nil {
+			return nil, fmt.Errorf("decode the personal part of seq %s: %w", fields[j], err)
+		}
+		es[at[j]] = es[at[j]].JoinPersonal(part)
+	}
+	return es, nil
 }
 
 // WalkAudit calls fn for every stored entry of a chain, in list order,
-// reading batch entries per LRANGE.
+// reading batch entries per LRANGE and their personal parts per HMGET.
 func (s *Store) WalkAudit(ctx context.Context, chain string, fn func(gateway.AuditEntry) error) error {
 	op := "walk audit chain " + chain
 	key := s.auditKey(chain, "log")
@@ -85,11 +137,16 @@ func (s *Store) WalkAudit(ctx context.Context, chain string, fn func(gateway.Aud
 		if err != nil {
 			return wrap(op, "", err)
 		}
+		es := make([]gateway.AuditEntry, len(vals))
 		for i, v := range vals {
-			var e gateway.AuditEntry
-			if err := json.Unmarshal([]byte(v), &e); err != nil {
+			if err := json.Unmarshal([]byte(v), &es[i]); err != nil {
 				return wrap(fmt.Sprintf("%s: decode entry at index %d", op, start+int64(i)), "", err)
 			}
+		}
+		if es, err = s.joinPersonal(ctx, chain, es); err != nil {
+			return wrap(op, "", err)
+		}
+		for _, e := range es {
 			if err := fn(e); err != nil {
 				return err
 			}
@@ -98,6 +155,24 @@ func (s *Store) WalkAudit(ctx context.Context, chain string, fn func(gateway.Aud
 			return nil
 		}
 	}
+}
+
+// DeleteAuditPersonal deletes side records of a chain's entries (HDEL) and
+// returns how many existed.
+func (s *Store) DeleteAuditPersonal(ctx context.Context, chain string, seqs []uint64) (int, error) {
+	n := 0
+	for part := range slices.Chunk(seqs, batch) {
+		fields := make([]string, len(part))
+		for i, seq := range part {
+			fields[i] = strconv.FormatUint(seq, 10)
+		}
+		k, err := s.rdb.HDel(ctx, s.auditKey(chain, "personal"), fields...).Result()
+		if err != nil {
+			return n, wrap("delete personal parts of audit chain "+chain, "", err)
+		}
+		n += int(k)
+	}
+	return n, nil
 }
 
 // AuditChains lists the chains, ordered by name.

@@ -148,7 +148,7 @@ func TestAuditTamperingFound(t *testing.T) {
 				if _, err := log.School(t.Context(), sid, gateway.AuditSync, "scheduler", map[string]string{"run": fmt.Sprint(i)}); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := log.Gateway(t.Context(), gateway.AuditLogin, "api", nil); err != nil {
+				if _, err := log.Gateway(t.Context(), gateway.AuditLogin, "serve", nil); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -37,6 +37,10 @@
 //	p audit:chains            sorted set (score 0) of chain names: AuditChains, ordered by name
 //	p audit:{c}:log           list of JSON AuditEntry, in append order (only ever RPUSHed)
 //	p audit:{c}:head          hash seq, hash, entry (JSON): the head record, a copy of the last entry
+//	p audit:{c}:personal      hash seq → JSON AuditPersonalPart: the personal part of an
+//	                          entry (the log and head hold the entry without it);
+//	                          written by the append script, deleted (HDEL) by
+//	                          DeleteAuditPersonal
 //	p logins                  hash login id → JSON Login
 //	p logins:at               sorted set (score 0) of "<UTC time, fixed width> <id>": WalkLogins order
 //	p logins:key              hash login id → its member of logins:at
@@ -47,12 +51,21 @@
 //
 // AppendAudit is one script: it compares the head record's seq and hash
 // with the entry's Seq-1 and Prev (as strings, so no precision is lost) and
-// only then RPUSHes the entry, rewrites the head record and lists the chain.
+// only then RPUSHes the entry, rewrites the head record, lists the chain and
+// stores the entry's personal part. WalkAudit and AuditHead join the kept
+// personal parts back with HMGET.
 // WalkAudit reads the list with LRANGE, 500 entries at a time; WalkLogins
 // pages through logins:at with ZRANGEBYLEX and HMGET. AddLogin and
 // DeleteLogins are scripts that keep the three login keys in step.
 // PutGatewaySecret with ifAbsent is HSETNX and HGET in one MULTI, so racing
 // processes all get the value that won.
+//
+// MarkPupilsLeft and ExpireTexts (retention) decode and change records in
+// Go and write them back with small compare-and-set scripts: a record is
+// written only while it still holds the bytes read (for MarkPupilsLeft,
+// only while the current and the kept generation are the ones read, else
+// it reads again), so a writer that came between keeps its change. No
+// script decodes JSON.
 //
 // # Snapshots
 //

@@ -555,14 +555,14 @@ func (s *Store) OutboxDepth(ctx context.Context, id gateway.SchoolID) (map[gatew
 	return out, nil
 }
 
-// DeleteBatches deletes ended batches by id.
+// DeleteBatches deletes ended and held batches by id.
 func (s *Store) DeleteBatches(ctx context.Context, id gateway.SchoolID, ids []string) (int, error) {
 	if err := s.mustExist(ctx, id); err != nil {
 		return 0, wrap("delete batches", id, err)
 	}
 	n := 0
 	for _, b := range ids {
-		k, err := deleteBatchScript.Run(ctx, s.rdb, []string{s.batchKey(id, b), s.key(id, "batches"), s.key(id, "depth")}, b).Int64()
+		k, err := deleteBatchScript.Run(ctx, s.rdb, []string{s.batchKey(id, b), s.key(id, "batches"), s.key(id, "depth"), s.key(id, "held")}, b).Int64()
 		if err != nil {
 			return n, wrap("delete batches", id, err)
 		}

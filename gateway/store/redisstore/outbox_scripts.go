@@ -164,12 +164,14 @@ for i = 0, m - 1 do
 end
 return 0`)
 
-	// KEYS batch, batches, depth; ARGV batch id. Deletes an ended batch.
+	// KEYS batch, batches, depth, held; ARGV batch id. Deletes an ended or
+	// held batch.
 	deleteBatchScript = script(`
 local st = redis.call('HGET', KEYS[1], 'state')
-if st ~= 'accepted' and st ~= 'rejected' and st ~= 'split' then return 0 end
+if st ~= 'accepted' and st ~= 'rejected' and st ~= 'split' and st ~= 'held' then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('SREM', KEYS[4], ARGV[1])
 redis.call('HINCRBY', KEYS[3], st, -1)
 return 1`)
 

@@ -211,9 +211,17 @@ func sortedGroups(gs []gateway.Group, cs []gateway.CompositeGroup) ([]gateway.Gr
 
 // normalize maps a value to its canonical form for comparison: empty slices
 // become nil (bytes.Equal semantics) and times lose location and monotonic
-// reading (time.Time.Equal semantics). It walks structs, slices and maps.
+// reading (time.Time.Equal semantics). It walks structs, pointers, slices
+// and maps.
 func normalize(v reflect.Value) reflect.Value {
 	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		out := reflect.New(v.Type().Elem())
+		out.Elem().Set(normalize(v.Elem()))
+		return out
 	case reflect.Slice:
 		if v.Len() == 0 {
 			return reflect.Zero(v.Type())

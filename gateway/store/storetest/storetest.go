@@ -51,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 	}
 	tests = append(tests, outboxTests...)
 	tests = append(tests, auditTests...)
+	tests = append(tests, auditPersonalTests...)
+	tests = append(tests, retentionTests...)
 	tests = append(tests, accessTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
