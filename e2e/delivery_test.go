@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 )
 
 // TestDeliveryKill9: the delivering process is killed with SIGKILL 20
@@ -67,7 +69,7 @@ func (g *gw) killAfterProgress(t *testing.T, run, batches int) {
 		t.Fatalf("run %d: a target of %d of %d results leaves nothing to kill mid-delivery", run, target, len(g.results))
 	}
 	p := g.start("deliver", "--concurrency", "2")
-	waitFor(t, fmt.Sprintf("run %d to bring las-sim from %d to %d results", run, start, target), func() (bool, string) {
+	observe.WaitFor(t, fmt.Sprintf("run %d to bring las-sim from %d to %d results", run, start, target), func() (bool, string) {
 		if p.exited() {
 			t.Fatalf("run %d ended (%v) before las-sim had %d results:\n%s", run, p.err, target, p.out.String())
 		}
@@ -96,7 +98,7 @@ func TestDeliveryRedisRestart(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("this test starts its own redis-server: %v", err)
 		}
-		waitFor(t, "our redis-server to answer PING", func() (bool, string) {
+		observe.WaitFor(t, "our redis-server to answer PING", func() (bool, string) {
 			out, err := exec.Command("redis-cli", "-p", fmt.Sprint(port), "ping").CombinedOutput()
 			return strings.TrimSpace(string(out)) == "PONG", fmt.Sprintf("redis-cli ping: %q (%v)", out, err)
 		})
@@ -120,7 +122,7 @@ func TestDeliveryRedisRestart(t *testing.T) {
 	}
 	// Redis stays down until the deliverer has met the outage (a claim
 	// failed), not for some time.
-	waitFor(t, "the deliverer to report a failed claim while Redis is down", func() (bool, string) {
+	observe.WaitFor(t, "the deliverer to report a failed claim while Redis is down", func() (bool, string) {
 		return strings.Contains(deliver.out.String(), "outbox claim failed"), "its output:\n" + deliver.out.String()
 	})
 	redisProc = startRedis()
@@ -143,7 +145,7 @@ func TestDeliveryRedisRestart(t *testing.T) {
 // delivering process p keeps running.
 func (g *gw) waitTaken(t *testing.T, p *proc, n int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("las-sim to take in %d results", n), func() (bool, string) {
+	observe.WaitFor(t, fmt.Sprintf("las-sim to take in %d results", n), func() (bool, string) {
 		if p.exited() {
 			t.Fatalf("the deliverer ended (%v):\n%s", p.err, p.out.String())
 		}
@@ -155,7 +157,7 @@ func (g *gw) waitTaken(t *testing.T, p *proc, n int) {
 // waitAccepted waits until n results have an accepted receipt.
 func (g *gw) waitAccepted(t *testing.T, n int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d accepted receipts", n), func() (bool, string) {
+	observe.WaitFor(t, fmt.Sprintf("%d accepted receipts", n), func() (bool, string) {
 		c := g.status()
 		return c["accepted"] >= n, fmt.Sprintf("receipts %v", c)
 	})
@@ -178,20 +180,20 @@ func TestRevokeMidRunProcesses(t *testing.T) {
 	g.env = append(g.env, "UWLR_LAS_TIMEOUT=2m", "UWLR_DELIVERY_LEASE=3m")
 	deliver := g.start("deliver", "--follow", "--concurrency", "2")
 	g.waitTaken(t, deliver, 200)
-	lg.close()
-	waitFor(t, "both workers to wait at the gate", func() (bool, string) {
-		_, _, waiting := lg.counts()
+	lg.Close()
+	observe.WaitFor(t, "both workers to wait at the gate", func() (bool, string) {
+		_, _, waiting := lg.Counts()
 		return waiting == 2, lg.String()
 	})
 	revoke := g.start("consent", "set", "--school", g.school, "--processing", "las_exchange", "--revoke", "--by", "e2e")
-	waitFor(t, "the revocation to hold the queued results", func() (bool, string) {
+	observe.WaitFor(t, "the revocation to hold the queued results", func() (bool, string) {
 		if revoke.exited() {
 			t.Fatalf("the revocation returned while two deliveries were still under way (%v):\n%s", revoke.err, revoke.out.String())
 		}
 		c := g.status()
 		return c["held"] > 0, fmt.Sprintf("receipts %v", c)
 	})
-	lg.open()
+	lg.Open()
 	select {
 	case <-revoke.done:
 		if revoke.err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 )
 
 // serveProc is one running `uwlr-gateway serve`.
@@ -141,11 +142,11 @@ func TestMultiInstance(t *testing.T) {
 	// them is killed while it holds outbox entries, after the first
 	// school's results arrived and before the others could.
 	keys := submitSchool(t, g, dir, s.all[0])
-	waitFor(t, "the first school's results at las-sim", func() (bool, string) {
+	observe.WaitFor(t, "the first school's results at las-sim", func() (bool, string) {
 		n := s.progress(t).taken
 		return n >= len(keys), fmt.Sprintf("it has %d", n)
 	})
-	lg.close()
+	lg.Close()
 	for _, c := range s.all[1:6] {
 		keys = append(keys, submitSchool(t, g, dir, c)...)
 	}
@@ -157,12 +158,12 @@ func TestMultiInstance(t *testing.T) {
 	if atKill := s.progress(t).taken; atKill >= len(keys) {
 		t.Fatalf("las-sim had all %d results when instance 2 was killed: not mid-delivery", atKill)
 	}
-	lg.open()
+	lg.Open()
 	for _, c := range s.all[6:] {
 		keys = append(keys, submitSchool(t, g, dir, c)...)
 	}
 	g.results = keys
-	waitFor(t, fmt.Sprintf("all %d results at las-sim", len(keys)), func() (bool, string) {
+	observe.WaitFor(t, fmt.Sprintf("all %d results at las-sim", len(keys)), func() (bool, string) {
 		n := s.progress(t).taken
 		return n >= len(keys), fmt.Sprintf("it has %d", n)
 	})
@@ -207,7 +208,7 @@ func enrolAll(t *testing.T, g *gw, dir string) string {
 func waitAllSynced(t *testing.T, p, other *serveProc, token string) []string {
 	t.Helper()
 	var ids []string
-	waitFor(t, "every school to be synced in the window", func() (bool, string) {
+	observe.WaitFor(t, "every school to be synced in the window", func() (bool, string) {
 		var l struct {
 			Schools []struct {
 				ID           string     `json:"id"`
@@ -279,7 +280,7 @@ func submitSchool(t *testing.T, g *gw, dir string, c simCreds) []string {
 // nothing stuck in sent or queued.
 func wantSettled(t *testing.T, p *serveProc, token, id string, n int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("school %s to have %d accepted receipts", id, n), func() (bool, string) {
+	observe.WaitFor(t, fmt.Sprintf("school %s to have %d accepted receipts", id, n), func() (bool, string) {
 		var rs struct {
 			Counts map[string]int `json:"counts"`
 		}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 )
 
 // TestServeSIGTERMMidSync: SIGTERM while a sync runs ends serve cleanly
@@ -29,7 +31,7 @@ func TestServeSIGTERMMidSync(t *testing.T) {
 	}
 	// The held request must end by SIGTERM, not by the LAS timeout.
 	srv := startServe(t, g, "UWLR_SCHEDULE_ENABLED=false", "UWLR_SERVER_SHUTDOWN_TIMEOUT=10s", "UWLR_LAS_TIMEOUT=5m", "UWLR_DELIVERY_LEASE=6m")
-	lg.close()
+	lg.Close()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+srv.addr+"/api/v1/schools/"+g.school+"/syncs", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.Token)
 	resp, err := http.DefaultClient.Do(req)
@@ -40,8 +42,8 @@ func TestServeSIGTERMMidSync(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("sync now: %d", resp.StatusCode)
 	}
-	waitFor(t, "the sync's first request on the wire", func() (bool, string) {
-		_, _, waiting := lg.counts()
+	observe.WaitFor(t, "the sync's first request on the wire", func() (bool, string) {
+		_, _, waiting := lg.Counts()
 		return waiting > 0, lg.String()
 	})
 	stopServe(t, srv)

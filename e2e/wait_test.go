@@ -11,30 +11,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 )
 
-// patience bounds every wait on an observed event (a count in las-sim's
-// results log, a state in the store, a line of output). It is generous on
-// purpose: a slow or busy machine makes a test slower, never red. Nothing
-// in these tests waits for a time to pass in order to see something happen.
-const patience = 2 * time.Minute
-
-// waitFor polls cond until it reports done. cond also describes what it
-// saw; after patience the test fails with what it waited for and that.
-func waitFor(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(patience)
-	for {
-		done, seen := cond()
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s; %s", patience, what, seen)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// patience bounds every wait on an observed event (observe.Patience).
+const patience = observe.Patience
 
 // progress is what las-sim's results log says so far, read incrementally
 // (the whole-file intake is for the final checks).
@@ -184,7 +166,7 @@ func (p *proc) stop(t *testing.T) error {
 func freezeAndKill(t *testing.T, pid int, what string, held func() int) int {
 	t.Helper()
 	n := 0
-	waitFor(t, what, func() (bool, string) {
+	observe.WaitFor(t, what, func() (bool, string) {
 		if held() == 0 {
 			return false, "it held none"
 		}

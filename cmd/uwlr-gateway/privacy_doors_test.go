@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
+	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
@@ -270,25 +271,23 @@ func doorAPI(t *testing.T, e *e2eEnv, id string) string {
 	return answers.String() + logs.String()
 }
 
-// waitReady waits until serve answers /readyz (or has exited).
+// waitReady waits until serve answers /readyz (and fails at once if it
+// exits first).
 func waitReady(t *testing.T, base string, done chan int, logs *syncWriter) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
+	observe.WaitFor(t, "serve to answer /readyz", func() (bool, string) {
 		select {
 		case code := <-done:
 			t.Fatalf("serve exited %d before it was ready:\n%s", code, logs.String())
 		default:
 		}
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false, err.Error()
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("serve did not become ready:\n%s", logs.String())
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status
+	})
 }
 
 // doorRawStore is everything the store holds: the bolt file's bytes, or

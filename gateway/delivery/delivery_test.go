@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,19 +205,24 @@ func TestRevokeMidRun(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(ctxT(t))
 		w := f.worker(delivery.Options{Concurrency: 2, Poll: 20 * time.Millisecond})
+		claims := &claimCounter{Store: f.store}
+		w.Store = claims
 		done := make(chan struct{})
 		go func() { defer close(done); _ = w.Run(ctx) }()
 		f.waitAccepted(t, 60)
-		f.door.close()
+		f.door.Close()
 		waitFor(t, "both workers to wait on las-sim", func() (bool, string) {
-			n := f.door.waitingNow()
+			_, _, n := f.door.Counts()
 			return n == 2, fmt.Sprintf("%d wait", n)
 		})
 		a := f.revokeWhileWaiting(t)
-		after := f.brengCalls()
-		// Deliberately a time: nothing may happen during it while the
-		// worker keeps running. A slow machine only makes this weaker.
-		time.Sleep(400 * time.Millisecond)
+		after, looked := f.brengCalls(), claims.n.Load()
+		// Nothing may reach las-sim while both workers keep looking for
+		// work: let them look ten more times.
+		waitFor(t, "the workers to look for work after the revocation", func() (bool, string) {
+			n := claims.n.Load() - looked
+			return n >= 10, fmt.Sprintf("%d claims since", n)
+		})
 		if n := f.brengCalls() - after; n != 0 {
 			t.Fatalf("%d requests reached las-sim after the revocation returned", n)
 		}
@@ -255,7 +261,7 @@ func (f *fixture) revokeWhileWaiting(t *testing.T) gateway.ConsentApplied {
 		got := f.receipts()
 		return got[gateway.BatchHeld] > 0, fmt.Sprintf("receipts %v", got)
 	})
-	f.door.open()
+	f.door.Open()
 	select {
 	case r := <-revoked:
 		if r.err != nil {
@@ -457,4 +463,16 @@ func gunzip(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// claimCounter is the worker's store, counting its claims (each is the
+// worker looking for work).
+type claimCounter struct {
+	delivery.Store
+	n atomic.Int64
+}
+
+func (c *claimCounter) Claim(ctx context.Context, r gateway.ClaimRequest) ([]gateway.Claim, error) {
+	c.n.Add(1)
+	return c.Store.Claim(ctx, r)
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 	"github.com/uwlr-gateway/uwlr-gateway/internal/teststores"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
@@ -65,7 +66,7 @@ type fixture struct {
 	log     *audit.Log
 	results *os.File
 	logPath string
-	door    callGate // in front of las-sim; open unless a test shuts it
+	door    observe.Gate // in front of las-sim; open unless a test shuts it
 
 	mu  sync.Mutex
 	now time.Time
@@ -87,12 +88,8 @@ func newFixture(t testing.TB, open func(testing.TB) gateway.Store, pupils int, t
 	t.Helper()
 	f := &fixture{t: t, now: time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)}
 	var h http.Handler
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f.door.pass(r) {
-			h.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(func() { f.door.open(); f.srv.Close() })
+	f.srv = httptest.NewServer(f.door.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) })))
+	t.Cleanup(func() { f.door.Open(); f.srv.Close() })
 	prof := lassim.Profiles["standard"]
 	endpoint := f.srv.URL + prof.Path
 	world := lassim.NewWorld(lassim.Options{Seed: 5, Schools: 1, Pupils: pupils, Profile: prof, Schooljaar: schooljaar,

@@ -62,6 +62,7 @@ var rooms = map[string]rule{
 	"internal/cmd/syncbench": {ours: []string{"*"}},
 	"internal/archtest":      {},
 	"internal/teststores":    {ours: []string{"gateway", "gateway/store/boltstore", "gateway/store/redisstore"}},
+	"internal/observe":       {},
 }
 
 // outsideOwners: each outside library has exactly one room that may import it.
@@ -87,6 +88,7 @@ var importers = map[string][]string{
 	"gateway/store/boltstore":  {"gateway/app", "internal/teststores", "internal/cmd/syncbench"},
 	"gateway/store/redisstore": {"gateway/app", "internal/teststores", "internal/cmd/syncbench"},
 	"gateway/lassim":           {"cmd/las-sim", "internal/cmd/readbench", "internal/cmd/syncbench"},
+	"internal/observe":         {}, // tests only
 }
 
 // notLinked lists, per binary, packages it must not contain even
