@@ -75,7 +75,7 @@ func (c *edge) auditExportCommand() *cobra.Command {
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
 			x, err := a.ExportAudit(ctx, gateway.SchoolID(id), operator(by).String())
 			if err != nil {
-				return failedUnlessUsage(err)
+				return err
 			}
 			if err := os.WriteFile(out, x.Doc, 0o600); err != nil {
 				return failed(err)
@@ -88,14 +88,6 @@ func (c *edge) auditExportCommand() *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", "", "file to write (0600)")
 	cmd.Flags().StringVar(&by, "by", "", "who exports (recorded)")
 	return cmd
-}
-
-// failedUnlessUsage gives every error but bad input exit code 1.
-func failedUnlessUsage(err error) error {
-	if codeOf(err) == exitUsage {
-		return err
-	}
-	return failed(err)
 }
 
 func (c *edge) auditShowCommand() *cobra.Command {

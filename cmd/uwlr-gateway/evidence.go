@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -19,14 +18,6 @@ func (c *edge) evidenceCommand() *cobra.Command {
 	return cmd
 }
 
-// notFound gives a missing thing exit code 1 (it is not a usage error).
-func notFound(err error) error {
-	if errors.Is(err, gateway.ErrNotFound) {
-		return failed(err)
-	}
-	return err
-}
-
 func (c *edge) evidenceShowCommand() *cobra.Command {
 	var id, school, out string
 	cmd := &cobra.Command{Use: "show", Short: "Print the signed evidence XML of a delivery (ECK iDs in it are sealed)", Args: cobra.NoArgs,
@@ -39,7 +30,7 @@ func (c *edge) evidenceShowCommand() *cobra.Command {
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
 			e, doc, err := a.ShowEvidence(ctx, gateway.SchoolID(school), id)
 			if err != nil {
-				return notFound(err)
+				return err
 			}
 			if out == "" {
 				_, err = c.stdout.Write(doc)
@@ -71,7 +62,7 @@ func (c *edge) evidenceVerifyCommand() *cobra.Command {
 			}
 			results, err := a.VerifyEvidence(ctx, q)
 			if err != nil {
-				return notFound(err)
+				return err
 			}
 			bad := 0
 			for _, r := range results {

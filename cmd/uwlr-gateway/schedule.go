@@ -24,7 +24,7 @@ func (c *edge) scheduleShowCommand() *cobra.Command {
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
 			plan, schools, err := a.Upcoming(ctx, n)
 			if err != nil {
-				return failedUnlessUsage(err)
+				return err
 			}
 			if asJSON {
 				type row struct {
