@@ -27,6 +27,7 @@ func TestDeliveryKill9(t *testing.T) {
 			dir := t.TempDir()
 			s := startSim(t, dir, "--pupils", "300", "--latency", "50ms")
 			g := newGateway(t, store, s, "")
+			g.quickRetries()
 			g.submit(6000) // 300 batches of 20 (UWLR_DELIVERY_BATCH_SIZE)
 			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
 			const kills = 20
@@ -110,6 +111,7 @@ func TestDeliveryRedisRestart(t *testing.T) {
 
 	s := startSim(t, dir, "--pupils", "200", "--latency", "10ms")
 	g := newGateway(t, "redis", s, url)
+	g.quickRetries()
 	g.submit(2000)
 
 	deliver := g.start("deliver", "--follow", "--concurrency", "2")
@@ -176,8 +178,7 @@ func TestRevokeMidRunProcesses(t *testing.T) {
 	g := newGateway(t, "redis", s, "")
 	g.submit(1500)
 	// A request may wait at the gate for as long as it takes to start the
-	// revoking process: no LAS timeout or lease may run out meanwhile.
-	g.env = append(g.env, "UWLR_LAS_TIMEOUT=2m", "UWLR_DELIVERY_LEASE=3m")
+	// revoking process: the generous LAS timeout and lease stay.
 	deliver := g.start("deliver", "--follow", "--concurrency", "2")
 	g.waitTaken(t, deliver, 200)
 	lg.Close()

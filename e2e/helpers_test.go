@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -194,7 +193,9 @@ func newGatewayOnly(t *testing.T, store string, s *sim, redisURLOverride string)
 	g.env = append(os.Environ(),
 		"UWLR_STORE_DRIVER="+store, "UWLR_STORE_REDIS_URL="+url, "UWLR_STORE_KEY_PREFIX="+g.prefix,
 		"UWLR_DATA_DIR="+filepath.Join(dir, "data"), "UWLR_VAULT_KEYS_FILE="+filepath.Join(dir, "keys.json"),
-		"UWLR_LAS_TIMEOUT=2s", "UWLR_DELIVERY_LEASE=3s", "UWLR_DELIVERY_BATCH_SIZE=20", "UWLR_DELIVERY_RETRY_BASE=200ms", "UWLR_DELIVERY_RETRY_MAX=1s")
+		// Generous: a request may wait at a gate, or a whole-school sync
+		// take long on a busy machine; quickRetries shortens both.
+		"UWLR_LAS_TIMEOUT=2m", "UWLR_DELIVERY_LEASE=3m", "UWLR_DELIVERY_BATCH_SIZE=20", "UWLR_DELIVERY_RETRY_BASE=200ms", "UWLR_DELIVERY_RETRY_MAX=1s")
 	if store == "redis" && redisURLOverride == "" {
 		t.Cleanup(func() { deletePrefix(t, url, g.prefix) })
 	}
@@ -234,13 +235,14 @@ func deletePrefix(t *testing.T, url, prefix string) {
 func (g *gw) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, gatewayBin, args...)
 	cmd.Env = g.env
-	if len(args) > 0 && args[0] == "sync" {
-		// The short LAS timeout of these tests is for deliveries that must
-		// be retried soon; a whole-school sync on a busy machine may take
-		// longer than it, and that is not what these tests are about.
-		cmd.Env = append(slices.Clone(g.env), "UWLR_LAS_TIMEOUT=2m", "UWLR_DELIVERY_LEASE=3m")
-	}
 	return cmd
+}
+
+// quickRetries gives the commands started after it a short LAS timeout and
+// delivery lease, for tests where a killed process's leases must run out,
+// or a request to a dead peer must fail, soon.
+func (g *gw) quickRetries() {
+	g.env = append(g.env, "UWLR_LAS_TIMEOUT=2s", "UWLR_DELIVERY_LEASE=3s")
 }
 
 // run runs the gateway to completion and returns exit code and output.

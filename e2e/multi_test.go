@@ -115,6 +115,7 @@ func TestMultiInstance(t *testing.T) {
 	s := startSimN(t, dir, 50, "--pupils", "12", "--latency", "300ms")
 	lg := s.gate(t)
 	g := newGatewayOnly(t, "redis", s, "")
+	g.quickRetries() // the killed instances' locks and leases run out
 	token := enrolAll(t, g, dir)
 	env := []string{fmt.Sprintf("UWLR_SCHEDULE_CLOCK_OFFSET=%ds", int(nightOffset(t).Seconds())),
 		"UWLR_SCHEDULE_WINDOW_START=01:00", "UWLR_SCHEDULE_WINDOW_END=01:05", "UWLR_SCHEDULE_TICK=500ms",
