@@ -40,7 +40,7 @@ var rooms = map[string]rule{
 		"gateway/intake", "gateway/pull", "gateway/report", "gateway/retention", "gateway/schedule", "gateway/soap", "gateway/vault",
 		"gateway/store/boltstore", "gateway/store/redisstore", "gateway/conformance", "mapping", "wsdl/uwlr"}},
 	"gateway/pull":             {ours: []string{"gateway", "mapping", "gateway/soap", "gateway/vault", "gateway/consent", "gateway/retention", "wsdl/uwlr"}},
-	"gateway/store/storetest":  {ours: []string{"gateway"}},
+	"gateway/store/storetest":  {ours: []string{"gateway", "internal/observe"}},
 	"gateway/store/boltstore":  {ours: []string{"gateway"}, outside: []string{"go.etcd.io/bbolt"}},
 	"gateway/store/redisstore": {ours: []string{"gateway"}, outside: []string{"github.com/redis/go-redis/v9"}},
 	"gateway":                  {},
@@ -88,7 +88,7 @@ var importers = map[string][]string{
 	"gateway/store/boltstore":  {"gateway/app", "internal/teststores", "internal/cmd/syncbench"},
 	"gateway/store/redisstore": {"gateway/app", "internal/teststores", "internal/cmd/syncbench"},
 	"gateway/lassim":           {"cmd/las-sim", "internal/cmd/readbench", "internal/cmd/syncbench"},
-	"internal/observe":         {}, // tests only
+	"internal/observe":         {"gateway/store/storetest"}, // tests and the store contract tests only
 }
 
 // notLinked lists, per binary, packages it must not contain even

@@ -3,7 +3,7 @@
 // after a generous Patience), and Gate sits in front of an HTTP server (a
 // simulated LAS), counting the requests on their way and, while shut,
 // holding new ones until it opens. Tests only: nothing in the gateway
-// imports it.
+// imports it but the store contract tests (storetest).
 package observe
 
 import (

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 )
 
 // outboxTests specify the Outbox, EvidenceStore and pupil lookup/purge parts
@@ -320,15 +321,12 @@ func testClaimLeaseLapses(t *testing.T, s gateway.Store) {
 	}
 	settle(t, s, first[0], gateway.Settlement{State: gateway.BatchSent, At: time.Now(), Lease: lease, CountAttempt: true})
 	// Real time: Redis measures an entry's idle time itself. Claim until
-	// the store hands the batch out, within a generous deadline.
+	// the store hands the batch out.
 	var second []gateway.Claim
-	for deadline := time.Now().Add(2 * time.Minute); len(second) == 0; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the batch was not handed out again 2 minutes after its %v lease", lease)
-		}
-		time.Sleep(10 * time.Millisecond)
+	observe.WaitFor(t, fmt.Sprintf("the batch to be handed out again after its %v lease", lease), func() (bool, string) {
 		second = claim(t, s, "alive", time.Now(), time.Minute)
-	}
+		return len(second) > 0, "claims came back empty"
+	})
 	if len(second) != 1 || second[0].Batch.ID != "b1" || second[0].Token == first[0].Token {
 		t.Fatalf("after the lease lapsed, claim = %+v", second)
 	}
