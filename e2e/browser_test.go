@@ -23,6 +23,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 )
 
 // browserChromium is Debian's Chromium (package chromium). The test never
@@ -338,8 +339,8 @@ func startBrowserServe(t *testing.T, g *gw) *browserServe {
 	case <-w.ready:
 	case <-p.exited:
 		t.Fatalf("serve exited before serving: %v\n%s", p.err, p.stderr.String())
-	case <-time.After(patience):
-		t.Fatalf("serve did not say it serves within %v:\n%s", patience, p.stderr.String())
+	case <-time.After(observe.Patience):
+		t.Fatalf("serve did not say it serves within %v:\n%s", observe.Patience, p.stderr.String())
 	}
 	return p
 }
@@ -360,8 +361,8 @@ func (p *browserServe) stop(t *testing.T) {
 			t.Errorf("serve after SIGTERM: %v, want exit status 0", p.err)
 		}
 		t.Logf("serve stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
-	case <-time.After(browserShutdownTimeout + patience):
-		t.Fatalf("serve did not exit within %v after SIGTERM", browserShutdownTimeout+patience)
+	case <-time.After(browserShutdownTimeout + observe.Patience):
+		t.Fatalf("serve did not exit within %v after SIGTERM", browserShutdownTimeout+observe.Patience)
 	}
 	if out := p.stderr.String(); strings.Contains(out, "did not end in time") || strings.Contains(out, "http shutdown") {
 		t.Errorf("serve did not finish its work within its shutdown timeout (%v):\n%s", browserShutdownTimeout, out)
@@ -436,9 +437,9 @@ func newChromeTab(t *testing.T) *chromeTab {
 		if err != nil {
 			t.Fatalf("start %s: %v\n%s", browserChromium, err, out.String())
 		}
-	case <-time.After(patience):
+	case <-time.After(observe.Patience):
 		b.close()
-		t.Fatalf("%s did not start within %v:\n%s", browserChromium, patience, out.String())
+		t.Fatalf("%s did not start within %v:\n%s", browserChromium, observe.Patience, out.String())
 	}
 	return b
 }

@@ -200,8 +200,8 @@ func TestRevokeMidRunProcesses(t *testing.T) {
 		if revoke.err != nil {
 			t.Fatalf("consent set --revoke: %v\n%s", revoke.err, revoke.out.String())
 		}
-	case <-time.After(patience):
-		t.Fatalf("the revocation did not return within %v of the deliveries under way ending:\n%s", patience, revoke.out.String())
+	case <-time.After(observe.Patience):
+		t.Fatalf("the revocation did not return within %v of the deliveries under way ending:\n%s", observe.Patience, revoke.out.String())
 	}
 	after, gateAfter := s.progress(t).lines, lg.arrivedCount()
 	// Deliberately a time: nothing may happen during it. A slow machine

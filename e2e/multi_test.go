@@ -60,8 +60,8 @@ func startServe(t *testing.T, g *gw, env ...string) *serveProc {
 	case <-ready:
 	case err := <-p.done:
 		t.Fatalf("serve exited before serving (%v):\n%s", err, p.out.String())
-	case <-time.After(patience):
-		t.Fatalf("serve did not start within %v:\n%s", patience, p.out.String())
+	case <-time.After(observe.Patience):
+		t.Fatalf("serve did not start within %v:\n%s", observe.Patience, p.out.String())
 	}
 	return p
 }
@@ -303,8 +303,8 @@ func stopServe(t *testing.T, p *serveProc) {
 		if err != nil {
 			t.Errorf("serve after SIGTERM: %v\n%s", err, p.out.String())
 		}
-	case <-time.After(patience):
-		t.Fatalf("serve did not stop within %v of SIGTERM:\n%s", patience, p.out.String())
+	case <-time.After(observe.Patience):
+		t.Fatalf("serve did not stop within %v of SIGTERM:\n%s", observe.Patience, p.out.String())
 	}
 	if out := p.out.String(); strings.Contains(out, "did not end in time") || strings.Contains(out, "http shutdown") {
 		t.Errorf("serve did not finish its work within its shutdown timeout:\n%s", out)

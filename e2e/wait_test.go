@@ -15,9 +15,6 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 )
 
-// patience bounds every wait on an observed event (observe.Patience).
-const patience = observe.Patience
-
 // progress is what las-sim's results log says so far, read incrementally
 // (the whole-file intake is for the final checks).
 type progress struct {
@@ -142,7 +139,7 @@ func (p *proc) kill(t *testing.T) bool {
 	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }
 
-// stop sends SIGTERM and waits (up to patience) for the process to end.
+// stop sends SIGTERM and waits (up to observe.Patience) for the process to end.
 func (p *proc) stop(t *testing.T) error {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
@@ -151,8 +148,8 @@ func (p *proc) stop(t *testing.T) error {
 	select {
 	case <-p.done:
 		return p.err
-	case <-time.After(patience):
-		t.Fatalf("the process did not end within %v of SIGTERM:\n%s", patience, p.out.String())
+	case <-time.After(observe.Patience):
+		t.Fatalf("the process did not end within %v of SIGTERM:\n%s", observe.Patience, p.out.String())
 		return nil
 	}
 }
@@ -161,8 +158,8 @@ func (p *proc) stop(t *testing.T) error {
 // locks or outbox entries it owns) is not zero, and returns that count. It
 // stops the process (SIGSTOP) before it counts, so what it counted is what
 // the process held when SIGKILL came: a running process could let go in
-// between. While held is zero the process runs on; after patience the test
-// fails.
+// between. While held is zero the process runs on; after observe.Patience
+// the test fails.
 func freezeAndKill(t *testing.T, pid int, what string, held func() int) int {
 	t.Helper()
 	n := 0

@@ -22,6 +22,7 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/lassim"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/vault"
+	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
@@ -198,7 +199,7 @@ func (f *fixture) submitMore(t *testing.T, n int) {
 func TestRevokeMidRun(t *testing.T) {
 	forStores(t, func(t *testing.T, open func(testing.TB) gateway.Store) {
 		f := newFixture(t, open, 40, func(s *lassim.Sim) { s.Latency = 40 * time.Millisecond })
-		f.gate.InFlightWait = patience
+		f.gate.InFlightWait = observe.Patience
 		rs, sub := f.submit(400, 10)
 		if len(sub.Batches) != 40 {
 			t.Fatalf("%d batches, want 40", len(sub.Batches))
@@ -211,7 +212,7 @@ func TestRevokeMidRun(t *testing.T) {
 		go func() { defer close(done); _ = w.Run(ctx) }()
 		f.waitAccepted(t, 60)
 		f.door.Close()
-		waitFor(t, "both workers to wait on las-sim", func() (bool, string) {
+		observe.WaitFor(t, "both workers to wait on las-sim", func() (bool, string) {
 			_, _, n := f.door.Counts()
 			return n == 2, fmt.Sprintf("%d wait", n)
 		})
@@ -219,7 +220,7 @@ func TestRevokeMidRun(t *testing.T) {
 		after, looked := f.brengCalls(), claims.n.Load()
 		// Nothing may reach las-sim while both workers keep looking for
 		// work: let them look ten more times.
-		waitFor(t, "the workers to look for work after the revocation", func() (bool, string) {
+		observe.WaitFor(t, "the workers to look for work after the revocation", func() (bool, string) {
 			n := claims.n.Load() - looked
 			return n >= 10, fmt.Sprintf("%d claims since", n)
 		})
@@ -252,7 +253,7 @@ func (f *fixture) revokeWhileWaiting(t *testing.T) gateway.ConsentApplied {
 		a, err := f.gate.Apply(context.Background(), f.school.ID, gateway.ProcessingLASExchange, false, "test admin")
 		revoked <- result{a, err}
 	}()
-	waitFor(t, "the revocation to hold the queued batches", func() (bool, string) {
+	observe.WaitFor(t, "the revocation to hold the queued batches", func() (bool, string) {
 		select {
 		case r := <-revoked:
 			t.Fatalf("the revocation returned (%+v, %v) while two deliveries were under way", r.a, r.err)
@@ -268,8 +269,8 @@ func (f *fixture) revokeWhileWaiting(t *testing.T) gateway.ConsentApplied {
 			t.Fatalf("revoke: %v", r.err)
 		}
 		return r.a
-	case <-time.After(patience):
-		t.Fatalf("the revocation did not return within %v of the deliveries under way ending", patience)
+	case <-time.After(observe.Patience):
+		t.Fatalf("the revocation did not return within %v of the deliveries under way ending", observe.Patience)
 		return gateway.ConsentApplied{}
 	}
 }
@@ -277,7 +278,7 @@ func (f *fixture) revokeWhileWaiting(t *testing.T) gateway.ConsentApplied {
 // waitAccepted waits until n results have an accepted receipt.
 func (f *fixture) waitAccepted(t *testing.T, n int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d accepted results", n), func() (bool, string) {
+	observe.WaitFor(t, fmt.Sprintf("%d accepted results", n), func() (bool, string) {
 		got := f.receipts()
 		return got[gateway.BatchAccepted] >= n, fmt.Sprintf("receipts %v", got)
 	})
