@@ -301,33 +301,9 @@ func doorRawStore(t *testing.T, e *e2eEnv, store string) []byte {
 		}
 		return b
 	}
-	ctx := context.Background()
 	var all bytes.Buffer
-	for _, k := range e.redisKeys(ctx) {
-		d, err := e.rdb.Dump(ctx, k).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		all.WriteString(k + "\n" + d + "\n")
-		switch typ, _ := e.rdb.Type(ctx, k).Result(); typ {
-		case "string":
-			all.WriteString(e.rdb.Get(ctx, k).Val())
-		case "hash":
-			for f, v := range e.rdb.HGetAll(ctx, k).Val() {
-				all.WriteString(f + "=" + v + "\n")
-			}
-		case "list":
-			all.WriteString(strings.Join(e.rdb.LRange(ctx, k, 0, -1).Val(), "\n"))
-		case "zset":
-			all.WriteString(strings.Join(e.rdb.ZRange(ctx, k, 0, -1).Val(), "\n"))
-		case "set":
-			all.WriteString(strings.Join(e.rdb.SMembers(ctx, k).Val(), "\n"))
-		case "stream":
-			for _, m := range e.rdb.XRange(ctx, k, "-", "+").Val() {
-				fmt.Fprintf(&all, "%s %v\n", m.ID, m.Values)
-			}
-		}
-	}
+	values := redisValues(t, e, func(k, d string) { all.WriteString(k + "\n" + d + "\n") })
+	all.Write(values)
 	return all.Bytes()
 }
 

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
@@ -268,88 +269,92 @@ func TestPrivacy(t *testing.T) {
 // with evidence, delivery evidence must be among what it read.
 func checkRedisAtRest(t *testing.T, e *e2eEnv, secrets privacySecrets, evidence bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	keys := e.redisKeys(ctx)
-	if len(keys) < 5 {
-		t.Fatalf("only %d keys under %s: %v", len(keys), e.prefix, keys)
-	}
-	var all bytes.Buffer
-	for _, k := range keys {
-		fmt.Fprintf(&all, "key %s\n", k)
-		dump, err := e.rdb.Dump(ctx, k).Result()
-		if err != nil {
-			t.Fatalf("DUMP %s: %v", k, err)
-		}
+	keys := 0
+	values := redisValues(t, e, func(k, dump string) {
+		keys++
 		if l := secrets.leaks([]byte(dump), false); len(l) > 0 {
 			t.Errorf("DUMP %s holds %d secret values, e.g. %v", k, len(l), l[:min(3, len(l))])
 		}
-		typ, err := e.rdb.Type(ctx, k).Result()
-		if err != nil {
-			t.Fatalf("TYPE %s: %v", k, err)
-		}
-		switch typ {
-		case "string":
-			v, err := e.rdb.Get(ctx, k).Result()
-			if err != nil {
-				t.Fatalf("GET %s: %v", k, err)
-			}
-			all.WriteString(v + "\n")
-		case "hash":
-			h, err := e.rdb.HGetAll(ctx, k).Result()
-			if err != nil {
-				t.Fatalf("HGETALL %s: %v", k, err)
-			}
-			for f, v := range h {
-				fmt.Fprintf(&all, "%s=%s\n", f, v)
-			}
-		case "list":
-			vs, err := e.rdb.LRange(ctx, k, 0, -1).Result()
-			if err != nil {
-				t.Fatalf("LRANGE %s: %v", k, err)
-			}
-			all.WriteString(strings.Join(vs, "\n") + "\n")
-		case "set":
-			vs, err := e.rdb.SMembers(ctx, k).Result()
-			if err != nil {
-				t.Fatalf("SMEMBERS %s: %v", k, err)
-			}
-			all.WriteString(strings.Join(vs, "\n") + "\n")
-		case "zset":
-			vs, err := e.rdb.ZRange(ctx, k, 0, -1).Result()
-			if err != nil {
-				t.Fatalf("ZRANGE %s: %v", k, err)
-			}
-			all.WriteString(strings.Join(vs, "\n") + "\n")
-		case "stream":
-			msgs, err := e.rdb.XRange(ctx, k, "-", "+").Result()
-			if err != nil {
-				t.Fatalf("XRANGE %s: %v", k, err)
-			}
-			for _, m := range msgs {
-				fmt.Fprintf(&all, "%s %v\n", m.ID, m.Values)
-			}
-		default:
-			t.Errorf("key %s has type %s, which this test cannot read", k, typ)
-		}
+	})
+	if keys < 5 {
+		t.Fatalf("only %d keys under %s", keys, e.prefix)
 	}
-	if l := secrets.leaks(all.Bytes(), false); len(l) > 0 {
+	if l := secrets.leaks(values, false); len(l) > 0 {
 		t.Errorf("the Redis values hold %d secret values, e.g. %v", len(l), l[:min(3, len(l))])
 	}
 	// Evidence is stored gzipped: look inside every gzip stream too.
-	inner := gunzipAll(all.Bytes())
+	inner := gunzipAll(values)
 	if len(inner) == 0 && evidence {
 		t.Errorf("no evidence found under %s: the check read the wrong keys", e.prefix)
 	}
 	if l := secrets.leaks(inner, false); len(l) > 0 || bytes.Contains(inner, []byte("ketenid")) {
 		t.Errorf("the evidence in Redis holds %d secret values (or an ECK iD), e.g. %v", len(l), l[:min(3, len(l))])
 	}
-	if bytes.Contains(bytes.ToLower(all.Bytes()), []byte("ketenid")) {
+	if bytes.Contains(bytes.ToLower(values), []byte("ketenid")) {
 		t.Errorf("the Redis values hold an ECK iD")
 	}
-	if !bytes.Contains(all.Bytes(), []byte("LL000001")) {
+	if !bytes.Contains(values, []byte("LL000001")) {
 		t.Fatalf("the values read under %s hold no pupil: the check read the wrong keys", e.prefix)
 	}
+}
+
+// redisValues reads every key under the test prefix with the command of
+// its type and returns what it read, each key's values after a line "key
+// K"; dump gets each key's DUMP first. A key it cannot read fails the
+// test.
+func redisValues(t *testing.T, e *e2eEnv, dump func(key, d string)) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var all bytes.Buffer
+	for _, k := range e.redisKeys(ctx) {
+		fmt.Fprintf(&all, "key %s\n", k)
+		d, err := e.rdb.Dump(ctx, k).Result()
+		if err != nil {
+			t.Fatalf("DUMP %s: %v", k, err)
+		}
+		dump(k, d)
+		typ, err := e.rdb.Type(ctx, k).Result()
+		if err != nil {
+			t.Fatalf("TYPE %s: %v", k, err)
+		}
+		vs, err := redisRead(ctx, e.rdb, k, typ)
+		if err != nil {
+			t.Fatalf("reading %s (%s): %v", k, typ, err)
+		}
+		all.WriteString(strings.Join(vs, "\n") + "\n")
+	}
+	return all.Bytes()
+}
+
+// redisRead reads key k of type typ with the command of its type.
+func redisRead(ctx context.Context, rdb *redis.Client, k, typ string) ([]string, error) {
+	switch typ {
+	case "string":
+		v, err := rdb.Get(ctx, k).Result()
+		return []string{v}, err
+	case "hash":
+		h, err := rdb.HGetAll(ctx, k).Result()
+		var vs []string
+		for f, v := range h {
+			vs = append(vs, f+"="+v)
+		}
+		return vs, err
+	case "list":
+		return rdb.LRange(ctx, k, 0, -1).Result()
+	case "set":
+		return rdb.SMembers(ctx, k).Result()
+	case "zset":
+		return rdb.ZRange(ctx, k, 0, -1).Result()
+	case "stream":
+		msgs, err := rdb.XRange(ctx, k, "-", "+").Result()
+		var vs []string
+		for _, m := range msgs {
+			vs = append(vs, fmt.Sprintf("%s %v", m.ID, m.Values))
+		}
+		return vs, err
+	}
+	return nil, fmt.Errorf("type %s, which this test cannot read", typ)
 }
 
 // TestPrivacyFailedSync: a LAS that echoes the key in its fault. The failed
