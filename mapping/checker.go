@@ -192,35 +192,30 @@ func (c *Checker) Vestiging(v *uwlr.Vestiging) (ok bool) {
 // Group maps a home group ([Group]); ok is false for one the caller must
 // skip (no key, or a key already used by a group of either kind).
 func (c *Checker) Group(g *uwlr.Groep) (out gateway.Group, ok bool) {
-	rec := c.next(kindGroep, g.Key)
-	if _, dup := c.groups[g.Key]; dup && g.Key != "" {
-		c.add([]Warning{{Record: rec, Field: "@key", Problem: "used by an earlier group in this answer; skipped", Fatal: true}})
-		return gateway.Group{}, false
-	}
-	out, ws := Group(c.school, g)
-	c.add(Locate(ws, c.n[kindGroep]))
-	if Unusable(ws) {
-		return out, false
-	}
-	c.define(target{kindGroep, g.Key})
-	return out, true
+	return checkGroup(c, kindGroep, g.Key, func() (gateway.Group, []Warning) { return Group(c.school, g) })
 }
 
 // CompositeGroup maps a composite group ([CompositeGroup]); ok is false for
 // one the caller must skip (no key, or a key already used by a group of
 // either kind).
 func (c *Checker) CompositeGroup(g *uwlr.SamengesteldeGroep) (out gateway.CompositeGroup, ok bool) {
-	rec := c.next(kindComposite, g.Key)
-	if _, dup := c.groups[g.Key]; dup && g.Key != "" {
+	return checkGroup(c, kindComposite, g.Key, func() (gateway.CompositeGroup, []Warning) { return CompositeGroup(c.school, g) })
+}
+
+// checkGroup maps a group of either kind with m, after checking that its
+// key is not used by an earlier group of either kind.
+func checkGroup[G any](c *Checker, kind refKind, key string, m func() (G, []Warning)) (out G, ok bool) {
+	rec := c.next(kind, key)
+	if _, dup := c.groups[key]; dup && key != "" {
 		c.add([]Warning{{Record: rec, Field: "@key", Problem: "used by an earlier group in this answer; skipped", Fatal: true}})
-		return gateway.CompositeGroup{}, false
+		return out, false
 	}
-	out, ws := CompositeGroup(c.school, g)
-	c.add(Locate(ws, c.n[kindComposite]))
+	out, ws := m()
+	c.add(Locate(ws, c.n[kind]))
 	if Unusable(ws) {
 		return out, false
 	}
-	c.define(target{kindComposite, g.Key})
+	c.define(target{kind, key})
 	return out, true
 }
 
