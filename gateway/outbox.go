@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -23,8 +24,9 @@ const (
 	// too many retries); Reason and ErrorClass say why. `results retry` queues
 	// it again.
 	BatchRejected BatchState = "rejected"
-	// BatchHeld: the school has not granted las_exchange; granting it again
-	// queues the batch.
+	// BatchHeld: the school has not granted the batch's processing
+	// (las_exchange, or dashboards for a dashboard's batch); granting it
+	// again queues the batch.
 	BatchHeld BatchState = "held"
 	// BatchSplit: the receiver refused a request that named one bad pupil or
 	// result; the results moved to smaller batches (Children).
@@ -65,6 +67,20 @@ type Batch struct {
 	// split batch handed its results to.
 	Parent   string   `json:"parent,omitempty"`
 	Children []string `json:"children,omitempty"`
+	// Recipient names the school's recipient this batch goes to; empty
+	// means the school's LAS (or its results receiver profile).
+	Recipient string `json:"recipient,omitempty"`
+	// Processing is the consent the batch needs at take and at send;
+	// empty means las_exchange (batches stored before recipients existed).
+	Processing Processing `json:"processing,omitempty"`
+}
+
+// Needs is the processing whose consent the batch needs.
+func (b Batch) Needs() Processing {
+	if b.Processing == "" {
+		return ProcessingLASExchange
+	}
+	return b.Processing
 }
 
 // LogValue logs a batch by ids and counts.
@@ -132,12 +148,33 @@ func (b Batch) Apply(st Settlement) Batch {
 	return b
 }
 
+// CheckNewBatches checks the batches of one Enqueue: b and every copy in
+// also are queued or held, with an id of their own.
+func CheckNewBatches(b Batch, also []Batch) error {
+	seen := map[string]bool{}
+	for _, x := range append([]Batch{b}, also...) {
+		switch {
+		case x.State != BatchQueued && x.State != BatchHeld:
+			return fmt.Errorf("%w: a new batch is queued or held, not %s", ErrInvalid, x.State)
+		case x.ID == "":
+			return fmt.Errorf("%w: batch without id", ErrInvalid)
+		case seen[x.ID]:
+			return fmt.Errorf("%w: batch id %s twice in one enqueue", ErrInvalid, x.ID)
+		}
+		seen[x.ID] = true
+	}
+	return nil
+}
+
 // Enqueued is the outcome of Outbox.Enqueue.
 type Enqueued struct {
 	Batch     string // the new batch; empty when nothing was new or changed
 	New       int
 	Changed   int // keys that existed with another digest (corrections)
 	Unchanged int // keys that existed with the same digest: not queued again
+	// Also are the ids of the copies created with the batch (none when
+	// nothing was new or changed).
+	Also []string
 }
 
 // Outbox keeps a school's test definitions, results and the batches that
@@ -157,8 +194,12 @@ type Outbox interface {
 	// (b.ID, b.State BatchQueued or BatchHeld, b.CreatedAt, b.NextAttemptAt
 	// set by the caller) holding the keys that are new or whose Digest
 	// changed. Results whose key exists with the same digest are left alone.
-	// A queued batch is put in the queue. Result.Batch is set by the store.
-	Enqueue(ctx context.Context, school SchoolID, rs []Result, b Batch) (Enqueued, error)
+	// A queued batch is put in the queue. Result.Batch is set by the store
+	// (to b). Each batch of also (another recipient's copy: ID, State,
+	// Recipient, Processing set) gets the same keys in the same step, so a
+	// crash never leaves results queued for one recipient and lost for
+	// another; its id is in Enqueued.Also.
+	Enqueue(ctx context.Context, school SchoolID, rs []Result, b Batch, also ...Batch) (Enqueued, error)
 	// Results returns the stored results with the given keys, in that order;
 	// unknown keys are skipped.
 	Results(ctx context.Context, school SchoolID, keys []string) ([]Result, error)
@@ -188,11 +229,13 @@ type Outbox interface {
 	// results at their new batch; all or nothing. ErrConflict as in Settle.
 	Split(ctx context.Context, c Claim, parts []Batch, at time.Time) error
 
-	// HoldBatches moves the school's queued batches that are not leased to a
-	// worker to BatchHeld with reason (consent revoked); it returns how many.
-	HoldBatches(ctx context.Context, school SchoolID, reason string, at time.Time) (int, error)
-	// ReleaseBatches queues every held batch of the school again, due at at.
-	ReleaseBatches(ctx context.Context, school SchoolID, at time.Time) (int, error)
+	// HoldBatches moves the school's queued batches that need p (Batch.Needs)
+	// and are not leased to a worker to BatchHeld with reason (consent
+	// revoked); it returns how many.
+	HoldBatches(ctx context.Context, school SchoolID, p Processing, reason string, at time.Time) (int, error)
+	// ReleaseBatches queues every held batch of the school that needs p
+	// again, due at at.
+	ReleaseBatches(ctx context.Context, school SchoolID, p Processing, at time.Time) (int, error)
 	// Requeue queues the given rejected batches again (attempts reset), due
 	// at at; other states are left alone. It returns how many were queued.
 	Requeue(ctx context.Context, school SchoolID, ids []string, at time.Time) (int, error)

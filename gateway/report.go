@@ -42,6 +42,16 @@ type Submission struct {
 	// Held is set when las_exchange is not granted: the batches wait, held,
 	// until it is.
 	Held bool `json:"held"`
+	// Recipients are the school's dashboards recipients that get a copy of
+	// every batch, each held while dashboards is not granted.
+	Recipients []SubmissionCopy `json:"recipients,omitempty"`
+}
+
+// SubmissionCopy is what one dashboards recipient got of a submission.
+type SubmissionCopy struct {
+	Recipient string   `json:"recipient"`
+	Batches   []string `json:"batches"`
+	Held      bool     `json:"held"`
 }
 
 // Problem is one bad record of an input (a results file), by position

@@ -60,6 +60,9 @@ type School struct {
 	Results *ResultsReceiver `json:",omitempty"`
 	// Contact is the school's contact person; nil until the school names one.
 	Contact *SchoolContact `json:",omitempty"`
+	// Recipients receive the school's data under its optional processings
+	// (dashboards, legal, research), each only while that one is granted.
+	Recipients []Recipient `json:",omitempty"`
 }
 
 // SchoolContact is the school's contact person for the gateway: its

@@ -260,19 +260,21 @@ func (s scopedStore) Tests(ctx context.Context, id SchoolID) ([]TestDefinition, 
 
 // Enqueue: checks the school, the batch's School and every result's
 // School (each when set).
-func (s scopedStore) Enqueue(ctx context.Context, id SchoolID, rs []Result, b Batch) (Enqueued, error) {
+func (s scopedStore) Enqueue(ctx context.Context, id SchoolID, rs []Result, b Batch, also ...Batch) (Enqueued, error) {
 	if err := inScope(ctx, id); err != nil {
 		return Enqueued{}, err
 	}
-	if err := optionalInScope(ctx, b.School); err != nil {
-		return Enqueued{}, err
+	for _, x := range append([]Batch{b}, also...) {
+		if err := optionalInScope(ctx, x.School); err != nil {
+			return Enqueued{}, err
+		}
 	}
 	for _, r := range rs {
 		if err := optionalInScope(ctx, r.School); err != nil {
 			return Enqueued{}, err
 		}
 	}
-	return s.st.Enqueue(ctx, id, rs, b)
+	return s.st.Enqueue(ctx, id, rs, b, also...)
 }
 
 func (s scopedStore) Results(ctx context.Context, id SchoolID, keys []string) ([]Result, error) {
@@ -342,18 +344,18 @@ func (s scopedStore) Split(ctx context.Context, c Claim, parts []Batch, at time.
 	return s.st.Split(ctx, c, parts, at)
 }
 
-func (s scopedStore) HoldBatches(ctx context.Context, id SchoolID, reason string, at time.Time) (int, error) {
+func (s scopedStore) HoldBatches(ctx context.Context, id SchoolID, p Processing, reason string, at time.Time) (int, error) {
 	if err := inScope(ctx, id); err != nil {
 		return 0, err
 	}
-	return s.st.HoldBatches(ctx, id, reason, at)
+	return s.st.HoldBatches(ctx, id, p, reason, at)
 }
 
-func (s scopedStore) ReleaseBatches(ctx context.Context, id SchoolID, at time.Time) (int, error) {
+func (s scopedStore) ReleaseBatches(ctx context.Context, id SchoolID, p Processing, at time.Time) (int, error) {
 	if err := inScope(ctx, id); err != nil {
 		return 0, err
 	}
-	return s.st.ReleaseBatches(ctx, id, at)
+	return s.st.ReleaseBatches(ctx, id, p, at)
 }
 
 func (s scopedStore) Requeue(ctx context.Context, id SchoolID, ids []string, at time.Time) (int, error) {

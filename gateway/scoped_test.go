@@ -267,10 +267,10 @@ var scopeRows = []scopeRow{
 		return st.Split(ctx, c, []gateway.Batch{part}, at)
 	}},
 	{method: "HoldBatches", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
-		return nothing(st.HoldBatches(ctx, s, "consent revoked", at))
+		return nothing(st.HoldBatches(ctx, s, gateway.ProcessingLASExchange, "consent revoked", at))
 	}},
 	{method: "ReleaseBatches", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
-		return nothing(st.ReleaseBatches(ctx, s, at))
+		return nothing(st.ReleaseBatches(ctx, s, gateway.ProcessingLASExchange, at))
 	}},
 	{method: "Requeue", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
 		return nothing(st.Requeue(ctx, s, []string{"b1"}, at))

@@ -16,8 +16,8 @@ type store interface {
 	School(ctx context.Context, id gateway.SchoolID) (gateway.School, error)
 	Consent(ctx context.Context, id gateway.SchoolID) (gateway.Consent, error)
 	SetConsent(ctx context.Context, c gateway.ConsentChange) error
-	HoldBatches(ctx context.Context, school gateway.SchoolID, reason string, at time.Time) (int, error)
-	ReleaseBatches(ctx context.Context, school gateway.SchoolID, at time.Time) (int, error)
+	HoldBatches(ctx context.Context, school gateway.SchoolID, p gateway.Processing, reason string, at time.Time) (int, error)
+	ReleaseBatches(ctx context.Context, school gateway.SchoolID, p gateway.Processing, at time.Time) (int, error)
 	InFlight(ctx context.Context, school gateway.SchoolID, now time.Time) (int, error)
 }
 
@@ -54,6 +54,14 @@ func (g *Gate) WithAudit(a auditor) *Gate {
 
 // HeldReason is the reason on batches held when las_exchange is revoked.
 const HeldReason = "las_exchange was revoked: the results wait until a school admin grants it again"
+
+// HeldReasonFor is the reason on batches held when p is revoked.
+func HeldReasonFor(p gateway.Processing) string {
+	if p == gateway.ProcessingLASExchange {
+		return HeldReason
+	}
+	return string(p) + " was revoked: the export waits until a school admin grants it again"
+}
 
 // RefusedError says which processing a school has not granted.
 type RefusedError struct {
@@ -93,10 +101,12 @@ func (g *Gate) Set(ctx context.Context, school gateway.SchoolID, p gateway.Proce
 	return a.Change, a.Changed, err
 }
 
-// Apply is Set, reporting its effects. Revoking las_exchange holds every
-// queued result batch of the school and then waits (up to InFlightWait) for
-// deliveries already under way to end, so that when Apply returns no
-// further request reaches the LAS; granting it queues held batches again.
+// Apply is Set, reporting its effects. Revoking a processing holds every
+// queued batch of the school that needs it (results to the LAS for
+// las_exchange, to a dashboard for dashboards, an export for research or
+// legal) and then waits (up to InFlightWait) for deliveries already under
+// way to end, so that when Apply returns no further request reaches a
+// recipient of it; granting it queues its held batches again.
 // Every change is recorded in the school's audit chain.
 func (g *Gate) Apply(ctx context.Context, school gateway.SchoolID, p gateway.Processing, grant bool, by string) (gateway.ConsentApplied, error) {
 	ch, changed, err := g.set(ctx, school, p, grant, by)
@@ -105,20 +115,18 @@ func (g *Gate) Apply(ctx context.Context, school gateway.SchoolID, p gateway.Pro
 		return a, err
 	}
 	details := map[string]string{"processing": string(p), "old": onOff(ch.Old), "new": onOff(ch.New)}
-	if p == gateway.ProcessingLASExchange {
-		if grant {
-			if a.Released, err = g.store.ReleaseBatches(ctx, school, g.now().UTC()); err != nil {
-				return a, fmt.Errorf("release held results of school %s: %w", school, err)
-			}
-			details["released_batches"] = fmt.Sprint(a.Released)
-		} else {
-			if a.Held, err = g.store.HoldBatches(ctx, school, HeldReason, g.now().UTC()); err != nil {
-				return a, fmt.Errorf("hold queued results of school %s: %w", school, err)
-			}
-			details["held_batches"] = fmt.Sprint(a.Held)
-			if a.StillInFlight, err = g.waitInFlight(ctx, school); err != nil {
-				return a, err
-			}
+	if grant {
+		if a.Released, err = g.store.ReleaseBatches(ctx, school, p, g.now().UTC()); err != nil {
+			return a, fmt.Errorf("release held %s batches of school %s: %w", p, school, err)
+		}
+		details["released_batches"] = fmt.Sprint(a.Released)
+	} else {
+		if a.Held, err = g.store.HoldBatches(ctx, school, p, HeldReasonFor(p), g.now().UTC()); err != nil {
+			return a, fmt.Errorf("hold queued %s batches of school %s: %w", p, school, err)
+		}
+		details["held_batches"] = fmt.Sprint(a.Held)
+		if a.StillInFlight, err = g.waitInFlight(ctx, school); err != nil {
+			return a, err
 		}
 	}
 	if g.audit != nil {

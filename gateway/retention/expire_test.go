@@ -157,15 +157,15 @@ func TestRunHeldBatches(t *testing.T) {
 			putSchool(t, st, schoolA)
 			commitPupils(t, st, schoolA, []gateway.Pupil{{ID: "p01"}, {ID: "p04", LeftOn: "2023-01-10"}})
 			enqueue(t, st, schoolA, "b1", []gateway.Result{res("h1", "p01", "2024-01-01", false), res("h2", "p01", "2024-01-01", false)})
-			if _, err := st.HoldBatches(ctx, schoolA, "las_exchange revoked", at(2024, 3, 15, 12, 0)); err != nil {
+			if _, err := st.HoldBatches(ctx, schoolA, gateway.ProcessingLASExchange, "las_exchange revoked", at(2024, 3, 15, 12, 0)); err != nil {
 				t.Fatal(err)
 			}
 			enqueue(t, st, schoolA, "b2", []gateway.Result{res("k1", "p01", "2024-02-01", false), res("g1", "p04", "2022-06-01", false)})
-			if _, err := st.HoldBatches(ctx, schoolA, "las_exchange revoked", at(2024, 3, 16, 12, 0)); err != nil {
+			if _, err := st.HoldBatches(ctx, schoolA, gateway.ProcessingLASExchange, "las_exchange revoked", at(2024, 3, 16, 12, 0)); err != nil {
 				t.Fatal(err)
 			}
 			enqueue(t, st, schoolA, "b3", []gateway.Result{res("g2", "p04", "2022-06-01", false)})
-			if _, err := st.HoldBatches(ctx, schoolA, "las_exchange revoked", at(2026, 1, 1, 12, 0)); err != nil {
+			if _, err := st.HoldBatches(ctx, schoolA, gateway.ProcessingLASExchange, "las_exchange revoked", at(2026, 1, 1, 12, 0)); err != nil {
 				t.Fatal(err)
 			}
 			// h2 is submitted again (a correction): its newer version is in b4, queued.

@@ -39,7 +39,7 @@ func TestRunStaleRevoked(t *testing.T) {
 			enqueue(t, st, schoolA, "b1", []gateway.Result{res("r1", "p01", "2024-05-01", false), res("r2", "p02", "2024-05-01", false)})
 			revoked := at(2024, 7, 1, 9, 0)
 			grant(t, st, schoolA, false, revoked)
-			if n, err := st.HoldBatches(ctx, schoolA, "las_exchange revoked", revoked); err != nil || n != 1 {
+			if n, err := st.HoldBatches(ctx, schoolA, gateway.ProcessingLASExchange, "las_exchange revoked", revoked); err != nil || n != 1 {
 				t.Fatalf("HoldBatches = %d, %v", n, err)
 			}
 

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -106,13 +107,10 @@ func (s *Store) Tests(ctx context.Context, id gateway.SchoolID) ([]gateway.TestD
 
 // Enqueue stores results and one batch of the new and changed ones, in one
 // transaction.
-func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.Result, b gateway.Batch) (gateway.Enqueued, error) {
+func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.Result, b gateway.Batch, also ...gateway.Batch) (gateway.Enqueued, error) {
 	var out gateway.Enqueued
-	if b.State != gateway.BatchQueued && b.State != gateway.BatchHeld {
-		return out, fmt.Errorf("enqueue school %s: %w: a new batch is queued or held, not %s", id, gateway.ErrInvalid, b.State)
-	}
-	if b.ID == "" {
-		return out, fmt.Errorf("enqueue school %s: %w: batch without id", id, gateway.ErrInvalid)
+	if err := gateway.CheckNewBatches(b, also); err != nil {
+		return out, fmt.Errorf("enqueue school %s: %w", id, err)
 	}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		out = gateway.Enqueued{Batch: b.ID}
@@ -160,10 +158,19 @@ func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.R
 			out.Batch = ""
 			return nil
 		}
-		if batch.UpdatedAt.IsZero() {
-			batch.UpdatedAt = batch.CreatedAt
+		for _, x := range append([]gateway.Batch{batch}, also...) {
+			x.School, x.Keys = id, batch.Keys
+			if x.UpdatedAt.IsZero() {
+				x.UpdatedAt = x.CreatedAt
+			}
+			if err := s.putBatch(tx, sb, x); err != nil {
+				return err
+			}
+			if x.ID != b.ID {
+				out.Also = append(out.Also, x.ID)
+			}
 		}
-		return s.putBatch(tx, sb, batch)
+		return nil
 	})
 	if err != nil {
 		return gateway.Enqueued{}, fmt.Errorf("enqueue school %s: %w", id, err)
@@ -538,6 +545,7 @@ func (s *Store) Split(ctx context.Context, c gateway.Claim, parts []gateway.Batc
 		res := sb.Bucket(bktResults)
 		for _, p := range parts {
 			p.School, p.State, p.Parent = id, gateway.BatchQueued, parent.ID
+			p.Recipient, p.Processing = parent.Recipient, parent.Processing
 			if p.UpdatedAt.IsZero() {
 				p.UpdatedAt = p.CreatedAt
 			}
@@ -553,6 +561,9 @@ func (s *Store) Split(ctx context.Context, c gateway.Claim, parts []gateway.Batc
 				var r gateway.Result
 				if err := json.Unmarshal(v, &r); err != nil {
 					return err
+				}
+				if r.Batch != parent.ID {
+					continue // a recipient's copy split: the result follows its LAS batch
 				}
 				r.Batch = p.ID
 				if err := putJSON(res, []byte(k), r); err != nil {
@@ -570,7 +581,7 @@ func (s *Store) Split(ctx context.Context, c gateway.Claim, parts []gateway.Batc
 }
 
 // move changes every unleased batch of the school in state from.
-func (s *Store) move(ctx context.Context, id gateway.SchoolID, op string, from gateway.BatchState, only map[string]bool,
+func (s *Store) move(ctx context.Context, id gateway.SchoolID, op string, from gateway.BatchState, pick func(gateway.Batch) bool,
 	now time.Time, change func(*gateway.Batch)) (int, error) {
 	s.lmu.Lock()
 	defer s.lmu.Unlock()
@@ -591,7 +602,7 @@ func (s *Store) move(ctx context.Context, id gateway.SchoolID, op string, from g
 			if err := json.Unmarshal(v, &b); err != nil {
 				return fmt.Errorf("decode batch %s: %w", k, err)
 			}
-			if b.State != from || (only != nil && !only[b.ID]) {
+			if b.State != from || !pick(b) {
 				return nil
 			}
 			if l, ok := s.leases[leaseKey(id, b.ID)]; ok && l.until.After(now) {
@@ -623,26 +634,22 @@ func (s *Store) move(ctx context.Context, id gateway.SchoolID, op string, from g
 }
 
 // HoldBatches moves the school's unleased queued batches to held.
-func (s *Store) HoldBatches(ctx context.Context, id gateway.SchoolID, reason string, at time.Time) (int, error) {
-	return s.move(ctx, id, "hold", gateway.BatchQueued, nil, at, func(b *gateway.Batch) {
+func (s *Store) HoldBatches(ctx context.Context, id gateway.SchoolID, p gateway.Processing, reason string, at time.Time) (int, error) {
+	return s.move(ctx, id, "hold", gateway.BatchQueued, needing(p), at, func(b *gateway.Batch) {
 		b.State, b.Reason, b.ErrorClass, b.UpdatedAt = gateway.BatchHeld, reason, "consent", at
 	})
 }
 
 // ReleaseBatches queues every held batch of the school again.
-func (s *Store) ReleaseBatches(ctx context.Context, id gateway.SchoolID, at time.Time) (int, error) {
-	return s.move(ctx, id, "release", gateway.BatchHeld, nil, at, func(b *gateway.Batch) {
+func (s *Store) ReleaseBatches(ctx context.Context, id gateway.SchoolID, p gateway.Processing, at time.Time) (int, error) {
+	return s.move(ctx, id, "release", gateway.BatchHeld, needing(p), at, func(b *gateway.Batch) {
 		b.State, b.Reason, b.ErrorClass, b.UpdatedAt, b.NextAttemptAt = gateway.BatchQueued, "", "", at, at
 	})
 }
 
 // Requeue queues rejected batches again with their attempts reset.
 func (s *Store) Requeue(ctx context.Context, id gateway.SchoolID, ids []string, at time.Time) (int, error) {
-	only := map[string]bool{}
-	for _, b := range ids {
-		only[b] = true
-	}
-	return s.move(ctx, id, "requeue", gateway.BatchRejected, only, at, func(b *gateway.Batch) {
+	return s.move(ctx, id, "requeue", gateway.BatchRejected, withID(ids), at, func(b *gateway.Batch) {
 		b.State, b.Reason, b.ErrorClass, b.FaultCode, b.UpdatedAt, b.NextAttemptAt, b.Attempts =
 			gateway.BatchQueued, "", "", "", at, at, 0
 	})
@@ -715,4 +722,14 @@ func (s *Store) DeleteBatches(ctx context.Context, id gateway.SchoolID, ids []st
 		return 0, fmt.Errorf("delete batches of school %s: %w", id, err)
 	}
 	return n, nil
+}
+
+// needing picks the batches that need consent to p.
+func needing(p gateway.Processing) func(gateway.Batch) bool {
+	return func(b gateway.Batch) bool { return b.Needs() == p }
+}
+
+// withID picks the batches with one of ids.
+func withID(ids []string) func(gateway.Batch) bool {
+	return func(b gateway.Batch) bool { return slices.Contains(ids, b.ID) }
 }

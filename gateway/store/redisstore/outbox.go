@@ -82,12 +82,9 @@ func (s *Store) Tests(ctx context.Context, id gateway.SchoolID) ([]gateway.TestD
 }
 
 // Enqueue stores results and one batch of the new and changed ones.
-func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.Result, b gateway.Batch) (gateway.Enqueued, error) {
-	if b.State != gateway.BatchQueued && b.State != gateway.BatchHeld {
-		return gateway.Enqueued{}, wrap("enqueue", id, fmt.Errorf("%w: a new batch is queued or held, not %s", gateway.ErrInvalid, b.State))
-	}
-	if b.ID == "" {
-		return gateway.Enqueued{}, wrap("enqueue", id, fmt.Errorf("%w: batch without id", gateway.ErrInvalid))
+func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.Result, b gateway.Batch, also ...gateway.Batch) (gateway.Enqueued, error) {
+	if err := gateway.CheckNewBatches(b, also); err != nil {
+		return gateway.Enqueued{}, wrap("enqueue", id, err)
 	}
 	keys := make([]string, len(rs))
 	for i, r := range rs {
@@ -107,47 +104,29 @@ func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.R
 				return gateway.Enqueued{}, wrap("enqueue", id, err)
 			}
 		}
-		out := gateway.Enqueued{Batch: b.ID}
-		args := []any{}
-		batch := b
-		batch.School, batch.Keys = id, nil
-		seen := map[string]bool{}
-		for i, r := range rs {
-			old, _ := cur[i].(string)
-			switch {
-			case seen[r.Key]:
-				return gateway.Enqueued{}, wrap("enqueue", id, fmt.Errorf("%w: result key %s twice in one batch", gateway.ErrInvalid, r.Key))
-			case old == r.Digest:
-				out.Unchanged++
-				continue
-			case old == "":
-				out.New++
-			default:
-				out.Changed++
+		out, args, batchKeys, err := s.enqueueArgs(id, rs, cur, b)
+		if err != nil || len(batchKeys) == 0 {
+			return out, wrap("enqueue", id, err)
+		}
+		redisKeys := []string{s.key(id, "digests"), s.key(id, "results"), s.key(id, "batches"), s.key(id, "depth"), s.streamKey(), s.key(id, "held")}
+		argv := append([]any{len(batchKeys)}, args...)
+		argv = append(argv, string(id), len(also)+1)
+		for _, x := range append([]gateway.Batch{b}, also...) {
+			x.School, x.Keys = id, batchKeys
+			if x.UpdatedAt.IsZero() {
+				x.UpdatedAt = x.CreatedAt
 			}
-			seen[r.Key] = true
-			r.School, r.Batch = id, b.ID
-			data, err := json.Marshal(r)
+			data, err := json.Marshal(x)
 			if err != nil {
 				return gateway.Enqueued{}, wrap("enqueue", id, err)
 			}
-			batch.Keys = append(batch.Keys, r.Key)
-			args = append(args, r.Key, old, r.Digest, data)
+			redisKeys = append(redisKeys, s.batchKey(id, x.ID))
+			argv = append(argv, x.ID, string(x.State), data, ms(x.NextAttemptAt))
+			if x.ID != b.ID {
+				out.Also = append(out.Also, x.ID)
+			}
 		}
-		if len(batch.Keys) == 0 {
-			return gateway.Enqueued{Unchanged: out.Unchanged}, nil
-		}
-		if batch.UpdatedAt.IsZero() {
-			batch.UpdatedAt = batch.CreatedAt
-		}
-		data, err := json.Marshal(batch)
-		if err != nil {
-			return gateway.Enqueued{}, wrap("enqueue", id, err)
-		}
-		argv := append([]any{b.ID, ms(b.CreatedAt), string(b.State), data, ms(b.NextAttemptAt), len(batch.Keys)}, args...)
-		argv = append(argv, string(id))
-		code, err := enqueueScript.Run(ctx, s.rdb, []string{s.key(id, "digests"), s.key(id, "results"), s.batchKey(id, b.ID),
-			s.key(id, "batches"), s.key(id, "depth"), s.streamKey(), s.key(id, "held")}, argv...).Int64()
+		code, err := enqueueScript.Run(ctx, s.rdb, redisKeys, argv...).Int64()
 		if err != nil {
 			return gateway.Enqueued{}, wrap("enqueue", id, err)
 		}
@@ -157,6 +136,42 @@ func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.R
 		return out, nil
 	}
 	return gateway.Enqueued{}, wrap("enqueue", id, fmt.Errorf("%w: results keep changing under concurrent submissions", gateway.ErrConflict))
+}
+
+// enqueueArgs compares rs with the stored digests cur and returns the
+// counts, the script arguments of the results that are new or changed, and
+// their keys (none: nothing to store).
+func (s *Store) enqueueArgs(id gateway.SchoolID, rs []gateway.Result, cur []any, b gateway.Batch) (gateway.Enqueued, []any, []string, error) {
+	out := gateway.Enqueued{Batch: b.ID}
+	var args []any
+	var keys []string
+	seen := map[string]bool{}
+	for i, r := range rs {
+		old, _ := cur[i].(string)
+		switch {
+		case seen[r.Key]:
+			return gateway.Enqueued{}, nil, nil, fmt.Errorf("%w: result key %s twice in one batch", gateway.ErrInvalid, r.Key)
+		case old == r.Digest:
+			out.Unchanged++
+			continue
+		case old == "":
+			out.New++
+		default:
+			out.Changed++
+		}
+		seen[r.Key] = true
+		r.School, r.Batch = id, b.ID
+		data, err := json.Marshal(r)
+		if err != nil {
+			return gateway.Enqueued{}, nil, nil, err
+		}
+		keys = append(keys, r.Key)
+		args = append(args, r.Key, old, r.Digest, data)
+	}
+	if len(keys) == 0 {
+		return gateway.Enqueued{Unchanged: out.Unchanged}, nil, nil, nil
+	}
+	return out, args, keys, nil
 }
 
 // Results returns the stored results with the given keys, in that order.
@@ -426,6 +441,7 @@ func (s *Store) Split(ctx context.Context, c gateway.Claim, parts []gateway.Batc
 	for i := range parts {
 		p := &parts[i]
 		p.School, p.State, p.Parent = id, gateway.BatchQueued, parent.ID
+		p.Recipient, p.Processing = parent.Recipient, parent.Processing
 		if p.UpdatedAt.IsZero() {
 			p.UpdatedAt = p.CreatedAt
 		}
@@ -452,6 +468,7 @@ func (s *Store) Split(ctx context.Context, c gateway.Claim, parts []gateway.Batc
 	if err != nil {
 		return err
 	}
+	rs = slices.DeleteFunc(rs, func(r gateway.Result) bool { return r.Batch != parent.ID }) // a copy's results follow their LAS batch
 	argv = append(argv, len(rs))
 	for _, r := range rs {
 		r.Batch = owner[r.Key]
@@ -472,11 +489,11 @@ func (s *Store) Split(ctx context.Context, c gateway.Claim, parts []gateway.Batc
 
 // move changes every batch of the school that is in from (and not leased)
 // with change, in one script per batch.
-func (s *Store) move(ctx context.Context, id gateway.SchoolID, op string, from, to gateway.BatchState, only map[string]bool,
+func (s *Store) move(ctx context.Context, id gateway.SchoolID, op string, from, to gateway.BatchState, pick func(gateway.Batch) bool,
 	now time.Time, change func(*gateway.Batch)) (int, error) {
 	var todo []gateway.Batch
 	err := s.WalkBatches(ctx, id, func(b gateway.Batch) error {
-		if b.State == from && (only == nil || only[b.ID]) {
+		if b.State == from && pick(b) {
 			todo = append(todo, b)
 		}
 		return nil
@@ -503,26 +520,22 @@ func (s *Store) move(ctx context.Context, id gateway.SchoolID, op string, from, 
 }
 
 // HoldBatches moves the school's unleased queued batches to held.
-func (s *Store) HoldBatches(ctx context.Context, id gateway.SchoolID, reason string, at time.Time) (int, error) {
-	return s.move(ctx, id, "hold", gateway.BatchQueued, gateway.BatchHeld, nil, at, func(b *gateway.Batch) {
+func (s *Store) HoldBatches(ctx context.Context, id gateway.SchoolID, p gateway.Processing, reason string, at time.Time) (int, error) {
+	return s.move(ctx, id, "hold", gateway.BatchQueued, gateway.BatchHeld, needing(p), at, func(b *gateway.Batch) {
 		b.Reason, b.ErrorClass, b.UpdatedAt = reason, "consent", at
 	})
 }
 
 // ReleaseBatches queues every held batch of the school again.
-func (s *Store) ReleaseBatches(ctx context.Context, id gateway.SchoolID, at time.Time) (int, error) {
-	return s.move(ctx, id, "release", gateway.BatchHeld, gateway.BatchQueued, nil, at, func(b *gateway.Batch) {
+func (s *Store) ReleaseBatches(ctx context.Context, id gateway.SchoolID, p gateway.Processing, at time.Time) (int, error) {
+	return s.move(ctx, id, "release", gateway.BatchHeld, gateway.BatchQueued, needing(p), at, func(b *gateway.Batch) {
 		b.Reason, b.ErrorClass, b.UpdatedAt, b.NextAttemptAt = "", "", at, at
 	})
 }
 
 // Requeue queues rejected batches again with their attempts reset.
 func (s *Store) Requeue(ctx context.Context, id gateway.SchoolID, ids []string, at time.Time) (int, error) {
-	only := map[string]bool{}
-	for _, b := range ids {
-		only[b] = true
-	}
-	return s.move(ctx, id, "requeue", gateway.BatchRejected, gateway.BatchQueued, only, at, func(b *gateway.Batch) {
+	return s.move(ctx, id, "requeue", gateway.BatchRejected, gateway.BatchQueued, withID(ids), at, func(b *gateway.Batch) {
 		b.Reason, b.ErrorClass, b.FaultCode, b.UpdatedAt, b.NextAttemptAt, b.Attempts = "", "", "", at, at, 0
 	})
 }
@@ -569,4 +582,14 @@ func (s *Store) DeleteBatches(ctx context.Context, id gateway.SchoolID, ids []st
 		n += int(k)
 	}
 	return n, nil
+}
+
+// needing picks the batches that need consent to p.
+func needing(p gateway.Processing) func(gateway.Batch) bool {
+	return func(b gateway.Batch) bool { return b.Needs() == p }
+}
+
+// withID picks the batches with one of ids.
+func withID(ids []string) func(gateway.Batch) bool {
+	return func(b gateway.Batch) bool { return slices.Contains(ids, b.ID) }
 }

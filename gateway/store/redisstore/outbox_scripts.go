@@ -30,29 +30,36 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 return 0`)
 
-	// KEYS digests, results, batch, batches, depth, stream, held; ARGV batch
-	// id, created ms, state, data, due ms, n, then n × (key, expected digest
-	// or "", new digest, result JSON), school. Stores the results whose
-	// stored digest still equals the expected one and creates the batch;
+	// KEYS digests, results, batches, depth, stream, held, then one batch
+	// hash per batch; ARGV n, then n × (key, expected digest or "", new
+	// digest, result JSON), school, m, then m × (batch id, state, data, due
+	// ms). Stores the results whose stored digest still equals the expected
+	// one and creates the m batches (a recipient's copies share the keys);
 	// returns -3 when a digest changed meanwhile (the caller reads again).
 	enqueueScript = script(`
-local n = tonumber(ARGV[6])
+local n = tonumber(ARGV[1])
 for i = 0, n - 1 do
-  local k, exp = ARGV[7 + i*4], ARGV[8 + i*4]
+  local k, exp = ARGV[2 + i*4], ARGV[3 + i*4]
   local cur = redis.call('HGET', KEYS[1], k)
   if (cur or '') ~= exp then return -3 end
 end
 for i = 0, n - 1 do
-  redis.call('HSET', KEYS[1], ARGV[7 + i*4], ARGV[9 + i*4])
-  redis.call('HSET', KEYS[2], ARGV[7 + i*4], ARGV[10 + i*4])
+  redis.call('HSET', KEYS[1], ARGV[2 + i*4], ARGV[4 + i*4])
+  redis.call('HSET', KEYS[2], ARGV[2 + i*4], ARGV[5 + i*4])
 end
-redis.call('HSET', KEYS[3], 'data', ARGV[4], 'state', ARGV[3], 'due', ARGV[5])
-redis.call('ZADD', KEYS[4], 0, ARGV[1])
-redis.call('HINCRBY', KEYS[5], ARGV[3], 1)
-if ARGV[3] == 'queued' then
-  redis.call('XADD', KEYS[6], '*', 's', ARGV[7 + n*4], 'b', ARGV[1])
-elseif ARGV[3] == 'held' then
-  redis.call('SADD', KEYS[7], ARGV[1])
+local school = ARGV[2 + n*4]
+local m = tonumber(ARGV[3 + n*4])
+for j = 0, m - 1 do
+  local a = 4 + n*4 + j*4
+  local id, state = ARGV[a], ARGV[a + 1]
+  redis.call('HSET', KEYS[7 + j], 'data', ARGV[a + 2], 'state', state, 'due', ARGV[a + 3])
+  redis.call('ZADD', KEYS[3], 0, id)
+  redis.call('HINCRBY', KEYS[4], state, 1)
+  if state == 'queued' then
+    redis.call('XADD', KEYS[5], '*', 's', school, 'b', id)
+  elseif state == 'held' then
+    redis.call('SADD', KEYS[6], id)
+  end
 end
 return 0`)
 

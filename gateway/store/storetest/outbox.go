@@ -166,7 +166,7 @@ func testEnqueueNewChangedUnchanged(t *testing.T, s gateway.Store) {
 	ctx := ctxFor(t)
 	rs := results("11AA00", "r", "v1-", 5)
 	out := mustEnqueue(t, s, "11AA00", rs, newBatch("b1", gateway.BatchQueued))
-	if out != (gateway.Enqueued{Batch: "b1", New: 5}) {
+	if !reflect.DeepEqual(out, gateway.Enqueued{Batch: "b1", New: 5}) {
 		t.Fatalf("first Enqueue = %+v", out)
 	}
 	stored, err := s.Results(ctx, "11AA00", []string{"r-4", "nope", "r-0", "r-3"})
@@ -197,7 +197,7 @@ func testEnqueueNewChangedUnchanged(t *testing.T, s gateway.Store) {
 
 	// The same results again: nothing new, no batch.
 	out = mustEnqueue(t, s, "11AA00", rs, newBatch("b2", gateway.BatchQueued))
-	if out != (gateway.Enqueued{Unchanged: 5}) {
+	if !reflect.DeepEqual(out, gateway.Enqueued{Unchanged: 5}) {
 		t.Fatalf("resubmission = %+v, want 5 unchanged and no batch", out)
 	}
 	if _, err := s.Batch(ctx, "11AA00", "b2"); !errors.Is(err, gateway.ErrNotFound) {
@@ -208,7 +208,7 @@ func testEnqueueNewChangedUnchanged(t *testing.T, s gateway.Store) {
 	next := append(slices.Clone(rs[:4]), results("11AA00", "x", "v1-", 1)...)
 	next[2].Score, next[2].Digest = "99", "v2-2"
 	out = mustEnqueue(t, s, "11AA00", next, newBatch("b3", gateway.BatchQueued))
-	if out != (gateway.Enqueued{Batch: "b3", New: 1, Changed: 1, Unchanged: 3}) {
+	if !reflect.DeepEqual(out, gateway.Enqueued{Batch: "b3", New: 1, Changed: 1, Unchanged: 3}) {
 		t.Fatalf("correction = %+v", out)
 	}
 	if b := mustBatch(t, s, "11AA00", "b3"); !slices.Equal(b.Keys, []string{"r-2", "x-0"}) {
@@ -254,7 +254,7 @@ func testEnqueueHeld(t *testing.T, s gateway.Store) {
 	if cs := claim(t, s, "w1", o0.Add(time.Hour), time.Minute); len(cs) != 0 {
 		t.Fatalf("a held batch was claimed: %v", claimedIDs(cs))
 	}
-	n, err := s.ReleaseBatches(ctxFor(t), "11AA00", o0.Add(time.Hour))
+	n, err := s.ReleaseBatches(ctxFor(t), "11AA00", gateway.ProcessingLASExchange, o0.Add(time.Hour))
 	if err != nil || n != 1 {
 		t.Fatalf("ReleaseBatches = %d, %v; want 1", n, err)
 	}
@@ -416,7 +416,7 @@ func testHoldAndRelease(t *testing.T, s gateway.Store) {
 	}
 	inflight := cs[0]
 	at := o0.Add(time.Second)
-	n, err := s.HoldBatches(ctx, "11AA00", "las_exchange revoked", at)
+	n, err := s.HoldBatches(ctx, "11AA00", gateway.ProcessingLASExchange, "las_exchange revoked", at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +451,7 @@ func testHoldAndRelease(t *testing.T, s gateway.Store) {
 		settle(t, s, c, gateway.Settlement{State: gateway.BatchAccepted, At: at})
 	}
 	rel := at.Add(2 * time.Hour)
-	n, err = s.ReleaseBatches(ctx, "11AA00", rel)
+	n, err = s.ReleaseBatches(ctx, "11AA00", gateway.ProcessingLASExchange, rel)
 	if err != nil || n != held {
 		t.Fatalf("ReleaseBatches = %d, %v; want %d", n, err, held)
 	}
@@ -464,7 +464,7 @@ func testHoldAndRelease(t *testing.T, s gateway.Store) {
 			t.Errorf("released claim %+v", c.Batch)
 		}
 	}
-	if n, _ := s.HoldBatches(ctx, "22BB00", "x", rel); n != 0 && inflight.Batch.School == "22BB00" {
+	if n, _ := s.HoldBatches(ctx, "22BB00", gateway.ProcessingLASExchange, "x", rel); n != 0 && inflight.Batch.School == "22BB00" {
 		t.Errorf("holding 22BB00 moved its leased batch")
 	}
 }
@@ -582,8 +582,8 @@ func testOutboxUnknownSchool(t *testing.T, s gateway.Store) {
 	checks["WalkBatches"] = s.WalkBatches(ctx, "99ZZ00", func(gateway.Batch) error { return nil })
 	_, checks["OutboxDepth"] = s.OutboxDepth(ctx, "99ZZ00")
 	_, checks["InFlight"] = s.InFlight(ctx, "99ZZ00", o0)
-	_, checks["HoldBatches"] = s.HoldBatches(ctx, "99ZZ00", "x", o0)
-	_, checks["ReleaseBatches"] = s.ReleaseBatches(ctx, "99ZZ00", o0)
+	_, checks["HoldBatches"] = s.HoldBatches(ctx, "99ZZ00", gateway.ProcessingLASExchange, "x", o0)
+	_, checks["ReleaseBatches"] = s.ReleaseBatches(ctx, "99ZZ00", gateway.ProcessingLASExchange, o0)
 	_, checks["Requeue"] = s.Requeue(ctx, "99ZZ00", []string{"b1"}, o0)
 	checks["PutEvidence"] = s.PutEvidence(ctx, gateway.Evidence{ID: "e1", School: "99ZZ00"})
 	_, checks["Evidence"] = s.Evidence(ctx, "99ZZ00", "e1")

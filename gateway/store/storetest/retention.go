@@ -39,7 +39,7 @@ func testDeleteBatchesHeld(t *testing.T, s gateway.Store) {
 	const id = "11AA00"
 	mustSchool(t, s, id)
 	mustEnqueue(t, s, id, results(id, "h", "v", 2), newBatch("b1", gateway.BatchQueued))
-	if n, err := s.HoldBatches(ctx, id, "las_exchange revoked", o0); err != nil || n != 1 {
+	if n, err := s.HoldBatches(ctx, id, gateway.ProcessingLASExchange, "las_exchange revoked", o0); err != nil || n != 1 {
 		t.Fatalf("HoldBatches = %d, %v", n, err)
 	}
 	mustEnqueue(t, s, id, results(id, "q", "v", 2), newBatch("b2", gateway.BatchQueued))
@@ -56,7 +56,7 @@ func testDeleteBatchesHeld(t *testing.T, s gateway.Store) {
 	if d := depth(t, s, id); d[gateway.BatchHeld] != 0 || d[gateway.BatchQueued] != 1 {
 		t.Errorf("depth after delete = %v", d)
 	}
-	if n, err := s.ReleaseBatches(ctx, id, o0); err != nil || n != 0 {
+	if n, err := s.ReleaseBatches(ctx, id, gateway.ProcessingLASExchange, o0); err != nil || n != 0 {
 		t.Errorf("ReleaseBatches after deleting the held batches = %d, %v", n, err)
 	}
 	if got := claimedIDs(claim(t, s, "w1", o0.Add(time.Hour), time.Minute)); len(got) != 1 || got[0] != "b2" {

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"ContextCanceledDuringPupils", testContextCanceledDuringPupils},
 	}
 	tests = append(tests, outboxTests...)
+	tests = append(tests, copyTests...)
 	tests = append(tests, auditTests...)
 	tests = append(tests, auditPersonalTests...)
 	tests = append(tests, retentionTests...)
