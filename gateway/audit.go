@@ -42,6 +42,9 @@ const (
 	AuditLASCaptureEnd   AuditKind = "las.capture.end"  // the raw capture written (bytes) or not (outcome)
 	AuditLASCheck        AuditKind = "las.check"        // las check run for the school: outcome and counts
 	AuditLASConformance  AuditKind = "las.conformance"  // the conformance cases run for the school: passed and failed
+	AuditRecipient       AuditKind = "recipient"        // a recipient registered or removed (never its credentials)
+	AuditStudy           AuditKind = "study"            // a research study registered or removed
+	AuditExport          AuditKind = "export"           // data about to leave for a recipient: processing, recipient, records, digest
 )
 
 // AuditChainGateway is the chain of gateway-wide events (keys, logins);

@@ -132,7 +132,7 @@ func (r Recipient) Validate() error {
 func CheckEgressURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("url %q is not an absolute URL", raw)
+		return fmt.Errorf("the url is not an absolute URL")
 	}
 	if u.User != nil {
 		return fmt.Errorf("url must not carry user info: credentials go in their own files")
@@ -144,7 +144,7 @@ func CheckEgressURL(raw string) error {
 		if loopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("url %s: https is required outside loopback", u.Redacted())
+		return fmt.Errorf("url to %s: https is required outside loopback", u.Host)
 	}
 	return fmt.Errorf("url scheme %q: https is required", u.Scheme)
 }
@@ -193,4 +193,30 @@ func (s School) RecipientsOf(p Processing) []Recipient {
 		}
 	}
 	return out
+}
+
+// RecipientView is a recipient as the edges show it: everything but the
+// credentials, of which it says only whether they are set.
+type RecipientView struct {
+	Name       string        `json:"name"`
+	Processing Processing    `json:"processing"`
+	Kind       RecipientKind `json:"kind"`
+	URL        string        `json:"url,omitempty"`
+	Country    string        `json:"country"`
+	Basis      string        `json:"basis"`
+	Klantcode  string        `json:"klantcode,omitempty"`
+	Klantnaam  string        `json:"klantnaam,omitempty"`
+	ScoreType  string        `json:"score_type,omitempty"`
+	HasSecret  bool          `json:"has_secret"`
+	HasKey     bool          `json:"has_key"`
+	LAS        bool          `json:"las,omitempty"`
+	CreatedAt  time.Time     `json:"created_at"`
+	CreatedBy  string        `json:"created_by"`
+}
+
+// View returns the recipient without its credentials.
+func (r Recipient) View() RecipientView {
+	return RecipientView{Name: r.Name, Processing: r.Processing, Kind: r.Kind, URL: r.URL, Country: r.Country, Basis: r.Basis,
+		Klantcode: r.Klantcode, Klantnaam: r.Klantnaam, ScoreType: r.ScoreType, HasSecret: len(r.SealedSecret) > 0,
+		HasKey: len(r.SealedKey) > 0, LAS: r.LAS, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy}
 }

@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.AddCommand(c.lasCommand(), c.conformanceCommand(), c.keysCommand(), c.schoolCommand(), c.consentCommand(),
 		c.syncCommand(), c.pupilsCommand(), c.resultsCommand(), c.deliverCommand(),
 		c.evidenceCommand(), c.auditCommand(), c.retentionCommand(), c.reportCommand(),
-		c.serveCommand(), c.tokenCommand(), c.scheduleCommand())
+		c.serveCommand(), c.tokenCommand(), c.scheduleCommand(), c.recipientCommand())
 
 	err := root.ExecuteContext(ctx)
 	var ee *exitError

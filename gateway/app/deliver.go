@@ -69,10 +69,17 @@ func (a *App) worker(ctx context.Context) (*delivery.Worker, error) {
 		Connect: func(ctx context.Context, s gateway.School) (delivery.Sender, string, error) {
 			return a.resultsClient(s)
 		},
-		Sign:  func(e gateway.DeliveryEvidence) ([]byte, error) { return evidence.Sign(key, e) },
-		Audit: a.log,
-		Log:   a.slog,
-		Now:   a.now,
+		ConnectRecipient: func(ctx context.Context, s gateway.School, r gateway.Recipient) (delivery.Sender, string, error) {
+			return a.recipientClient(s, r)
+		},
+		Push: func(ctx context.Context, s gateway.School, r gateway.Recipient) (delivery.Pusher, error) {
+			return a.pusher(s, r)
+		},
+		SignExport: func(e gateway.ExportEvidence) ([]byte, error) { return evidence.SignExport(key, e) },
+		Sign:       func(e gateway.DeliveryEvidence) ([]byte, error) { return evidence.Sign(key, e) },
+		Audit:      a.log,
+		Log:        a.slog,
+		Now:        a.now,
 		Options: delivery.Options{Concurrency: d.Concurrency, Lease: d.Lease, MaxAttempts: d.MaxAttempts, RetryBase: d.RetryBase,
 			RetryMax: d.RetryMax, Name: a.o.Instance},
 		Settled: func(o delivery.Outcome) {

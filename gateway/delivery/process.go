@@ -39,7 +39,13 @@ type attempt struct {
 	rs     []gateway.Result
 	pupils map[gateway.PupilID]gateway.Pupil
 	tests  []gateway.TestDefinition
+	// to is the batch's recipient; nil for the school's LAS.
+	to *gateway.Recipient
 }
+
+// withEckIDs reports whether the batch's receiver gets ECK iDs: only the
+// school's LAS does.
+func (a *attempt) withEckIDs() bool { return a.to == nil || a.to.LAS }
 
 // fail leaves the batch claimed (it is claimed again when its lease lapses).
 func (a *attempt) fail(err error) Outcome {
@@ -64,10 +70,11 @@ func (a *attempt) settle(ctx context.Context, st gateway.Settlement, details map
 // consented asks the consent gate; done is set (with the outcome) when the
 // batch must not go on: held without consent, or claimed again later.
 func (a *attempt) consented(ctx context.Context) (Outcome, bool) {
-	err := a.w.Consent.Require(ctx, a.school.ID, gateway.ProcessingLASExchange)
+	p := a.c.Batch.Needs()
+	err := a.w.Consent.Require(ctx, a.school.ID, p)
 	switch {
 	case errors.Is(err, gateway.ErrConsentRequired):
-		return a.settle(ctx, gateway.Settlement{State: gateway.BatchHeld, Reason: heldReason, ErrorClass: gateway.ClassConsent}, nil), true
+		return a.settle(ctx, gateway.Settlement{State: gateway.BatchHeld, Reason: heldReasonFor(p), ErrorClass: gateway.ClassConsent}, nil), true
 	case err != nil:
 		return a.fail(err), true
 	}
@@ -91,11 +98,21 @@ func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
 	} else if err != nil {
 		return a.fail(err)
 	}
+	if b.Recipient != "" {
+		r, ok := a.school.Recipient(b.Recipient)
+		if !ok || r.Processing != b.Needs() {
+			return a.reject(ctx, "the recipient "+b.Recipient+" was removed")
+		}
+		a.to = &r
+	}
 	if out, done := a.consented(ctx); done {
 		return out
 	}
 	if out, done := a.load(ctx); done {
 		return out
+	}
+	if a.to != nil && a.to.Kind == gateway.RecipientWebhook {
+		return a.push(ctx)
 	}
 	return a.send(ctx)
 }
@@ -111,7 +128,7 @@ func (a *attempt) load(ctx context.Context) (Outcome, bool) {
 	if len(a.rs) == 0 {
 		return a.reject(ctx, "its results were deleted (retention or offboarding) before they were sent"), true
 	}
-	pupils, sendable, missing, err := w.pupilsOf(ctx, id, a.rs)
+	pupils, sendable, missing, err := w.pupilsOf(ctx, id, a.rs, a.withEckIDs())
 	if err != nil {
 		return a.fail(err), true
 	}
@@ -132,7 +149,7 @@ func (a *attempt) load(ctx context.Context) (Outcome, bool) {
 // opens the ECK iDs, sends and settles.
 func (a *attempt) send(ctx context.Context) Outcome {
 	w, b := a.w, a.c.Batch
-	sender, endpoint, err := w.Connect(ctx, a.school)
+	sender, endpoint, err := a.connect(ctx)
 	if err != nil {
 		return a.reject(ctx, "no connection to the results receiver: "+err.Error())
 	}
@@ -146,12 +163,12 @@ func (a *attempt) send(ctx context.Context) Outcome {
 	}
 	// The entry comes first: no ECK iD is opened unless its decryption is
 	// on record, and a send that fails later keeps the entry.
-	if n := sealedOf(a.pupils, a.rs); n > 0 {
+	if n := sealedOf(a.pupils, a.rs); n > 0 && a.withEckIDs() {
 		if err := w.auditDecrypt(ctx, b, n); err != nil {
 			return a.fail(err)
 		}
 	}
-	msg, sealed, err := w.message(a.school, a.pupils, a.rs, a.tests)
+	msg, sealed, err := w.message(a.school, a.pupils, a.rs, a.tests, a.to)
 	if err != nil {
 		return a.settle(ctx, gateway.Settlement{State: gateway.BatchRejected, ErrorClass: gateway.ClassRequest,
 			Reason: "the results message could not be built: " + err.Error()}, nil)
@@ -169,7 +186,23 @@ func (a *attempt) send(ctx context.Context) Outcome {
 		st.Reason = "accepted; evidence not kept: " + everr.Error()
 		w.Log.Error("evidence not kept", "school", b.School, "batch", b.ID, "error", everr)
 	}
-	return a.settle(ctx, st, map[string]string{"results": strconv.Itoa(len(a.rs)), "evidence": evID, "attempt": strconv.Itoa(sent.Attempts)})
+	d := map[string]string{"results": strconv.Itoa(len(a.rs)), "evidence": evID, "attempt": strconv.Itoa(sent.Attempts)}
+	if a.to != nil {
+		d["recipient"], d["processing"], d["records"], d["sha256"] = a.to.Name, string(b.Needs()), strconv.Itoa(len(a.rs)), ex.RequestSHA256
+	}
+	return a.settle(ctx, st, d)
+}
+
+// connect builds the sender of the batch's receiver: the school's LAS (or
+// its results receiver profile), or a uwlr recipient.
+func (a *attempt) connect(ctx context.Context) (Sender, string, error) {
+	if a.to == nil {
+		return a.w.Connect(ctx, a.school)
+	}
+	if a.w.ConnectRecipient == nil {
+		return nil, "", errors.New("no connection to recipients configured")
+	}
+	return a.w.ConnectRecipient(ctx, a.school, *a.to)
 }
 
 // sealedOf counts the distinct pupils of rs whose sealed ECK iD a message
@@ -210,12 +243,16 @@ func (w *Worker) failed(ctx context.Context, c gateway.Claim, sent gateway.Batch
 	b := c.Batch
 	o := Outcome{School: b.School, Batch: b.ID, Results: len(b.Keys)}
 	var se *soap.Error
+	var ce classified
 	class, code, reason := gateway.ClassTemporary, "", err.Error()
-	if errors.As(err, &se) {
+	switch {
+	case errors.As(err, &se):
 		class, code = se.Class, se.Code
 		if se.Hint != "" {
 			reason = se.Error() + ". " + se.Hint
 		}
+	case errors.As(err, &ce):
+		class = ce.ErrorClass()
 	}
 	code, reason = sc.Scrub(code), sc.Scrub(reason)
 	retryable := class.Retryable() || errors.Is(err, gateway.ErrTransient) || ctx.Err() != nil
@@ -254,6 +291,9 @@ func (w *Worker) failed(ctx context.Context, c gateway.Claim, sent gateway.Batch
 	}
 	return settle(gateway.Settlement{State: gateway.BatchRejected, ErrorClass: class, FaultCode: code, Reason: reason})
 }
+
+// classified is an error that knows its class (a webhook recipient's answer).
+type classified interface{ ErrorClass() gateway.ErrorClass }
 
 // split ends the claimed batch and queues parts, each a list of keys.
 func (w *Worker) split(ctx context.Context, c gateway.Claim, parts [][]string, why string) Outcome {
@@ -312,7 +352,8 @@ func keysOf(rs []gateway.Result) []string {
 
 // pupilsOf loads the pupils of rs and splits rs into results whose pupil is
 // known (with an LAS key or an ECK iD) and results whose pupil is not.
-func (w *Worker) pupilsOf(ctx context.Context, school gateway.SchoolID, rs []gateway.Result) (map[gateway.PupilID]gateway.Pupil, []gateway.Result, []gateway.Result, error) {
+// Without eck (a receiver that never gets ECK iDs), a pupil needs an LAS key.
+func (w *Worker) pupilsOf(ctx context.Context, school gateway.SchoolID, rs []gateway.Result, eck bool) (map[gateway.PupilID]gateway.Pupil, []gateway.Result, []gateway.Result, error) {
 	var ids []gateway.PupilID
 	for _, r := range rs {
 		if !slices.Contains(ids, r.Pupil) {
@@ -326,7 +367,7 @@ func (w *Worker) pupilsOf(ctx context.Context, school gateway.SchoolID, rs []gat
 	var ok, missing []gateway.Result
 	for _, r := range rs {
 		p, found := pupils[r.Pupil]
-		if found && (p.LASKey != "" || len(p.SealedEckID) > 0) {
+		if found && (p.LASKey != "" || (eck && len(p.SealedEckID) > 0)) {
 			ok = append(ok, r)
 		} else {
 			missing = append(missing, r)
@@ -339,7 +380,8 @@ func (w *Worker) pupilsOf(ctx context.Context, school gateway.SchoolID, rs []gat
 // the gateway does) and returns, per plain ECK iD, the sealed form the
 // evidence keeps instead.
 func (w *Worker) message(school gateway.School, pupils map[gateway.PupilID]gateway.Pupil, rs []gateway.Result,
-	tests []gateway.TestDefinition) (msg *uwlr.LeerresultatenVerzoek, sealed map[string]string, err error) {
+	tests []gateway.TestDefinition, to *gateway.Recipient) (msg *uwlr.LeerresultatenVerzoek, sealed map[string]string, err error) {
+	eck := to == nil || to.LAS
 	var order []gateway.PupilID
 	by := map[gateway.PupilID][]gateway.Result{}
 	for _, r := range rs {
@@ -353,7 +395,7 @@ func (w *Worker) message(school gateway.School, pupils map[gateway.PupilID]gatew
 	for _, id := range order {
 		p := pupils[id]
 		pr := mapping.PupilResults{LASKey: p.LASKey, Results: by[id]}
-		if len(p.SealedEckID) > 0 {
+		if eck && len(p.SealedEckID) > 0 {
 			plain, err := w.Opener.Open(vault.PupilEckID(school.ID, p.ID), p.SealedEckID)
 			if err != nil {
 				return nil, nil, fmt.Errorf("pupil %s: open ECK iD: %w", p.ID, err)
@@ -366,6 +408,9 @@ func (w *Worker) message(school gateway.School, pupils map[gateway.PupilID]gatew
 	xsd, scoreType := school.Xsdversie, school.ScoreTypeOf()
 	if school.Results != nil && school.Results.Xsdversie != "" {
 		xsd = school.Results.Xsdversie
+	}
+	if to != nil {
+		xsd, scoreType = or(to.Xsdversie, school.Xsdversie), or(to.ScoreType, gateway.ScoreInteger)
 	}
 	m, err := mapping.LeerresultatenVerzoek(mapping.ResultsMessage{School: school, Schooljaar: gateway.SchoolYearAt(w.Now()),
 		CreatedAt: w.Now(), Author: w.Options.Author, Xsdversie: xsd, ScoreType: scoreType}, prs, tests)
@@ -452,4 +497,11 @@ func (w *Worker) auditDecrypt(ctx context.Context, b gateway.Batch, n int) error
 		return fmt.Errorf("record the decryption: %w", err)
 	}
 	return nil
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -45,6 +45,30 @@ type Sender interface {
 // endpoint (for the evidence).
 type Connect func(ctx context.Context, s gateway.School) (Sender, string, error)
 
+// ConnectRecipient returns the sender for a school's uwlr recipient (a
+// dashboard that speaks UWLR) and its endpoint.
+type ConnectRecipient func(ctx context.Context, s gateway.School, r gateway.Recipient) (Sender, string, error)
+
+// Pusher posts one signed JSON message (Standard Webhooks) to a webhook
+// recipient; id is stable across resends of a batch.
+type Pusher interface {
+	Push(ctx context.Context, id string, body []byte) (Pushed, error)
+}
+
+// Pushed is a recipient's answer to a push.
+type Pushed struct {
+	Status        int
+	SentAt        time.Time
+	RequestSHA256 string
+}
+
+// Push returns the pusher of a school's webhook recipient.
+type Push func(ctx context.Context, s gateway.School, r gateway.Recipient) (Pusher, error)
+
+// ExportSigner signs the evidence of one export (gateway/evidence.SignExport
+// with the gateway's key).
+type ExportSigner func(e gateway.ExportEvidence) ([]byte, error)
+
 // Signer signs the evidence of one accepted delivery (the request as
 // stored: ECK iDs sealed, key removed; the digest of the exact bytes sent;
 // the answer) and returns the document to keep (gateway/evidence.Sign with
@@ -110,11 +134,16 @@ type Worker struct {
 	Opener  opener
 	Consent gate
 	Connect Connect
-	Sign    Signer
-	Audit   auditor
-	Log     *slog.Logger
-	Now     func() time.Time
-	Options Options
+	// ConnectRecipient and Push reach the school's recipients (uwlr and
+	// webhook); SignExport signs what a push sent.
+	ConnectRecipient ConnectRecipient
+	Push             Push
+	SignExport       ExportSigner
+	Sign             Signer
+	Audit            auditor
+	Log              *slog.Logger
+	Now              func() time.Time
+	Options          Options
 	// Settled, when set, is called after each claimed batch (progress).
 	Settled func(Outcome)
 

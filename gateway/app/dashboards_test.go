@@ -1,0 +1,181 @@
+package app_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/delivery"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/webhook"
+	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
+)
+
+// hook is a dashboard's webhook receiver on loopback: it keeps every
+// request it gets.
+type hook struct {
+	srv    *httptest.Server
+	secret string
+	mu     sync.Mutex
+	got    []hookRequest
+}
+
+type hookRequest struct {
+	header http.Header
+	body   []byte
+}
+
+func newHook(t *testing.T) *hook {
+	t.Helper()
+	secret, err := webhook.NewSecret(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hook{secret: secret}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		h.got = append(h.got, hookRequest{header: r.Header.Clone(), body: body})
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *hook) requests() []hookRequest {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]hookRequest(nil), h.got...)
+}
+
+// resultsFor is a results file with one result per pupil of the school.
+func (f *fixture) resultsFor(id gateway.SchoolID, date string) []byte {
+	f.t.Helper()
+	var recs []string
+	err := f.store.Pupils(ctx(f.t), id, func(p gateway.Pupil) error {
+		recs = append(recs, fmt.Sprintf(`{"las_key": %q, "test": "REK", "date": %q, "score": %d}`, p.LASKey, date, len(recs)+1))
+		return nil
+	})
+	if err != nil || len(recs) == 0 {
+		f.t.Fatalf("pupils of %s: %d, %v", id, len(recs), err)
+	}
+	return []byte(fmt.Sprintf(`{"school": %q, "tests": [{"code": "REK", "name": "Rekenen"}], "results": [%s]}`, id, strings.Join(recs, ",")))
+}
+
+func (f *fixture) grant(id gateway.SchoolID, p gateway.Processing, on bool) {
+	f.t.Helper()
+	if _, err := f.app.SetConsent(ctx(f.t), id, p, on, gateway.Actor{Via: "cli", Name: "admin", Instruction: "test instruction"}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) drain() delivery.Drained {
+	f.t.Helper()
+	d, err := f.app.Deliver(ctx(f.t), app.DeliverOptions{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return d
+}
+
+// TestDashboardWebhook: results go to a dashboard's webhook only while the
+// school grants dashboards, signed as Standard Webhooks sign, with the
+// pupil by LAS key and never an ECK iD or a name; a revocation holds them,
+// granting again sends the rest once; las_exchange alone opens nothing for
+// the dashboard, and dashboards alone nothing for the LAS.
+func TestDashboardWebhook(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		h := newHook(t)
+		f.sync(f.app, f.A)
+		if _, err := f.app.AddRecipient(ctx(t), f.A, app.RecipientInput{Name: "dash", Processing: gateway.ProcessingDashboards,
+			Kind: gateway.RecipientWebhook, URL: h.srv.URL + "/hook", Basis: "verwerkersovereenkomst 2026", Secret: h.secret}, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		lasBefore := f.sim.Calls(uwlr.OpBrengLeerresultaten.Name)
+		sub, _, err := f.app.SubmitResults(ctx(t), f.A, f.resultsFor(f.A, "2026-11-02"), "admin", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sub.Recipients) != 1 || !sub.Recipients[0].Held || len(sub.Recipients[0].Batches) == 0 {
+			t.Fatalf("submission = %+v, want the dashboard's copies held", sub)
+		}
+		f.drain()
+		if n := len(h.requests()); n != 0 {
+			t.Fatalf("las_exchange alone: the dashboard got %d requests", n)
+		}
+		if f.sim.Calls(uwlr.OpBrengLeerresultaten.Name) == lasBefore {
+			t.Fatal("the LAS got nothing under las_exchange")
+		}
+
+		f.grant(f.A, gateway.ProcessingLASExchange, false)
+		f.grant(f.A, gateway.ProcessingDashboards, true)
+		lasAfter := f.sim.Calls(uwlr.OpBrengLeerresultaten.Name)
+		if _, _, err := f.app.SubmitResults(ctx(t), f.A, f.resultsFor(f.A, "2026-11-03"), "admin", nil); err != nil {
+			t.Fatal(err)
+		}
+		f.drain()
+		if got := f.sim.Calls(uwlr.OpBrengLeerresultaten.Name); got != lasAfter {
+			t.Fatalf("dashboards alone: the LAS got %d more results", got-lasAfter)
+		}
+		reqs := h.requests()
+		if len(reqs) != 2*len(sub.Recipients[0].Batches) {
+			t.Fatalf("the dashboard got %d requests, want one per batch of both submissions (%d each)", len(reqs), len(sub.Recipients[0].Batches))
+		}
+		key, err := webhook.ParseSecret(h.secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]bool{}
+		for _, r := range reqs {
+			if err := webhook.Verify(key, r.header, r.body, time.Now(), 10*365*24*time.Hour); err != nil {
+				t.Fatalf("signature: %v", err)
+			}
+			checkPayload(t, f, r.body, ids)
+		}
+	})
+}
+
+// checkPayload: results by LAS key, each with its own id; nothing a pupil
+// is known by outside the school's LAS.
+func checkPayload(t *testing.T, f *fixture, body []byte, ids map[string]bool) {
+	t.Helper()
+	var p delivery.Payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Type != delivery.EventResults || p.Data.School != f.A || len(p.Data.Results) == 0 {
+		t.Fatalf("payload = %+v", p)
+	}
+	for _, r := range p.Data.Results {
+		if r.Pupil == "" || r.ID == "" || ids[r.ID] {
+			t.Fatalf("result %+v: no pupil, no id or an id twice", r)
+		}
+		ids[r.ID] = true
+	}
+	err := f.store.Pupils(ctx(t), f.A, func(pu gateway.Pupil) error {
+		for _, v := range []string{pu.LastName, pu.BirthDate, pu.FirstName} {
+			if len(v) > 3 && bytes.Contains(body, []byte(v)) {
+				t.Errorf("the payload holds a pupil's name or birth date")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range f.world.Schools[0].Pupils() {
+		if l.Eckid != "" && bytes.Contains(body, []byte(l.Eckid)) {
+			t.Fatal("the payload holds an ECK iD")
+		}
+	}
+}

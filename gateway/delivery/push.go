@@ -1,0 +1,171 @@
+package delivery
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
+)
+
+// EventResults is the type of a results message pushed to a dashboard.
+const EventResults = "results.submitted"
+
+// Payload is the JSON body of a results push (Standard Webhooks: type,
+// timestamp, data). It names pupils by their LAS key only: never an ECK iD,
+// a name or a birth date.
+type Payload struct {
+	Type      string      `json:"type"`
+	Timestamp time.Time   `json:"timestamp"`
+	Data      PayloadData `json:"data"`
+}
+
+// PayloadData is the school and its results.
+type PayloadData struct {
+	School  gateway.SchoolID `json:"school"`
+	Results []PushedResult   `json:"results"`
+}
+
+// PushedResult is one result as a dashboard receives it. ID is stable for
+// one version of one result (its key and content digest), so a receiver
+// that gets it twice (at-least-once) can de-duplicate.
+type PushedResult struct {
+	ID        string `json:"id"`
+	Key       string `json:"key"`
+	Pupil     string `json:"pupil"`
+	Group     string `json:"group,omitempty"`
+	YearGroup string `json:"jaargroep,omitempty"`
+	Test      string `json:"test"`
+	Part      string `json:"part,omitempty"`
+	Date      string `json:"date"`
+	Score     string `json:"score,omitempty"`
+}
+
+// ResultID is the stable id of one version of one result.
+func ResultID(school gateway.SchoolID, r gateway.Result) string {
+	h := sha256.Sum256([]byte(string(school) + "\x00" + r.Key + "\x00" + r.Digest))
+	return "res_" + hex.EncodeToString(h[:12])
+}
+
+// MessageID is the webhook-id of a batch's push: the same on every resend.
+func MessageID(batch string) string { return "msg_" + batch }
+
+// PushedResults maps results to what a dashboard receives (also the feed's
+// items).
+func PushedResults(school gateway.SchoolID, pupils map[gateway.PupilID]gateway.Pupil, rs []gateway.Result) []PushedResult {
+	out := make([]PushedResult, 0, len(rs))
+	for _, r := range rs {
+		p := pupils[r.Pupil]
+		out = append(out, PushedResult{ID: ResultID(school, r), Key: r.Key, Pupil: p.LASKey, Group: p.GroupKey, YearGroup: p.YearGroup,
+			Test: r.Test, Part: r.Part, Date: r.Date, Score: r.Score})
+	}
+	return out
+}
+
+// push sends a webhook recipient's batch: consent at the moment of
+// sending, the export on the school's audit chain before a byte leaves,
+// then the signed evidence of what was sent.
+func (a *attempt) push(ctx context.Context) Outcome {
+	w, b := a.w, a.c.Batch
+	if w.Push == nil || w.SignExport == nil {
+		return a.reject(ctx, "no webhook sender configured")
+	}
+	pusher, err := w.Push(ctx, a.school, *a.to)
+	if err != nil {
+		return a.reject(ctx, "no connection to the recipient: "+err.Error())
+	}
+	body, err := json.Marshal(Payload{Type: EventResults, Timestamp: w.Now().UTC(),
+		Data: PayloadData{School: a.school.ID, Results: PushedResults(a.school.ID, a.pupils, a.rs)}})
+	if err != nil {
+		return a.reject(ctx, "the results message could not be built: "+err.Error())
+	}
+	if out, done := a.consented(ctx); done {
+		return out
+	}
+	sent, err := w.Store.Settle(ctx, a.c, gateway.Settlement{State: gateway.BatchSent, At: w.Now().UTC(), Lease: w.Options.Lease, CountAttempt: true})
+	if err != nil {
+		return a.fail(err)
+	}
+	sum := sha256.Sum256(body)
+	digest := hex.EncodeToString(sum[:])
+	if err := w.auditExport(ctx, b, *a.to, len(a.rs), digest); err != nil {
+		return a.fail(err)
+	}
+	ans, err := pusher.Push(ctx, MessageID(b.ID), body)
+	if err != nil {
+		return w.failed(ctx, a.c, sent, err, a.keysScrubber())
+	}
+	evID, everr := w.keepExportEvidence(ctx, sent, *a.to, ans, digest, a.rs)
+	st := gateway.Settlement{State: gateway.BatchAccepted, Evidence: evID}
+	if everr != nil {
+		st.Reason = "accepted; evidence not kept: " + everr.Error()
+		w.Log.Error("evidence not kept", "school", b.School, "batch", b.ID, "error", everr)
+	}
+	return a.settle(ctx, st, map[string]string{"results": strconv.Itoa(len(a.rs)), "evidence": evID, "attempt": strconv.Itoa(sent.Attempts),
+		"recipient": a.to.Name, "processing": string(b.Needs()), "records": strconv.Itoa(len(a.rs)), "sha256": digest,
+		"status": strconv.Itoa(ans.Status)})
+}
+
+// keysScrubber scrubs the batch's pupils' LAS keys from a recipient's text.
+func (a *attempt) keysScrubber() *soap.Scrubber {
+	keys := make([]string, 0, len(a.pupils))
+	for _, p := range a.pupils {
+		keys = append(keys, p.LASKey)
+	}
+	return soap.NewScrubber().With(soap.ScrubLASKey, keys...)
+}
+
+// auditExport records, before the data leaves, what goes to whom: the
+// processing, the recipient, how many records and the digest of the body.
+func (w *Worker) auditExport(ctx context.Context, b gateway.Batch, r gateway.Recipient, records int, digest string) error {
+	if w.Audit == nil {
+		return errors.New("no audit log: nothing leaves for a recipient unless it is on record")
+	}
+	_, err := w.Audit.Append(ctx, gateway.AuditChainOf(b.School), gateway.AuditExport, b.School, "delivery", map[string]string{
+		"processing": string(b.Needs()), "recipient": r.Name, "kind": string(r.Kind), "records": strconv.Itoa(records),
+		"sha256": digest, "batch": b.ID, "country": r.Country})
+	if err != nil {
+		return fmt.Errorf("record the export: %w", err)
+	}
+	return nil
+}
+
+// keepExportEvidence signs and stores the evidence of one accepted push.
+func (w *Worker) keepExportEvidence(ctx context.Context, b gateway.Batch, r gateway.Recipient, ans Pushed, digest string,
+	rs []gateway.Result) (string, error) {
+	id := "ex_" + b.ID + "_" + strconv.Itoa(b.Attempts)
+	doc, err := w.SignExport(gateway.ExportEvidence{ID: id, School: b.School, Processing: b.Needs(), Recipient: r.Name,
+		Endpoint: r.Endpoint(), Basis: r.Basis, Records: len(rs), SHA256: digest, CreatedAt: w.Now().UTC(),
+		Details: map[string]string{"batch": b.ID, "message": MessageID(b.ID), "status": strconv.Itoa(ans.Status), "attempt": strconv.Itoa(b.Attempts)}})
+	if err != nil {
+		return "", fmt.Errorf("sign: %w", err)
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	if _, err := zw.Write(doc); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	var pupils []gateway.PupilID
+	for _, r := range rs {
+		if !slices.Contains(pupils, r.Pupil) {
+			pupils = append(pupils, r.Pupil)
+		}
+	}
+	e := gateway.Evidence{ID: id, School: b.School, Batch: b.ID, CreatedAt: w.Now().UTC(), Pupils: pupils, Keys: keysOf(rs), Doc: gz.Bytes()}
+	if err := w.Store.PutEvidence(context.WithoutCancel(ctx), e); err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return id, nil
+}
