@@ -18,23 +18,30 @@ const (
 	RoleSchoolAdmin Role = "school-admin"
 	// RoleViewer may read, for the schools on its token (all when none).
 	RoleViewer Role = "viewer"
+	// RoleDashboard may read one thing: the results feed of its recipient,
+	// for the schools on its token, while each grants dashboards.
+	RoleDashboard Role = "dashboard"
 )
 
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r == RoleOperator || r == RoleSchoolAdmin || r == RoleViewer }
+func (r Role) Valid() bool {
+	return r == RoleOperator || r == RoleSchoolAdmin || r == RoleViewer || r == RoleDashboard
+}
 
 // Token is an admin API token as stored: never the token itself, only its
 // SHA-256 (Hash, hex). Schools limits a school-admin or viewer token.
 type Token struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Hash       string     `json:"hash"`
-	Role       Role       `json:"role"`
-	Schools    []SchoolID `json:"schools,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  time.Time  `json:"expires_at,omitzero"`
-	RevokedAt  time.Time  `json:"revoked_at,omitzero"`
-	LastUsedAt time.Time  `json:"last_used_at,omitzero"`
+	ID      string     `json:"id"`
+	Name    string     `json:"name"`
+	Hash    string     `json:"hash"`
+	Role    Role       `json:"role"`
+	Schools []SchoolID `json:"schools,omitempty"`
+	// Recipient is the feed recipient a dashboard token reads for.
+	Recipient  string    `json:"recipient,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 	// SessionGen ends web sessions on the server: a session carries the
 	// generation it was made in and is refused once the token's has moved
 	// on (logout, revocation).

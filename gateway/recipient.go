@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -212,6 +214,10 @@ type RecipientView struct {
 	LAS        bool          `json:"las,omitempty"`
 	CreatedAt  time.Time     `json:"created_at"`
 	CreatedBy  string        `json:"created_by"`
+	// LastSentAt and LastRecords say what was sent to it last (from the
+	// school's audit chain); zero when nothing was yet.
+	LastSentAt  time.Time `json:"last_sent_at,omitzero"`
+	LastRecords int       `json:"last_records,omitempty"`
 }
 
 // View returns the recipient without its credentials.
@@ -219,4 +225,39 @@ func (r Recipient) View() RecipientView {
 	return RecipientView{Name: r.Name, Processing: r.Processing, Kind: r.Kind, URL: r.URL, Country: r.Country, Basis: r.Basis,
 		Klantcode: r.Klantcode, Klantnaam: r.Klantnaam, ScoreType: r.ScoreType, HasSecret: len(r.SealedSecret) > 0,
 		HasKey: len(r.SealedKey) > 0, LAS: r.LAS, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy}
+}
+
+// DashboardResult is one result as a dashboard receives it (pushed or read
+// from the feed). It names the pupil by LAS key only: never an ECK iD, a
+// name or a birth date. ID is stable for one version of one result (its
+// key and content digest), so a receiver that gets it twice (at least
+// once) can de-duplicate.
+type DashboardResult struct {
+	ID        string `json:"id"`
+	Key       string `json:"key"`
+	Pupil     string `json:"pupil"`
+	Group     string `json:"group,omitempty"`
+	YearGroup string `json:"jaargroep,omitempty"`
+	Test      string `json:"test"`
+	Part      string `json:"part,omitempty"`
+	Date      string `json:"date"`
+	Score     string `json:"score,omitempty"`
+}
+
+// DashboardResultOf is r of pupil p as a dashboard receives it.
+func DashboardResultOf(school SchoolID, p Pupil, r Result) DashboardResult {
+	h := sha256.Sum256([]byte(string(school) + "\x00" + r.Key + "\x00" + r.Digest))
+	return DashboardResult{ID: "res_" + hex.EncodeToString(h[:12]), Key: r.Key, Pupil: p.LASKey, Group: p.GroupKey,
+		YearGroup: p.YearGroup, Test: r.Test, Part: r.Part, Date: r.Date, Score: r.Score}
+}
+
+// FeedPage is one page of a dashboard's results feed.
+type FeedPage struct {
+	School    SchoolID          `json:"school"`
+	Recipient string            `json:"recipient"`
+	Results   []DashboardResult `json:"results"`
+	// Next is the cursor of the next page; More says whether it has results
+	// already.
+	Next string `json:"next"`
+	More bool   `json:"more"`
 }

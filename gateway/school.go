@@ -63,6 +63,8 @@ type School struct {
 	// Recipients receive the school's data under its optional processings
 	// (dashboards, legal, research), each only while that one is granted.
 	Recipients []Recipient `json:",omitempty"`
+	// Studies are the research studies registered for the school.
+	Studies []Study `json:",omitempty"`
 }
 
 // SchoolContact is the school's contact person for the gateway: its

@@ -43,7 +43,7 @@ func (c *edge) recipientAddCommand() *cobra.Command {
 					return err
 				}
 			}
-			r, err := a.AddRecipient(ctx, gateway.SchoolID(id), in, operator(by).String())
+			r, err := a.RegisterRecipient(ctx, gateway.SchoolID(id), in, operator(by).String())
 			if err != nil {
 				return err
 			}

@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.AddCommand(c.lasCommand(), c.conformanceCommand(), c.keysCommand(), c.schoolCommand(), c.consentCommand(),
 		c.syncCommand(), c.pupilsCommand(), c.resultsCommand(), c.deliverCommand(),
 		c.evidenceCommand(), c.auditCommand(), c.retentionCommand(), c.reportCommand(),
-		c.serveCommand(), c.tokenCommand(), c.scheduleCommand(), c.recipientCommand())
+		c.serveCommand(), c.tokenCommand(), c.scheduleCommand(), c.recipientCommand(), c.studyCommand(), c.exportCommand())
 
 	err := root.ExecuteContext(ctx)
 	var ee *exitError
@@ -206,7 +206,16 @@ func (c *edge) options(kr *vault.Keyring, log *slog.Logger) app.Options {
 			CaptureTTL: l.CaptureTTL},
 		Delivery: app.Delivery{BatchSize: d.BatchSize, Concurrency: d.Concurrency, Lease: d.Lease, MaxAttempts: d.MaxAttempts,
 			RetryBase: d.RetryBase, RetryMax: d.RetryMax},
-		LockTTL: s.LockTTL, SyncTimeout: s.SyncTimeout, TokenTTL: c.cfg.Auth.TokenTTL}
+		LockTTL: s.LockTTL, SyncTimeout: s.SyncTimeout, TokenTTL: c.cfg.Auth.TokenTTL, LegalBases: legalBases(c.cfg.Legal)}
+}
+
+// legalBases are the configured legal bases as the application layer takes them.
+func legalBases(l config.LegalConfig) []gateway.LegalBase {
+	out := make([]gateway.LegalBase, len(l.Bases))
+	for i, b := range l.Bases {
+		out[i] = gateway.LegalBase{Name: b.Name, Reference: b.Reference, Recipient: b.Recipient, Fields: b.Fields}
+	}
+	return out
 }
 
 // open opens the application layer for one command: warnings and errors

@@ -103,6 +103,8 @@ type Options struct {
 	// InFlightWait bounds how long a revocation of las_exchange waits for
 	// deliveries under way (default: the consent gate's).
 	InFlightWait time.Duration
+	// LegalBases are the legal bases of disclosures under legal (legal.bases).
+	LegalBases []gateway.LegalBase
 }
 
 // ErrNoKeys: the act needs the vault keys and the App was built without.
@@ -135,6 +137,9 @@ type App struct {
 // New returns an App over o.Store. Close waits for the syncs it started in
 // the background; the store stays open (the caller opened it).
 func New(o Options) (*App, error) {
+	if err := checkLegalBases(o.LegalBases); err != nil {
+		return nil, err
+	}
 	if o.Store == nil {
 		return nil, errors.New("app: no store")
 	}

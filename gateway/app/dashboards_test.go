@@ -97,7 +97,7 @@ func TestDashboardWebhook(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		h := newHook(t)
 		f.sync(f.app, f.A)
-		if _, err := f.app.AddRecipient(ctx(t), f.A, app.RecipientInput{Name: "dash", Processing: gateway.ProcessingDashboards,
+		if _, err := f.app.RegisterRecipient(ctx(t), f.A, app.RecipientInput{Name: "dash", Processing: gateway.ProcessingDashboards,
 			Kind: gateway.RecipientWebhook, URL: h.srv.URL + "/hook", Basis: "verwerkersovereenkomst 2026", Secret: h.secret}, "admin"); err != nil {
 			t.Fatal(err)
 		}

@@ -69,9 +69,25 @@ func newFixture(t *testing.T, open func(testing.TB) gateway.Store) *fixture {
 // another process would have (its own locks, its own instance name).
 func (f *fixture) newApp(kr *vault.Keyring) *app.App {
 	f.t.Helper()
-	a, err := app.New(app.Options{Store: f.store, Keys: kr, Now: func() time.Time { return start }, Client: f.srv.Client(),
+	return f.newAppWith(kr, nil)
+}
+
+// appWith is an application layer over the fixture's store and keys with
+// options changed by change.
+func (f *fixture) appWith(change func(*app.Options)) *app.App {
+	f.t.Helper()
+	return f.newAppWith(f.keys, change)
+}
+
+func (f *fixture) newAppWith(kr *vault.Keyring, change func(*app.Options)) *app.App {
+	f.t.Helper()
+	o := app.Options{Store: f.store, Keys: kr, Now: func() time.Time { return start }, Client: f.srv.Client(),
 		Instance: "app-test-" + rand.Text()[:8], Delivery: app.Delivery{BatchSize: 50, Concurrency: 2, Lease: time.Minute},
-		InFlightWait: 10 * time.Second})
+		InFlightWait: 10 * time.Second}
+	if change != nil {
+		change(&o)
+	}
+	a, err := app.New(o)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
@@ -11,35 +12,19 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/webhook"
 )
 
-// RecipientInput registers a recipient. Secret is a webhook's signing
-// secret ("whsec_" + base64, the Standard Webhooks form); Key a uwlr
-// recipient's autorisatiesleutel. Both are sealed at once and never shown.
-type RecipientInput struct {
-	Name       string
-	Processing gateway.Processing
-	Kind       gateway.RecipientKind
-	URL        string
-	Country    string
-	Basis      string
-	Secret     string
-	Key        string
-	Klantcode  string
-	Klantnaam  string
-	ScoreType  string
-	Xsdversie  string
-	QuoteSOAP  bool
-}
+// RecipientInput registers a recipient (gateway.RecipientInput).
+type RecipientInput = gateway.RecipientInput
 
 // recipientPlace is where one of a recipient's secrets is sealed.
 func recipientPlace(id gateway.SchoolID, name, field string) vault.Place {
 	return vault.SchoolSecret(id, "recipient/"+name+"/"+field)
 }
 
-// AddRecipient registers a recipient of the school's data under one of its
+// RegisterRecipient registers a recipient of the school's data under one of its
 // optional processings (dashboards, legal, research). Bad input is
 // ErrInvalid and stores nothing; a name already used is ErrConflict. The
 // registration is on the school's audit chain (never the credentials).
-func (a *App) AddRecipient(ctx context.Context, id gateway.SchoolID, in RecipientInput, by string) (gateway.RecipientView, error) {
+func (a *App) RegisterRecipient(ctx context.Context, id gateway.SchoolID, in RecipientInput, by string) (gateway.RecipientView, error) {
 	s, err := a.school(ctx, id)
 	if err != nil {
 		return gateway.RecipientView{}, err
@@ -118,11 +103,33 @@ func (a *App) Recipients(ctx context.Context, id gateway.SchoolID) ([]gateway.Re
 	if err != nil {
 		return nil, err
 	}
+	last, err := a.lastExports(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	out := []gateway.RecipientView{}
 	for _, r := range s.Recipients {
-		out = append(out, r.View())
+		v := r.View()
+		if e, ok := last[r.Name]; ok {
+			v.LastSentAt = e.At
+			v.LastRecords, _ = strconv.Atoi(e.Details["records"])
+		}
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// lastExports finds, per recipient, the newest export entry on the school's
+// audit chain.
+func (a *App) lastExports(ctx context.Context, id gateway.SchoolID) (map[string]gateway.AuditEntry, error) {
+	last := map[string]gateway.AuditEntry{}
+	err := a.st.WalkAudit(ctx, gateway.AuditChainOf(id), func(e gateway.AuditEntry) error {
+		if e.Kind == gateway.AuditExport && e.Details["recipient"] != "" {
+			last[e.Details["recipient"]] = e
+		}
+		return nil
+	})
+	return last, err
 }
 
 // RecipientInfo returns one recipient of the school; ErrNotFound when it
@@ -132,11 +139,19 @@ func (a *App) RecipientInfo(ctx context.Context, id gateway.SchoolID, name strin
 	if err != nil {
 		return gateway.RecipientView{}, err
 	}
-	r, ok := s.Recipient(name)
-	if !ok {
+	if _, ok := s.Recipient(name); !ok {
 		return gateway.RecipientView{}, fmt.Errorf("school %s has no recipient %q: %w", id, name, gateway.ErrNotFound)
 	}
-	return r.View(), nil
+	all, err := a.Recipients(ctx, id)
+	if err != nil {
+		return gateway.RecipientView{}, err
+	}
+	for _, v := range all {
+		if v.Name == name {
+			return v, nil
+		}
+	}
+	return gateway.RecipientView{}, fmt.Errorf("school %s has no recipient %q: %w", id, name, gateway.ErrNotFound)
 }
 
 // RemoveRecipient removes a recipient: nothing more is sent to it (its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
@@ -171,9 +172,33 @@ func (a *App) rewrapSecrets(ctx context.Context, kr *vault.Keyring, id gateway.S
 		if len(secrets) > 0 {
 			s.SealedSecrets = secrets
 		}
-		return nil
+		return rewrapRecipients(s, rewrap)
 	})
 	return n, err
+}
+
+// rewrapRecipients re-seals the credentials of the school's recipients and
+// the keys of its studies (new slices: the record read is not changed in
+// place).
+func rewrapRecipients(s *gateway.School, rewrap func(vault.Place, []byte) ([]byte, error)) error {
+	rs := slices.Clone(s.Recipients)
+	var err error
+	for i := range rs {
+		if rs[i].SealedSecret, err = rewrap(recipientPlace(s.ID, rs[i].Name, "secret"), rs[i].SealedSecret); err != nil {
+			return err
+		}
+		if rs[i].SealedKey, err = rewrap(recipientPlace(s.ID, rs[i].Name, "key"), rs[i].SealedKey); err != nil {
+			return err
+		}
+	}
+	sts := slices.Clone(s.Studies)
+	for i := range sts {
+		if sts[i].SealedKey, err = rewrap(studyPlace(s.ID, sts[i].Name), sts[i].SealedKey); err != nil {
+			return err
+		}
+	}
+	s.Recipients, s.Studies = rs, sts
+	return nil
 }
 
 // staleSnapshot counts the ECK iDs of the school's snapshot sealed with

@@ -46,6 +46,9 @@ type TokenRequest struct {
 	// token is for every school and takes none.
 	Schools []gateway.SchoolID
 	Name    string
+	// Recipient is the feed recipient a dashboard token reads for (a
+	// dashboards recipient of kind feed at each of its schools).
+	Recipient string
 	// Expires is how long the token is valid; 0: until revoked.
 	Expires time.Duration
 }
@@ -60,7 +63,11 @@ type TokenRequest struct {
 func (a *App) CreateToken(ctx context.Context, r TokenRequest, by string) (gateway.Token, string, error) {
 	switch {
 	case !r.Role.Valid():
-		return gateway.Token{}, "", invalidf("role %q: operator, school-admin or viewer", r.Role)
+		return gateway.Token{}, "", invalidf("role %q: operator, school-admin, viewer or dashboard", r.Role)
+	case r.Role == gateway.RoleDashboard && (len(r.Schools) == 0 || r.Recipient == ""):
+		return gateway.Token{}, "", invalidf("a dashboard token names its schools and its feed recipient (--recipient)")
+	case r.Role != gateway.RoleDashboard && r.Recipient != "":
+		return gateway.Token{}, "", invalidf("only a dashboard token names a recipient")
 	case r.Role == gateway.RoleSchoolAdmin && len(r.Schools) == 0:
 		return gateway.Token{}, "", invalidf("a school-admin token needs a school")
 	case r.Role == gateway.RoleViewer && len(r.Schools) == 0:
@@ -78,6 +85,11 @@ func (a *App) CreateToken(ctx context.Context, r TokenRequest, by string) (gatew
 		} else if err != nil {
 			return gateway.Token{}, "", err
 		}
+		if r.Role == gateway.RoleDashboard {
+			if _, err := a.feedRecipient(ctx, id, r.Recipient); err != nil {
+				return gateway.Token{}, "", err
+			}
+		}
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
@@ -91,7 +103,7 @@ func (a *App) CreateToken(ctx context.Context, r TokenRequest, by string) (gatew
 		return gateway.Token{}, "", err
 	}
 	now := a.now().UTC()
-	t := gateway.Token{ID: "tok_" + hex.EncodeToString(idb[:]), Name: r.Name, Hash: hash, Role: r.Role, Schools: ids, CreatedAt: now}
+	t := gateway.Token{ID: "tok_" + hex.EncodeToString(idb[:]), Name: r.Name, Hash: hash, Role: r.Role, Schools: ids, Recipient: r.Recipient, CreatedAt: now}
 	if ttl := cmp.Or(r.Expires, a.o.TokenTTL); ttl > 0 {
 		t.ExpiresAt = now.Add(ttl)
 	}

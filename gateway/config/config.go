@@ -25,6 +25,24 @@ type Config struct {
 	Schedule ScheduleConfig `mapstructure:"schedule" yaml:"schedule" json:"schedule"`
 	// Retention configures the retention rules that have a setting.
 	Retention RetentionConfig `mapstructure:"retention" yaml:"retention" json:"retention"`
+	// Legal configures disclosures under the legal processing.
+	Legal LegalConfig `mapstructure:"legal" yaml:"legal" json:"legal"`
+}
+
+// LegalConfig lists the legal bases disclosures may rest on.
+type LegalConfig struct {
+	Bases []LegalBase `mapstructure:"bases" yaml:"bases" json:"bases"`
+}
+
+// LegalBase is one legal basis: its name, the legal reference as text, the
+// recipient (a school's legal recipient by that name) and the fields it
+// discloses (from a closed set: school, las_key, jaargroep, group,
+// birth_year, gender, left_on, test, part, date, score).
+type LegalBase struct {
+	Name      string   `mapstructure:"name" yaml:"name" json:"name"`
+	Reference string   `mapstructure:"reference" yaml:"reference" json:"reference"`
+	Recipient string   `mapstructure:"recipient" yaml:"recipient" json:"recipient"`
+	Fields    []string `mapstructure:"fields" yaml:"fields" json:"fields"`
 }
 
 // RetentionConfig configures retention (the rules themselves follow the
@@ -236,5 +254,6 @@ func Default() Config {
 		Retention: RetentionConfig{
 			StaleAfter: 365 * 24 * time.Hour, // a school year
 		},
+		Legal: LegalConfig{Bases: []LegalBase{}},
 	}
 }

@@ -31,45 +31,22 @@ type Payload struct {
 
 // PayloadData is the school and its results.
 type PayloadData struct {
-	School  gateway.SchoolID `json:"school"`
-	Results []PushedResult   `json:"results"`
+	School  gateway.SchoolID          `json:"school"`
+	Results []gateway.DashboardResult `json:"results"`
 }
 
-// PushedResult is one result as a dashboard receives it. ID is stable for
-// one version of one result (its key and content digest), so a receiver
-// that gets it twice (at-least-once) can de-duplicate.
-type PushedResult struct {
-	ID        string `json:"id"`
-	Key       string `json:"key"`
-	Pupil     string `json:"pupil"`
-	Group     string `json:"group,omitempty"`
-	YearGroup string `json:"jaargroep,omitempty"`
-	Test      string `json:"test"`
-	Part      string `json:"part,omitempty"`
-	Date      string `json:"date"`
-	Score     string `json:"score,omitempty"`
-}
-
-// ResultID is the stable id of one version of one result.
-func ResultID(school gateway.SchoolID, r gateway.Result) string {
-	h := sha256.Sum256([]byte(string(school) + "\x00" + r.Key + "\x00" + r.Digest))
-	return "res_" + hex.EncodeToString(h[:12])
+// PushedResults maps results to what a dashboard receives (the feed's
+// items too).
+func PushedResults(school gateway.SchoolID, pupils map[gateway.PupilID]gateway.Pupil, rs []gateway.Result) []gateway.DashboardResult {
+	out := make([]gateway.DashboardResult, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, gateway.DashboardResultOf(school, pupils[r.Pupil], r))
+	}
+	return out
 }
 
 // MessageID is the webhook-id of a batch's push: the same on every resend.
 func MessageID(batch string) string { return "msg_" + batch }
-
-// PushedResults maps results to what a dashboard receives (also the feed's
-// items).
-func PushedResults(school gateway.SchoolID, pupils map[gateway.PupilID]gateway.Pupil, rs []gateway.Result) []PushedResult {
-	out := make([]PushedResult, 0, len(rs))
-	for _, r := range rs {
-		p := pupils[r.Pupil]
-		out = append(out, PushedResult{ID: ResultID(school, r), Key: r.Key, Pupil: p.LASKey, Group: p.GroupKey, YearGroup: p.YearGroup,
-			Test: r.Test, Part: r.Part, Date: r.Date, Score: r.Score})
-	}
-	return out
-}
 
 // push sends a webhook recipient's batch: consent at the moment of
 // sending, the export on the school's audit chain before a byte leaves,
@@ -169,3 +146,6 @@ func (w *Worker) keepExportEvidence(ctx context.Context, b gateway.Batch, r gate
 	}
 	return id, nil
 }
+
+// KeysOf lists the keys of results.
+func KeysOf(rs []gateway.Result) []string { return keysOf(rs) }
