@@ -16,6 +16,7 @@ import (
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/delivery"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/lassim"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/webhook"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
@@ -178,4 +179,63 @@ func checkPayload(t *testing.T, f *fixture, body []byte, ids map[string]bool) {
 			t.Fatal("the payload holds an ECK iD")
 		}
 	}
+}
+
+// TestDashboardUWLR: a dashboard that speaks UWLR gets BrengLeerresultaten
+// with its own key, only under dashboards, and never an ECK iD (only the
+// school's LAS gets those).
+func TestDashboardUWLR(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		prof := lassim.Profiles["standard"]
+		dash := lassim.NewSim(f.world, prof, 7)
+		var mu sync.Mutex
+		var bodies [][]byte
+		var h http.Handler
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			bodies = append(bodies, b)
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			h.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		h = dash.Handler(srv.URL + prof.Path)
+		f.sync(f.app, f.A)
+		creds := f.world.Schools[0].Creds
+		if _, err := f.app.RegisterRecipient(ctx(t), f.A, app.RecipientInput{Name: "uwlr-dash", Processing: gateway.ProcessingDashboards,
+			Kind: gateway.RecipientUWLR, URL: srv.URL + prof.Path, Key: creds.Autorisatiesleutel, Basis: "b"}, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.app.SubmitResults(ctx(t), f.A, f.resultsFor(f.A, "2026-11-04"), "admin", nil); err != nil {
+			t.Fatal(err)
+		}
+		f.drain()
+		if n := dash.Calls(uwlr.OpBrengLeerresultaten.Name); n != 0 {
+			t.Fatalf("without dashboards the uwlr dashboard got %d requests", n)
+		}
+		f.grant(f.A, gateway.ProcessingDashboards, true)
+		f.drain()
+		if n := dash.Calls(uwlr.OpBrengLeerresultaten.Name); n == 0 {
+			t.Fatal("granted, the uwlr dashboard got nothing")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, l := range f.world.Schools[0].Pupils() {
+			for _, b := range bodies {
+				if l.Eckid != "" && bytes.Contains(b, []byte(l.Eckid)) {
+					t.Fatal("a uwlr dashboard got an ECK iD")
+				}
+			}
+		}
+		rs, err := f.app.Receipts(ctx(t), f.A)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if r.State != gateway.BatchAccepted {
+				t.Fatalf("receipt %+v: the LAS's receipts follow the LAS batch", r)
+			}
+		}
+	})
 }
