@@ -163,5 +163,10 @@ func (s School) ScoreTypeOf() string {
 	if s.Results != nil && s.Results.ScoreType == ScoreDecimal {
 		return ScoreDecimal
 	}
+	for _, r := range s.Recipients {
+		if r.Kind == RecipientUWLR && r.ScoreType == ScoreDecimal {
+			return ScoreDecimal
+		}
+	}
 	return ScoreInteger
 }

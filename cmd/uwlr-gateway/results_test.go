@@ -36,8 +36,9 @@ func statusCounts(t *testing.T, e *e2eEnv, s *e2eSchool) map[string]int {
 	return st.Counts
 }
 
-// TestResultsReceiverProfile: a school's results can go to another receiver
-// than its LAS endpoint, with its own key and score typing.
+// TestResultsReceiverProfile: a school's results can also go to another
+// receiver than its LAS endpoint (a dashboards recipient), with its own key
+// and score typing.
 func TestResultsReceiverProfile(t *testing.T) {
 	e := newE2EEnv(t, "bolt")
 	s := e.enrol(20)
@@ -58,11 +59,22 @@ func TestResultsReceiverProfile(t *testing.T) {
 		t.Errorf("a refused file stored results: %v", c)
 	}
 
+	// A receiver at another endpoint is a third party: it needs its own
+	// key and is a dashboards recipient, sent to only while dashboards is
+	// granted.
+	if out, _ := e.must(2, "school", "receiver", "set", "--school", s.id, "--endpoint", recv.endpoint); !strings.Contains(out, "own autorisatiesleutel") {
+		t.Errorf("a receiver elsewhere without its own key: %s", out)
+	}
 	e.must(0, "school", "receiver", "set", "--school", s.id, "--endpoint", recv.endpoint, "--key-file", recvKey)
-	if out, _ := e.must(0, "school", "show", "--school", s.id); !strings.Contains(out, "results go to "+recv.endpoint) {
+	if out, _ := e.must(0, "school", "show", "--school", s.id); !strings.Contains(out, "recipient results-receiver (dashboards, uwlr) "+recv.endpoint) {
 		t.Errorf("school show does not name the receiver: %s", out)
 	}
 	e.must(0, "results", "submit", "--file", resultsFile(t, e, s, "2025-10-02", func(i int) string { return fmt.Sprint(i) }))
+	e.must(0, "deliver")
+	if n := rsim.Calls(uwlr.OpBrengLeerresultaten.Name); n != 0 {
+		t.Fatalf("without dashboards the receiver got %d requests", n)
+	}
+	e.must(0, "consent", "set", "--school", s.id, "--processing", "dashboards", "--grant", "--by", "admin", "--instruction", "signed instruction 2026-2")
 	e.must(0, "deliver")
 	if n := rsim.Calls(uwlr.OpBrengLeerresultaten.Name); n == 0 {
 		t.Fatal("the receiver got no BrengLeerresultaten")

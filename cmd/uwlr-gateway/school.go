@@ -29,6 +29,8 @@ type schoolJSON struct {
 	LastPulledAt   *time.Time       `json:"last_pulled_at,omitempty"`
 	Consent        gateway.Consent  `json:"consent,omitempty"`
 	Results        *receiverJSON    `json:"results_receiver,omitempty"`
+	// Recipients receive the school's data under its other processings.
+	Recipients []gateway.RecipientView `json:"recipients,omitempty"`
 	// Contact is shown by `school show` only (it is personal data).
 	Contact *contactJSON `json:"contact,omitempty"`
 }
@@ -55,6 +57,9 @@ func toSchoolJSON(s gateway.School) schoolJSON {
 		}
 		j.Results = &receiverJSON{Endpoint: r.Endpoint, Klantcode: r.Klantcode, Klantnaam: r.Klantnaam, Key: key, Xsdversie: r.Xsdversie,
 			ScoreType: s.ScoreTypeOf(), QuoteSOAPAction: r.QuoteSOAPAction}
+	}
+	for _, r := range s.Recipients {
+		j.Recipients = append(j.Recipients, r.View())
 	}
 	return j
 }
@@ -198,6 +203,10 @@ func (c *edge) schoolShowCommand() *cobra.Command {
 				fmt.Fprintf(c.stdout, "  results go to %s (%s scores, key: %s)\n", r.Endpoint, r.ScoreType, r.Key)
 			} else {
 				fmt.Fprintln(c.stdout, "  results go to the LAS endpoint above (integer scores)")
+			}
+			for _, r := range j.Recipients {
+				fmt.Fprintf(c.stdout, "  recipient %s (%s, %s) %s, while %s is granted\n", soap.OneLine(r.Name), r.Processing, r.Kind,
+					soap.OneLine(endpointOf(r)), r.Processing)
 			}
 			if ct := j.Contact; ct != nil {
 				fmt.Fprintf(c.stdout, "  contact person %s <%s>%s\n", ct.Name, ct.Email, map[bool]string{true: ", " + ct.Phone}[ct.Phone != ""])

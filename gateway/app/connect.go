@@ -64,11 +64,12 @@ type secrets struct {
 	resultsKey string            // the results receiver's own key, if it has one
 	headers    map[string]string // vendor header values, by field
 	secret     []string          // the header values that are credentials
+	recipients []string          // the recipients' keys and webhook secrets
 }
 
 // all lists every secret, for the client's scrubber.
 func (s secrets) all() []string {
-	return append([]string{s.key, s.resultsKey}, s.secret...)
+	return append(append([]string{s.key, s.resultsKey}, s.secret...), s.recipients...)
 }
 
 // openSecrets opens every secret of a school: its autorisatiesleutel, its
@@ -92,6 +93,9 @@ func (a *App) openSecrets(s gateway.School) (secrets, error) {
 	if err != nil {
 		return out, fmt.Errorf("school %s: %w", s.ID, err)
 	}
+	if out.recipients, err = a.recipientSecrets(s); err != nil {
+		return out, err
+	}
 	out.headers = map[string]string{}
 	for _, h := range prof.Headers {
 		v, err := a.open(vault.SchoolSecret(s.ID, h.Field), s.SealedSecrets[h.Field])
@@ -101,6 +105,26 @@ func (a *App) openSecrets(s gateway.School) (secrets, error) {
 		out.headers[h.Field] = string(v)
 		if h.Secret {
 			out.secret = append(out.secret, string(v))
+		}
+	}
+	return out, nil
+}
+
+// recipientSecrets opens the credentials of the school's recipients, so
+// that every client of the school scrubs them too: any system may echo
+// any of them.
+func (a *App) recipientSecrets(s gateway.School) ([]string, error) {
+	var out []string
+	for _, r := range s.Recipients {
+		for field, sealed := range map[string][]byte{"key": r.SealedKey, "secret": r.SealedSecret} {
+			if len(sealed) == 0 {
+				continue
+			}
+			v, err := a.open(recipientPlace(s.ID, r.Name, field), sealed)
+			if err != nil {
+				return nil, fmt.Errorf("school %s: open the %s of recipient %s: %w", s.ID, field, r.Name, err)
+			}
+			out = append(out, string(v))
 		}
 	}
 	return out, nil

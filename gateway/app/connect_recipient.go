@@ -28,7 +28,7 @@ func (a *App) recipientClient(s gateway.School, r gateway.Recipient) (*soap.Clie
 	conn := a.baseConnection(s)
 	conn.Endpoint, conn.Autorisatiesleutel, conn.QuoteSOAPAction = r.URL, string(key), r.QuoteSOAPAction
 	conn.Klantcode, conn.Klantnaam, conn.Xsdversie = or(r.Klantcode, s.Klantcode), or(r.Klantnaam, s.Klantnaam), or(r.Xsdversie, s.Xsdversie)
-	conn.Gegevenssetid, conn.Secrets = "", append(sec.all(), string(key))
+	conn.Gegevenssetid, conn.Secrets = "", sec.all()
 	hc, err := a.httpClient(s, false)
 	if err != nil {
 		return nil, "", err

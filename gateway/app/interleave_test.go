@@ -32,9 +32,9 @@ func (f *fixture) duringSync(fn func()) {
 // the school record it read before the other).
 func TestSyncAndReceiverSetInterleave(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
-		endpoint := f.srv.URL + "/results-receiver"
+		endpoint := f.school(f.A).Endpoint // the LAS's own results profile
 		f.duringSync(func() {
-			if _, err := f.app.SetReceiver(ctx(t), f.A, app.Receiver{Endpoint: endpoint, ScoreType: gateway.ScoreDecimal}, "admin"); err != nil {
+			if _, err := f.app.SetReceiver(ctx(t), f.A, app.Receiver{Endpoint: endpoint, Key: "own-results-key-0001", ScoreType: gateway.ScoreDecimal}, "admin"); err != nil {
 				t.Errorf("receiver set during the sync: %v", err)
 			}
 		})

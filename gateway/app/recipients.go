@@ -29,17 +29,11 @@ func (a *App) RegisterRecipient(ctx context.Context, id gateway.SchoolID, in Rec
 	if err != nil {
 		return gateway.RecipientView{}, err
 	}
-	r := gateway.Recipient{Name: strings.TrimSpace(in.Name), Processing: in.Processing, Kind: in.Kind, URL: strings.TrimSpace(in.URL),
-		Country: strings.ToUpper(or(strings.TrimSpace(in.Country), "NL")), Basis: strings.TrimSpace(in.Basis),
-		Klantcode: in.Klantcode, Klantnaam: in.Klantnaam, ScoreType: in.ScoreType, Xsdversie: in.Xsdversie, QuoteSOAPAction: in.QuoteSOAP,
-		CreatedAt: a.now().UTC(), CreatedBy: or(by, "cli")}
-	if r.Processing == gateway.ProcessingLASExchange {
-		return gateway.RecipientView{}, invalidf("recipient %q: las_exchange has one recipient, the school's LAS (school receiver set for its results profile)", r.Name)
+	if in.Processing == gateway.ProcessingLASExchange {
+		return gateway.RecipientView{}, invalidf("recipient %q: las_exchange has one recipient, the school's LAS (school receiver set for its results profile)", in.Name)
 	}
-	if err := r.Validate(); err != nil {
-		return gateway.RecipientView{}, invalid(err)
-	}
-	if err := a.sealRecipient(s, &r, in); err != nil {
+	r, err := a.newRecipient(s, in, by)
+	if err != nil {
 		return gateway.RecipientView{}, err
 	}
 	_, err = a.st.UpdateSchool(ctx, id, func(x *gateway.School) error {
@@ -55,6 +49,18 @@ func (a *App) RegisterRecipient(ctx context.Context, id gateway.SchoolID, in Rec
 	_, err = a.log.School(ctx, id, gateway.AuditRecipient, r.CreatedBy, map[string]string{"action": "add", "recipient": r.Name,
 		"processing": string(r.Processing), "kind": string(r.Kind), "endpoint": r.Endpoint(), "country": r.Country})
 	return r.View(), err
+}
+
+// newRecipient checks a registration and seals its credentials.
+func (a *App) newRecipient(s gateway.School, in RecipientInput, by string) (gateway.Recipient, error) {
+	r := gateway.Recipient{Name: strings.TrimSpace(in.Name), Processing: in.Processing, Kind: in.Kind, URL: strings.TrimSpace(in.URL),
+		Country: strings.ToUpper(or(strings.TrimSpace(in.Country), "NL")), Basis: strings.TrimSpace(in.Basis),
+		Klantcode: in.Klantcode, Klantnaam: in.Klantnaam, ScoreType: in.ScoreType, Xsdversie: in.Xsdversie, QuoteSOAPAction: in.QuoteSOAP,
+		CreatedAt: a.now().UTC(), CreatedBy: or(by, "cli")}
+	if err := r.Validate(); err != nil {
+		return r, invalid(err)
+	}
+	return r, a.sealRecipient(s, &r, in)
 }
 
 // sealRecipient checks and seals the credentials r's kind needs.
@@ -108,6 +114,11 @@ func (a *App) Recipients(ctx context.Context, id gateway.SchoolID) ([]gateway.Re
 		return nil, err
 	}
 	out := []gateway.RecipientView{}
+	if rr := s.Results; rr != nil {
+		out = append(out, gateway.RecipientView{Name: "las", Processing: gateway.ProcessingLASExchange, Kind: gateway.RecipientUWLR,
+			URL: rr.Endpoint, Country: "NL", Basis: "the school's own LAS (results receiver profile)", ScoreType: rr.ScoreType,
+			HasKey: len(rr.SealedKey) > 0, LAS: true})
+	}
 	for _, r := range s.Recipients {
 		v := r.View()
 		if e, ok := last[r.Name]; ok {
