@@ -73,6 +73,10 @@ type Batch struct {
 	// Processing is the consent the batch needs at take and at send;
 	// empty means las_exchange (batches stored before recipients existed).
 	Processing Processing `json:"processing,omitempty"`
+	// Export names what an export batch sends (no results, no keys): the
+	// study of a research export or the basis of a legal disclosure. The
+	// export is built when the batch is sent, from the data of that moment.
+	Export string `json:"export,omitempty"`
 }
 
 // Needs is the processing whose consent the batch needs.
@@ -166,6 +170,22 @@ func CheckNewBatches(b Batch, also []Batch) error {
 	return nil
 }
 
+// CheckExportBatch checks a new export batch: queued or held, with an id,
+// a recipient, a processing other than las_exchange and what it exports.
+func CheckExportBatch(b Batch) error {
+	switch {
+	case b.State != BatchQueued && b.State != BatchHeld:
+		return fmt.Errorf("%w: a new batch is queued or held, not %s", ErrInvalid, b.State)
+	case b.ID == "":
+		return fmt.Errorf("%w: batch without id", ErrInvalid)
+	case b.Recipient == "" || b.Export == "" || b.Needs() == ProcessingLASExchange:
+		return fmt.Errorf("%w: an export batch names its recipient, its processing and what it exports", ErrInvalid)
+	case len(b.Keys) > 0:
+		return fmt.Errorf("%w: an export batch holds no result keys", ErrInvalid)
+	}
+	return nil
+}
+
 // Enqueued is the outcome of Outbox.Enqueue.
 type Enqueued struct {
 	Batch     string // the new batch; empty when nothing was new or changed
@@ -200,6 +220,10 @@ type Outbox interface {
 	// crash never leaves results queued for one recipient and lost for
 	// another; its id is in Enqueued.Also.
 	Enqueue(ctx context.Context, school SchoolID, rs []Result, b Batch, also ...Batch) (Enqueued, error)
+	// EnqueueExport stores an export batch b (ID, State BatchQueued or
+	// BatchHeld, Recipient, Processing and Export set; no keys) and queues
+	// it when queued.
+	EnqueueExport(ctx context.Context, school SchoolID, b Batch) error
 	// Results returns the stored results with the given keys, in that order;
 	// unknown keys are skipped.
 	Results(ctx context.Context, school SchoolID, keys []string) ([]Result, error)

@@ -277,6 +277,16 @@ func (s scopedStore) Enqueue(ctx context.Context, id SchoolID, rs []Result, b Ba
 	return s.st.Enqueue(ctx, id, rs, b, also...)
 }
 
+func (s scopedStore) EnqueueExport(ctx context.Context, id SchoolID, b Batch) error {
+	if err := inScope(ctx, id); err != nil {
+		return err
+	}
+	if err := optionalInScope(ctx, b.School); err != nil {
+		return err
+	}
+	return s.st.EnqueueExport(ctx, id, b)
+}
+
 func (s scopedStore) Results(ctx context.Context, id SchoolID, keys []string) ([]Result, error) {
 	if err := inScope(ctx, id); err != nil {
 		return nil, err

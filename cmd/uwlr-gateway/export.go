@@ -87,18 +87,22 @@ func (c *edge) exportResearchCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "research", Short: "Write a study's pseudonymised export (Frictionless Data Package, signed manifest) to a directory",
 		Args: cobra.NoArgs,
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			if dir == "" {
-				return usageErr("--out DIR is required")
-			}
-			ex, err := a.ExportResearch(ctx, gateway.SchoolID(id), study, operator(by).String())
+			ex, err := a.ExportResearch(ctx, gateway.SchoolID(id), study, dir != "", operator(by).String())
 			if err != nil {
 				return err
 			}
-			if err := writeFiles(dir, ex.Files); err != nil {
-				return err
+			if ex.Queued == "" {
+				if err := writeFiles(dir, ex.Files); err != nil {
+					return err
+				}
 			}
 			if asJSON {
 				return writeJSON(c.stdout, ex)
+			}
+			if ex.Queued != "" {
+				fmt.Fprintf(c.stdout, "school %s: study %s queued for its webhook as batch %s%s (deliver or serve sends it)\n", id, soap.OneLine(study),
+					ex.Queued, map[bool]string{true: ", held until research is granted"}[ex.Held])
+				return nil
 			}
 			m := ex.Manifest
 			fmt.Fprintf(c.stdout, "school %s: study %s exported to %s: %d pupils, %d results (k=%d; %d pupils and %d results suppressed",
@@ -112,7 +116,7 @@ func (c *edge) exportResearchCommand() *cobra.Command {
 	f := cmd.Flags()
 	schoolFlag(cmd, &id)
 	f.StringVar(&study, "study", "", "the study's name")
-	f.StringVar(&dir, "out", "", "directory to write the export to (created; existing files of the same names are replaced)")
+	f.StringVar(&dir, "out", "", "directory to write the export to (created; files of the same names are replaced); a study whose recipient is a webhook is queued instead and takes no --out")
 	byFlag(cmd, &by)
 	f.BoolVar(&asJSON, "json", false, "print JSON (the manifest)")
 	return cmd
@@ -124,21 +128,25 @@ func (c *edge) exportLegalCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "legal", Short: "Write a disclosure under a configured legal basis (legal.bases): exactly its fields, as CSV",
 		Args: cobra.NoArgs,
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			if out == "" {
-				return usageErr("--out FILE is required")
-			}
-			ex, err := a.ExportLegal(ctx, gateway.SchoolID(id), basis, operator(by).String())
+			ex, err := a.ExportLegal(ctx, gateway.SchoolID(id), basis, out != "", operator(by).String())
 			if err != nil {
 				return err
 			}
-			if err := writeFileAtomic(out, ex.CSV); err != nil {
-				return err
-			}
-			if err := writeFileAtomic(out+".evidence.xml", ex.Signed); err != nil {
-				return err
+			if ex.Queued == "" {
+				if err := writeFileAtomic(out, ex.CSV); err != nil {
+					return err
+				}
+				if err := writeFileAtomic(out+".evidence.xml", ex.Signed); err != nil {
+					return err
+				}
 			}
 			if asJSON {
 				return writeJSON(c.stdout, ex)
+			}
+			if ex.Queued != "" {
+				fmt.Fprintf(c.stdout, "school %s: disclosure under %s queued for its webhook as batch %s%s (deliver or serve sends it)\n", id,
+					soap.OneLine(basis), ex.Queued, map[bool]string{true: ", held until legal is granted"}[ex.Held])
+				return nil
 			}
 			fmt.Fprintf(c.stdout, "school %s: %d records disclosed under %s to %s (signed evidence %s.evidence.xml)\n",
 				id, ex.Records, soap.OneLine(basis), out, out)
@@ -147,7 +155,7 @@ func (c *edge) exportLegalCommand() *cobra.Command {
 	f := cmd.Flags()
 	schoolFlag(cmd, &id)
 	f.StringVar(&basis, "basis", "", "the legal basis (a name from legal.bases)")
-	f.StringVar(&out, "out", "", "the CSV file to write (its signed evidence goes beside it, FILE.evidence.xml)")
+	f.StringVar(&out, "out", "", "the CSV file to write (its signed evidence goes beside it, FILE.evidence.xml); a basis whose recipient is a webhook is queued instead and takes no --out")
 	byFlag(cmd, &by)
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

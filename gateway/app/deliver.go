@@ -76,6 +76,7 @@ func (a *App) worker(ctx context.Context) (*delivery.Worker, error) {
 			return a.pusher(s, r)
 		},
 		SignExport: func(e gateway.ExportEvidence) ([]byte, error) { return evidence.SignExport(key, e) },
+		Build:      a.buildExport,
 		Sign:       func(e gateway.DeliveryEvidence) ([]byte, error) { return evidence.Sign(key, e) },
 		Audit:      a.log,
 		Log:        a.slog,

@@ -48,8 +48,8 @@ func TestConsentOpensOnlyItsOwnDoor(t *testing.T) {
 			opened := map[gateway.Processing][]bool{
 				gateway.ProcessingLASExchange: {f.sim.Calls(uwlr.OpBrengLeerresultaten.Name) > lasCalls, syncs(t, a, f.A)},
 				gateway.ProcessingDashboards:  {len(h.requests()) > hookCalls, allowed(t, "feed", feedErr(t, a, f.A))},
-				gateway.ProcessingLegal:       {allowed(t, "legal", exportErr(a.ExportLegal(ctx(t), f.A, "wet", "admin")))},
-				gateway.ProcessingResearch:    {allowed(t, "research", exportErr(a.ExportResearch(ctx(t), f.A, "s", "admin")))},
+				gateway.ProcessingLegal:       {allowed(t, "legal", exportErr(a.ExportLegal(ctx(t), f.A, "wet", true, "admin")))},
+				gateway.ProcessingResearch:    {allowed(t, "research", exportErr(a.ExportResearch(ctx(t), f.A, "s", true, "admin")))},
 			}
 			for p, doors := range opened {
 				for j, open := range doors {

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/evidence"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/webhook"
 )
 
 // TestResearchExport: a study's export needs research granted (and only
@@ -36,15 +39,15 @@ func TestResearchExport(t *testing.T) {
 		for _, p := range []gateway.Processing{gateway.ProcessingLASExchange, gateway.ProcessingDashboards, gateway.ProcessingLegal} {
 			f.grant(f.A, p, true)
 		}
-		if _, err := f.app.ExportResearch(ctx(t), f.A, "s1", "admin"); !errors.Is(err, gateway.ErrConsentRequired) {
+		if _, err := f.app.ExportResearch(ctx(t), f.A, "s1", true, "admin"); !errors.Is(err, gateway.ErrConsentRequired) {
 			t.Fatalf("without research (every other processing granted): %v, want ErrConsentRequired", err)
 		}
 		f.grant(f.A, gateway.ProcessingResearch, true)
-		e1, err := f.app.ExportResearch(ctx(t), f.A, "s1", "admin")
+		e1, err := f.app.ExportResearch(ctx(t), f.A, "s1", true, "admin")
 		if err != nil {
 			t.Fatal(err)
 		}
-		e2, err := f.app.ExportResearch(ctx(t), f.A, "s2", "admin")
+		e2, err := f.app.ExportResearch(ctx(t), f.A, "s2", true, "admin")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,14 +123,14 @@ func TestLegalExport(t *testing.T) {
 		for _, p := range []gateway.Processing{gateway.ProcessingDashboards, gateway.ProcessingResearch} {
 			f.grant(f.A, p, true)
 		}
-		if _, err := a.ExportLegal(ctx(t), f.A, "wet-x", "admin"); !errors.Is(err, gateway.ErrConsentRequired) {
+		if _, err := a.ExportLegal(ctx(t), f.A, "wet-x", true, "admin"); !errors.Is(err, gateway.ErrConsentRequired) {
 			t.Fatalf("without legal: %v, want ErrConsentRequired", err)
 		}
 		f.grant(f.A, gateway.ProcessingLegal, true)
-		if _, err := a.ExportLegal(ctx(t), f.A, "nope", "admin"); !errors.Is(err, gateway.ErrInvalid) {
+		if _, err := a.ExportLegal(ctx(t), f.A, "nope", true, "admin"); !errors.Is(err, gateway.ErrInvalid) {
 			t.Fatalf("unknown basis: %v", err)
 		}
-		ex, err := a.ExportLegal(ctx(t), f.A, "wet-x", "admin")
+		ex, err := a.ExportLegal(ctx(t), f.A, "wet-x", true, "admin")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,6 +192,59 @@ func TestBadRecipientsAndStudies(t *testing.T) {
 		}
 		if len(f.school(f.A).Studies) != 0 {
 			t.Fatal("a refused study was stored")
+		}
+	})
+}
+
+// TestResearchExportToWebhook: a study whose recipient is a webhook is
+// queued in the outbox, held while research is not granted, and built and
+// pushed (signed) once it is.
+func TestResearchExportToWebhook(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		h := newHook(t)
+		f.sync(f.app, f.A)
+		if _, err := f.app.RegisterRecipient(ctx(t), f.A, app.RecipientInput{Name: "uni", Processing: gateway.ProcessingResearch,
+			Kind: gateway.RecipientWebhook, URL: h.srv.URL, Secret: h.secret, Basis: "b"}, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.app.AddStudy(ctx(t), f.A, app.StudyInput{Name: "s", Purpose: "p", Recipient: "uni", Until: "2027-07-31", K: 2}, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.app.ExportResearch(ctx(t), f.A, "s", true, "admin"); !errors.Is(err, gateway.ErrInvalid) {
+			t.Fatalf("a webhook study written to files: %v, want ErrInvalid", err)
+		}
+		ex, err := f.app.ExportResearch(ctx(t), f.A, "s", false, "admin")
+		if err != nil || ex.Queued == "" || !ex.Held {
+			t.Fatalf("queued = %+v, %v; want a held batch", ex, err)
+		}
+		f.grant(f.A, gateway.ProcessingDashboards, true)
+		f.drain()
+		if n := len(h.requests()); n != 0 {
+			t.Fatalf("without research the webhook got %d requests", n)
+		}
+		f.grant(f.A, gateway.ProcessingResearch, true)
+		f.drain()
+		reqs := h.requests()
+		if len(reqs) != 1 {
+			t.Fatalf("granted: %d requests, want the one export", len(reqs))
+		}
+		key, _ := webhook.ParseSecret(h.secret)
+		if err := webhook.Verify(key, reqs[0].header, reqs[0].body, time.Now(), 10*365*24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		var msg struct {
+			Type string
+			Data struct {
+				Files map[string][]byte
+			}
+		}
+		if err := json.Unmarshal(reqs[0].body, &msg); err != nil || msg.Type != "research.export" || len(msg.Data.Files["pupils.csv"]) == 0 {
+			t.Fatalf("message %s %v", msg.Type, err)
+		}
+		noPersonalData(t, f, msg.Data.Files)
+		b, err := f.store.Batch(ctx(t), f.A, ex.Queued)
+		if err != nil || b.State != gateway.BatchAccepted || b.Evidence == "" {
+			t.Fatalf("export batch = %+v, %v", b, err)
 		}
 	})
 }

@@ -26,6 +26,10 @@ type LegalExport struct {
 	// CSV is the disclosure; Signed the XML-DSig evidence of it.
 	CSV    []byte `json:"-"`
 	Signed []byte `json:"-"`
+	// Queued is the export batch when the basis's recipient is a webhook
+	// (pushed when the batch is sent); Held when legal is not granted then.
+	Queued string `json:"queued,omitempty"`
+	Held   bool   `json:"held,omitempty"`
 }
 
 // checkLegalBases checks the configured bases once, at start.
@@ -63,7 +67,10 @@ func (a *App) legalBasis(name string) (gateway.LegalBase, error) {
 // handed out), to the school's legal recipient the basis names. The export
 // is on the school's audit chain (basis, recipient, records, digest) before
 // it is returned, and its signed evidence is kept.
-func (a *App) ExportLegal(ctx context.Context, id gateway.SchoolID, basis, by string) (LegalExport, error) {
+//
+// A basis whose recipient is a webhook is not written but queued (toFile
+// false); one whose recipient takes files needs toFile.
+func (a *App) ExportLegal(ctx context.Context, id gateway.SchoolID, basis string, toFile bool, by string) (LegalExport, error) {
 	out := LegalExport{School: id, Basis: basis}
 	b, err := a.legalBasis(basis)
 	if err != nil {
@@ -76,6 +83,13 @@ func (a *App) ExportLegal(ctx context.Context, id gateway.SchoolID, basis, by st
 	r, ok := s.Recipient(b.Recipient)
 	if !ok || r.Processing != gateway.ProcessingLegal {
 		return out, invalidf("legal basis %q names recipient %q: school %s has no legal recipient by that name (recipient add --processing legal)", basis, b.Recipient, id)
+	}
+	if err := fitsRecipient(r, toFile); err != nil {
+		return out, err
+	}
+	if r.Kind == gateway.RecipientWebhook {
+		out.Queued, out.Held, err = a.queueExport(ctx, id, r, gateway.ProcessingLegal, b.Name, by)
+		return out, err
 	}
 	if err := a.gate.Require(ctx, id, gateway.ProcessingLegal); err != nil {
 		return out, err

@@ -105,6 +105,11 @@ type ResearchExport struct {
 	// Files are the export's files by name, manifest.json and the signed
 	// manifest.xml among them.
 	Files map[string][]byte `json:"-"`
+	// Queued is the export batch when the study's recipient is a webhook:
+	// the export is built and pushed when the batch is sent (deliver,
+	// serve); Held when research is not granted at that moment.
+	Queued string `json:"queued,omitempty"`
+	Held   bool   `json:"held,omitempty"`
 }
 
 // ExportResearch makes a study's pseudonymised export of the school: only
@@ -112,7 +117,10 @@ type ResearchExport struct {
 // before the data is handed out), refused after the study's last day. The
 // export is on the school's audit chain before it is returned, and its
 // signed manifest is kept as evidence.
-func (a *App) ExportResearch(ctx context.Context, id gateway.SchoolID, study, by string) (ResearchExport, error) {
+//
+// A study whose recipient is a webhook is not written but queued (toFiles
+// false); one whose recipient takes files needs toFiles.
+func (a *App) ExportResearch(ctx context.Context, id gateway.SchoolID, study string, toFiles bool, by string) (ResearchExport, error) {
 	out := ResearchExport{School: id}
 	s, err := a.school(ctx, id)
 	if err != nil {
@@ -126,25 +134,41 @@ func (a *App) ExportResearch(ctx context.Context, id gateway.SchoolID, study, by
 	if !ok || r.Processing != gateway.ProcessingResearch {
 		return out, invalidf("study %q: its recipient %q is no longer registered", study, st.Recipient)
 	}
+	if err := fitsRecipient(r, toFiles); err != nil {
+		return out, err
+	}
+	if r.Kind == gateway.RecipientWebhook {
+		out.Queued, out.Held, err = a.queueExport(ctx, id, r, gateway.ProcessingResearch, st.Name, by)
+		return out, err
+	}
 	if err := a.gate.Require(ctx, id, gateway.ProcessingResearch); err != nil {
 		return out, err
 	}
-	key, err := a.open(studyPlace(id, st.Name), st.SealedKey)
-	if err != nil {
-		return out, fmt.Errorf("study %q: open its key: %w", study, err)
-	}
-	in, err := a.researchInput(ctx, id)
+	ex, err := a.buildResearch(ctx, id, st)
 	if err != nil {
 		return out, err
-	}
-	ex, err := research.Build(researchStudy(id, st), key, in, a.now())
-	if err != nil {
-		return out, invalid(fmt.Errorf("study %q: %w", study, err))
 	}
 	if err := a.gate.Require(ctx, id, gateway.ProcessingResearch); err != nil {
 		return out, err
 	}
 	return a.recordResearch(ctx, s, r, st, ex, by)
+}
+
+// buildResearch builds a study's export from the school's data of now.
+func (a *App) buildResearch(ctx context.Context, id gateway.SchoolID, st gateway.Study) (research.Export, error) {
+	key, err := a.open(studyPlace(id, st.Name), st.SealedKey)
+	if err != nil {
+		return research.Export{}, fmt.Errorf("study %q: open its key: %w", st.Name, err)
+	}
+	in, err := a.researchInput(ctx, id)
+	if err != nil {
+		return research.Export{}, err
+	}
+	ex, err := research.Build(researchStudy(id, st), key, in, a.now())
+	if err != nil {
+		return research.Export{}, invalid(fmt.Errorf("study %q: %w", st.Name, err))
+	}
+	return ex, nil
 }
 
 // researchInput reads the school's pupils and results.

@@ -108,6 +108,12 @@ func (w *Worker) handle(ctx context.Context, c gateway.Claim) Outcome {
 	if out, done := a.consented(ctx); done {
 		return out
 	}
+	if b.Export != "" {
+		if a.to == nil {
+			return a.reject(ctx, "an export batch without a recipient")
+		}
+		return a.exportPush(ctx)
+	}
 	if out, done := a.load(ctx); done {
 		return out
 	}

@@ -119,10 +119,22 @@ func (w *Worker) auditExport(ctx context.Context, b gateway.Batch, r gateway.Rec
 // keepExportEvidence signs and stores the evidence of one accepted push.
 func (w *Worker) keepExportEvidence(ctx context.Context, b gateway.Batch, r gateway.Recipient, ans Pushed, digest string,
 	rs []gateway.Result) (string, error) {
-	id := "ex_" + b.ID + "_" + strconv.Itoa(b.Attempts)
-	doc, err := w.SignExport(gateway.ExportEvidence{ID: id, School: b.School, Processing: b.Needs(), Recipient: r.Name,
-		Endpoint: r.Endpoint(), Basis: r.Basis, Records: len(rs), SHA256: digest, CreatedAt: w.Now().UTC(),
-		Details: map[string]string{"batch": b.ID, "message": MessageID(b.ID), "status": strconv.Itoa(ans.Status), "attempt": strconv.Itoa(b.Attempts)}})
+	var pupils []gateway.PupilID
+	for _, r := range rs {
+		if !slices.Contains(pupils, r.Pupil) {
+			pupils = append(pupils, r.Pupil)
+		}
+	}
+	return w.keepSigned(ctx, gateway.ExportEvidence{ID: "ex_" + b.ID + "_" + strconv.Itoa(b.Attempts), School: b.School, Processing: b.Needs(),
+		Recipient: r.Name, Endpoint: r.Endpoint(), Basis: r.Basis, Records: len(rs), SHA256: digest, CreatedAt: w.Now().UTC(),
+		Details: map[string]string{"batch": b.ID, "message": MessageID(b.ID), "status": strconv.Itoa(ans.Status), "attempt": strconv.Itoa(b.Attempts)}},
+		pupils, keysOf(rs))
+}
+
+// keepSigned signs export evidence and stores it (compressed), with the
+// pupils and result keys it concerns (for retention).
+func (w *Worker) keepSigned(ctx context.Context, ev gateway.ExportEvidence, pupils []gateway.PupilID, keys []string) (string, error) {
+	doc, err := w.SignExport(ev)
 	if err != nil {
 		return "", fmt.Errorf("sign: %w", err)
 	}
@@ -134,17 +146,11 @@ func (w *Worker) keepExportEvidence(ctx context.Context, b gateway.Batch, r gate
 	if err := zw.Close(); err != nil {
 		return "", err
 	}
-	var pupils []gateway.PupilID
-	for _, r := range rs {
-		if !slices.Contains(pupils, r.Pupil) {
-			pupils = append(pupils, r.Pupil)
-		}
-	}
-	e := gateway.Evidence{ID: id, School: b.School, Batch: b.ID, CreatedAt: w.Now().UTC(), Pupils: pupils, Keys: keysOf(rs), Doc: gz.Bytes()}
+	e := gateway.Evidence{ID: ev.ID, School: ev.School, Batch: ev.Details["batch"], CreatedAt: ev.CreatedAt, Pupils: pupils, Keys: keys, Doc: gz.Bytes()}
 	if err := w.Store.PutEvidence(context.WithoutCancel(ctx), e); err != nil {
 		return "", fmt.Errorf("store: %w", err)
 	}
-	return id, nil
+	return ev.ID, nil
 }
 
 // KeysOf lists the keys of results.

@@ -139,11 +139,13 @@ type Worker struct {
 	ConnectRecipient ConnectRecipient
 	Push             Push
 	SignExport       ExportSigner
-	Sign             Signer
-	Audit            auditor
-	Log              *slog.Logger
-	Now              func() time.Time
-	Options          Options
+	// Build builds the export an export batch names, when it is sent.
+	Build   BuildExport
+	Sign    Signer
+	Audit   auditor
+	Log     *slog.Logger
+	Now     func() time.Time
+	Options Options
 	// Settled, when set, is called after each claimed batch (progress).
 	Settled func(Outcome)
 

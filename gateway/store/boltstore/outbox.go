@@ -178,6 +178,28 @@ func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.R
 	return out, nil
 }
 
+// EnqueueExport stores an export batch (no results) and queues it.
+func (s *Store) EnqueueExport(ctx context.Context, id gateway.SchoolID, b gateway.Batch) error {
+	if err := gateway.CheckExportBatch(b); err != nil {
+		return fmt.Errorf("enqueue export of school %s: %w", id, err)
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		sb, err := schoolBucket(tx, id)
+		if err != nil {
+			return err
+		}
+		b.School, b.Keys = id, nil
+		if b.UpdatedAt.IsZero() {
+			b.UpdatedAt = b.CreatedAt
+		}
+		return s.putBatch(tx, sb, b)
+	})
+	if err != nil {
+		return fmt.Errorf("enqueue export of school %s: %w", id, err)
+	}
+	return nil
+}
+
 // putBatch writes a batch and, when it is queued, its queue entry.
 func (s *Store) putBatch(tx *bolt.Tx, sb *bolt.Bucket, b gateway.Batch) error {
 	bb, err := sb.CreateBucketIfNotExists(bktBatches)

@@ -138,6 +138,29 @@ func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.R
 	return gateway.Enqueued{}, wrap("enqueue", id, fmt.Errorf("%w: results keep changing under concurrent submissions", gateway.ErrConflict))
 }
 
+// EnqueueExport stores an export batch (no results) and queues it: the
+// enqueue script with no results and one batch.
+func (s *Store) EnqueueExport(ctx context.Context, id gateway.SchoolID, b gateway.Batch) error {
+	if err := gateway.CheckExportBatch(b); err != nil {
+		return wrap("enqueue export", id, err)
+	}
+	if err := s.mustExist(ctx, id); err != nil {
+		return wrap("enqueue export", id, err)
+	}
+	b.School, b.Keys = id, nil
+	if b.UpdatedAt.IsZero() {
+		b.UpdatedAt = b.CreatedAt
+	}
+	data, err := json.Marshal(b)
+	if err != nil {
+		return wrap("enqueue export", id, err)
+	}
+	keys := []string{s.key(id, "digests"), s.key(id, "results"), s.key(id, "batches"), s.key(id, "depth"), s.streamKey(), s.key(id, "held"),
+		s.batchKey(id, b.ID)}
+	err = enqueueScript.Run(ctx, s.rdb, keys, 0, string(id), 1, b.ID, string(b.State), data, ms(b.NextAttemptAt)).Err()
+	return wrap("enqueue export", id, err)
+}
+
 // enqueueArgs compares rs with the stored digests cur and returns the
 // counts, the script arguments of the results that are new or changed, and
 // their keys (none: nothing to store).

@@ -20,6 +20,7 @@ var copyTests = []struct {
 	{"EnqueueCopiesBad", testEnqueueCopiesBad},
 	{"HoldReleaseByProcessing", testHoldReleaseByProcessing},
 	{"SplitCopy", testSplitCopy},
+	{"EnqueueExport", testEnqueueExport},
 }
 
 func dashboardCopy(id string, state gateway.BatchState) gateway.Batch {
@@ -165,5 +166,43 @@ func testSplitCopy(t *testing.T, s gateway.Store) {
 	rs, err := s.Results(ctx, "11AA00", []string{"r-0", "r-3"})
 	if err != nil || len(rs) != 2 || rs[0].Batch != "b1" || rs[1].Batch != "b1" {
 		t.Fatalf("results after a copy's split = %+v %v, want them still on b1", rs, err)
+	}
+}
+
+// An export batch has no results: it is stored, claimed and held by its
+// processing like any other.
+func testEnqueueExport(t *testing.T, s gateway.Store) {
+	mustSchool(t, s, "11AA00")
+	ctx := ctxFor(t)
+	b := newBatch("x1", gateway.BatchQueued)
+	b.Recipient, b.Processing, b.Export = "uni", gateway.ProcessingResearch, "study-1"
+	if err := s.EnqueueExport(ctx, "11AA00", b); err != nil {
+		t.Fatal(err)
+	}
+	bad := b
+	bad.ID, bad.Export = "x2", ""
+	if err := s.EnqueueExport(ctx, "11AA00", bad); err == nil {
+		t.Fatal("an export batch without what it exports was stored")
+	}
+	if err := s.EnqueueExport(ctx, "99ZZ00", b); err == nil {
+		t.Fatal("an export batch of an unknown school was stored")
+	}
+	got, err := s.Batch(ctx, "11AA00", "x1")
+	if err != nil || got.Export != "study-1" || got.Needs() != gateway.ProcessingResearch || len(got.Keys) != 0 {
+		t.Fatalf("batch = %+v, %v", got, err)
+	}
+	if n, err := s.HoldBatches(ctx, "11AA00", gateway.ProcessingDashboards, "r", o0); err != nil || n != 0 {
+		t.Fatalf("holding dashboards held %d, %v", n, err)
+	}
+	cs := claim(t, s, "w", o0, time.Minute)
+	if len(cs) != 1 || cs[0].Batch.ID != "x1" {
+		t.Fatalf("claimed %+v", cs)
+	}
+	if _, err := s.Settle(ctx, cs[0], gateway.Settlement{State: gateway.BatchAccepted, At: o0}); err != nil {
+		t.Fatal(err)
+	}
+	depth, err := s.OutboxDepth(ctx, "11AA00")
+	if err != nil || depth[gateway.BatchAccepted] != 1 {
+		t.Fatalf("depth %v %v", depth, err)
 	}
 }
