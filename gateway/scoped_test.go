@@ -240,6 +240,11 @@ var scopeRows = []scopeRow{
 	{method: "Enqueue", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
 		return nothing(st.Enqueue(ctx, s, e.results(s), queued(e.id("b", s))))
 	}},
+	{method: "EnqueueExport", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
+		b := queued(e.id("x", s))
+		b.Recipient, b.Processing, b.Export = "uni", gateway.ProcessingResearch, "study"
+		return st.EnqueueExport(ctx, s, b)
+	}},
 	{method: "Results", call: func(ctx context.Context, e *scopeEnv, st gateway.Store, s gateway.SchoolID) error {
 		return nothing(st.Results(ctx, s, []string{"nokey"}))
 	}},
