@@ -62,7 +62,7 @@ func TestResultsReceiverProfile(t *testing.T) {
 	// A receiver at another endpoint is a third party: it needs its own
 	// key and is a dashboards recipient, sent to only while dashboards is
 	// granted.
-	if out, _ := e.must(2, "school", "receiver", "set", "--school", s.id, "--endpoint", recv.endpoint); !strings.Contains(out, "own autorisatiesleutel") {
+	if _, out := e.must(2, "school", "receiver", "set", "--school", s.id, "--endpoint", recv.endpoint); !strings.Contains(out, "own autorisatiesleutel") {
 		t.Errorf("a receiver elsewhere without its own key: %s", out)
 	}
 	e.must(0, "school", "receiver", "set", "--school", s.id, "--endpoint", recv.endpoint, "--key-file", recvKey)
