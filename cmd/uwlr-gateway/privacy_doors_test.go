@@ -11,12 +11,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,6 +28,7 @@ import (
 	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
+	"github.com/uwlr-gateway/uwlr-gateway/gateway/webhook"
 	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
@@ -136,6 +139,11 @@ func TestPrivacyEveryDoor(t *testing.T) {
 				if leaks := secrets.leaks(b, !strings.HasPrefix(name, "redacted")); len(leaks) > 0 {
 					t.Errorf("the file %s holds %v", name, leaks[:min(3, len(leaks))])
 				}
+				if name == "webhook bodies" || strings.HasPrefix(name, "export ") {
+					if left := secrets.purged(b); len(left) > 0 {
+						t.Errorf("%s holds a pupil's surname or birth date: %v", name, left[:min(3, len(left))])
+					}
+				}
 			}
 			raw := doorRawStore(t, e, store)
 			if leaks := secrets.leaks(raw, false); len(leaks) > 0 {
@@ -177,6 +185,7 @@ func doorCommands(t *testing.T, e *e2eEnv, l *las, id string) map[string][]byte 
 	if err := json.Unmarshal([]byte(mustOut(e.must(0, "pupils", "list", "--school", id, "--json"))), &ps); err != nil || len(ps) == 0 {
 		t.Fatalf("pupils list: %d, %v", len(ps), err)
 	}
+	hook := doorRecipients(t, e, id)
 	var recs []string
 	for i, p := range ps {
 		recs = append(recs, fmt.Sprintf(`{"pupil_id": %q, "test": "REK", "date": "2025-10-01", "score": %d}`, p.ID, i%20))
@@ -200,7 +209,7 @@ func doorCommands(t *testing.T, e *e2eEnv, l *las, id string) map[string][]byte 
 	e.must(0, "report", "breach", "--from", "2020-01-01", "--to", "2099-01-01", "--format", "json", "--out", out["breach.json"])
 	e.must(0, "report", "breach", "--from", "2020-01-01", "--to", "2099-01-01", "--out", out["breach.md"])
 	e.must(0, "retention", "run", "--dry-run", "--json")
-	files := map[string][]byte{}
+	files := doorExports(t, e, id, dir, hook)
 	out["redacted capture"] = redacted
 	for name, p := range out {
 		b, err := os.ReadFile(p)
@@ -208,6 +217,74 @@ func doorCommands(t *testing.T, e *e2eEnv, l *las, id string) map[string][]byte 
 			t.Fatal(err)
 		}
 		files[name] = b
+	}
+	return files
+}
+
+// bodies keeps what a webhook receiver got.
+type bodies struct {
+	mu  sync.Mutex
+	got [][]byte
+}
+
+func (b *bodies) all() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Join(b.got, []byte("\n"))
+}
+
+// doorRecipients registers a recipient under each optional processing (a
+// dashboard's webhook on loopback, a research and a legal recipient taking
+// files, a feed) and a legal basis, and grants the three processings.
+func doorRecipients(t *testing.T, e *e2eEnv, id string) *bodies {
+	t.Helper()
+	hook := &bodies{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hook.mu.Lock()
+		hook.got = append(hook.got, b)
+		hook.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	secret, err := webhook.NewSecret(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, e.config, "legal:\n  bases:\n    - name: wet\n      reference: \"art. 3\"\n      recipient: insp\n"+
+		"      fields: [school, jaargroep, birth_year, gender, test, date, score]\n")
+	add := func(args ...string) {
+		e.must(0, append([]string{"recipient", "add", "--school", id, "--basis", "overeenkomst 2026"}, args...)...)
+	}
+	add("--processing", "dashboards", "--kind", "webhook", "--name", "dash", "--url", srv.URL, "--secret-file", writeFile(t, "whsec", secret))
+	add("--processing", "dashboards", "--kind", "feed", "--name", "feed")
+	add("--processing", "research", "--kind", "file", "--name", "uni")
+	add("--processing", "legal", "--kind", "file", "--name", "insp")
+	e.must(0, "study", "add", "--school", id, "--name", "s1", "--purpose", "rekenen", "--recipient", "uni", "--until", "2099-07-31", "--k", "2")
+	for _, p := range []string{"dashboards", "research", "legal"} {
+		e.must(0, "consent", "set", "--school", id, "--processing", p, "--grant", "--by", "Olaf Operator", "--instruction", "letter 2026-12")
+	}
+	return hook
+}
+
+// doorExports makes both exports and returns their files and what the
+// dashboard's webhook received, to be checked with the other files.
+func doorExports(t *testing.T, e *e2eEnv, id, dir string, hook *bodies) map[string][]byte {
+	t.Helper()
+	ex := filepath.Join(dir, "research")
+	e.must(0, "export", "research", "--school", id, "--study", "s1", "--out", ex)
+	e.must(0, "export", "legal", "--school", id, "--basis", "wet", "--out", filepath.Join(dir, "legal.csv"))
+	files := map[string][]byte{"webhook bodies": hook.all()}
+	if len(files["webhook bodies"]) == 0 {
+		t.Fatal("the dashboard's webhook got nothing")
+	}
+	for _, p := range []string{"research/pupils.csv", "research/results.csv", "research/datapackage.json", "research/manifest.json",
+		"research/manifest.xml", "legal.csv", "legal.csv.evidence.xml"} {
+		b, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["export "+p] = b
 	}
 	return files
 }

@@ -270,6 +270,9 @@ func checkRecord(certs []*x509.Certificate, e gateway.Evidence) gateway.Evidence
 // document given by the caller).
 func checkEvidence(certs []*x509.Certificate, e gateway.Evidence, doc []byte) gateway.EvidenceCheck {
 	r := gateway.EvidenceCheck{Evidence: e.ID, Delivery: e.Batch, School: e.School, OK: true}
+	if evidence.IsExport(doc) {
+		return checkExport(certs, e, doc)
+	}
 	d, err := evidence.Verify(certs, doc)
 	switch {
 	case err != nil:
@@ -278,6 +281,22 @@ func checkEvidence(certs []*x509.Certificate, e gateway.Evidence, doc []byte) ga
 		r.OK, r.Error = false, fmt.Sprintf("the signed document is evidence %s of delivery %s (school %s), not the record it is stored as", d.ID, d.Batch, d.School)
 	case e.ID == "":
 		r.Evidence, r.Delivery, r.School = d.ID, d.Batch, d.School
+	}
+	return r
+}
+
+// checkExport verifies the evidence of an export (to a dashboard, a
+// research or legal recipient).
+func checkExport(certs []*x509.Certificate, e gateway.Evidence, doc []byte) gateway.EvidenceCheck {
+	r := gateway.EvidenceCheck{Evidence: e.ID, Delivery: e.Batch, School: e.School, OK: true}
+	d, err := evidence.VerifyExport(certs, doc)
+	switch {
+	case err != nil:
+		r.OK, r.Error = false, err.Error()
+	case e.ID != "" && (d.ID != e.ID || d.School != e.School || d.Details["batch"] != e.Batch):
+		r.OK, r.Error = false, fmt.Sprintf("the signed document is export evidence %s (school %s), not the record it is stored as", d.ID, d.School)
+	case e.ID == "":
+		r.Evidence, r.Delivery, r.School = d.ID, d.Details["batch"], d.School
 	}
 	return r
 }

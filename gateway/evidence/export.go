@@ -1,7 +1,9 @@
 package evidence
 
 import (
+	"bytes"
 	"crypto/x509"
+	"encoding/xml"
 	"fmt"
 	"strconv"
 
@@ -174,4 +176,20 @@ func readExport(v *etree.Element) (gateway.ExportEvidence, error) {
 		(*m)[key] = val
 	}
 	return e, nil
+}
+
+// IsExport reports whether doc's root element is an export's evidence
+// (SignExport) rather than a delivery's (Sign); it reads the first element
+// only and says nothing of the signature.
+func IsExport(doc []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return se.Name.Local == tagExportEvidence
+		}
+	}
 }

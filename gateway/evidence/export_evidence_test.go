@@ -205,3 +205,19 @@ func TestSignExportRefuses(t *testing.T) {
 		t.Error("SignExport without a key succeeded")
 	}
 }
+
+// TestIsExport tells an export's evidence from a delivery's by the root.
+func TestIsExport(t *testing.T) {
+	k := testKey(t)
+	ex, err := evidence.SignExport(k, testExport())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dv, err := evidence.Sign(k, testDelivery(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !evidence.IsExport(ex) || evidence.IsExport(dv) || evidence.IsExport([]byte("not xml")) {
+		t.Fatalf("IsExport: export %v, delivery %v", evidence.IsExport(ex), evidence.IsExport(dv))
+	}
+}
