@@ -1,7 +1,7 @@
 // Package evidence signs and verifies the gateway's non-repudiation records
 // with XML-DSig. It is the only importer of goxmldsig and etree.
 //
-// It signs two kinds of document, each with the gateway's own RSA key (Key,
+// It signs three kinds of document, each with the gateway's own RSA key (Key,
 // 3072 bits, with a self-signed certificate that verifiers pin):
 //
 //   - gateway.DeliveryEvidence evidence (Sign, Verify): for one attempt to deliver results,
@@ -10,8 +10,13 @@
 //     school, attempt, endpoint, times and the SHA-256 of the bytes sent.
 //   - An audit export for a school's data protection officer (ExportAudit,
 //     VerifyAuditExport): the school's audit entries under ev:AuditExport.
+//   - gateway.ExportEvidence (SignExport, VerifyExport; IsExport tells it
+//     apart): one export to a recipient under an optional processing (a
+//     dashboard push or feed page, a research or legal export) under
+//     ev:ExportEvidence: recipient, processing, basis, record count, the
+//     SHA-256 of what was sent and of each file, details; never the data.
 //
-// Both are in Namespace, and carry one enveloped signature over the root
+// All are in Namespace, and carry one enveloped signature over the root
 // (Reference URI "#" + the root's ID attribute), as the root's first child:
 // RSA-SHA256, SHA-256 digest, exclusive XML canonicalisation 1.0 without
 // comments, KeyInfo with the certificate. Exclusive c14n makes the canonical
@@ -22,7 +27,7 @@
 //	xmlsec1 --verify --pubkey-cert-pem cert.pem --enabled-key-data rsa \
 //	    --id-attr:ID urn:uwlr-gateway:evidence:1:Evidence evidence.xml
 //
-// (AuditExport instead of Evidence for an export.)
+// (AuditExport or ExportEvidence instead of Evidence for the other kinds.)
 //
 // Limits. The package never sees a plain ECK iD or an autorisatiesleutel:
 // callers seal the ECK iDs and remove the key before they hand over the
