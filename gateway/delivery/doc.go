@@ -26,6 +26,19 @@
 // consent holds queued batches and granting it again releases them
 // (gateway/consent calls HoldBatches and ReleaseBatches).
 //
+// Recipients. Submit also stores, in the same outbox step, a copy of each
+// batch for every dashboards recipient of the school that is sent to
+// (webhook, uwlr); each batch names its recipient and the processing whose
+// consent it needs (Batch.Needs), so revoking dashboards holds the copies
+// and leaves the LAS's batches alone, and the other way round. A uwlr
+// recipient gets BrengLeerresultaten without ECK iDs (only the school's LAS
+// gets those); a webhook recipient gets one signed JSON message per batch
+// (Pusher; the message id is the same on every resend, each result has a
+// stable id). An export batch (research, legal) holds no results: it is
+// built when it is sent (BuildExport), from the data of that moment. Every
+// push is on the school's audit chain before it leaves and kept as signed
+// export evidence.
+//
 // Exactly once is the receiver's part: a batch whose answer was lost (a
 // crash between the receiver's confirmation and our record of it) is sent
 // again with the same result keys, which UWLR receivers treat as the same
