@@ -85,10 +85,10 @@ func TestBrowserSchoolAdmin(t *testing.T) {
 		on                bool
 	}{
 		{"las_exchange", "Uitwisseling met het LAS", "persoonsgegevens en resultaten met het leerlingadministratiesysteem", true},
-		// The processings the gateway does not perform yet say so.
-		{"dashboards", "Dashboards", "De gateway doet dit nog niet: met deze toestemming gebeurt nu niets.", false},
-		{"legal", "Wettelijke eisen", "De gateway doet dit nog niet: met deze toestemming gebeurt nu niets.", false},
-		{"research", "Onderzoek en statistiek", "De gateway doet dit nog niet: met deze toestemming gebeurt nu niets.", false},
+		// Each says what the gateway does under it.
+		{"dashboards", "Dashboards", "naar de dashboards hieronder", false},
+		{"legal", "Wettelijke eisen", "wettelijke grondslag verstrekken", false},
+		{"research", "Onderzoek en statistiek", "gepseudonimiseerde export", false},
 	}
 	for _, sw := range switches {
 		sel := "#consent-" + sw.name

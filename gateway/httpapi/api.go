@@ -1,15 +1,11 @@
 package httpapi
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
@@ -126,81 +122,6 @@ func (s *Server) getConsent(w http.ResponseWriter, r *http.Request) {
 		h = append(h, ConsentChangeView{Processing: ch.Processing, Old: ch.Old, New: ch.New, By: ch.By, At: ch.At})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"school": sc.ID, "consent": consentMap(c), "history": h})
-}
-
-// maxJSONBody caps a small JSON request body (a consent change).
-const maxJSONBody = 1 << 20
-
-// readBody decodes a small JSON body strictly: exactly one JSON value,
-// unknown fields named by a JSON pointer. tooLarge: the body passed
-// maxJSONBody (a 413, not a 422).
-func readBody(w http.ResponseWriter, r *http.Request, v any) (fp *FieldProblem, tooLarge bool) {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if _, err = dec.Token(); errors.Is(err, io.EOF) {
-			return nil, false
-		} else if err == nil {
-			err = errors.New("the body holds more than one JSON value")
-		}
-	}
-	var mbe *http.MaxBytesError
-	var ute *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &mbe):
-		return &FieldProblem{Field: "", Reason: fmt.Sprintf("the body is larger than %d bytes", mbe.Limit)}, true
-	case errors.As(err, &ute):
-		return &FieldProblem{Field: jsonPointer(ute.Field), Reason: "must be a JSON " + jsonType(ute.Type)}, false
-	case errors.Is(err, io.EOF):
-		return &FieldProblem{Field: "", Reason: "the body is empty; send a JSON object"}, false
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		if name, uerr := strconv.Unquote(name); uerr == nil {
-			return &FieldProblem{Field: jsonPointer(name), Reason: "is not a known field"}, false
-		}
-	}
-	return &FieldProblem{Field: "", Reason: err.Error()}, false
-}
-
-// jsonPointer turns encoding/json's dotted field path into a JSON pointer
-// ("" is the whole body).
-func jsonPointer(path string) string {
-	if path == "" {
-		return ""
-	}
-	var b strings.Builder
-	for _, part := range strings.Split(path, ".") {
-		b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(part))
-	}
-	return b.String()
-}
-
-// jsonType names the JSON type a Go type decodes from (never the Go type:
-// it would show the server's internals).
-func jsonType(t reflect.Type) string {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil {
-		return "value"
-	}
-	switch t.Kind() {
-	case reflect.Bool:
-		return "boolean"
-	case reflect.String:
-		return "string"
-	case reflect.Struct, reflect.Map:
-		return "object"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "integer"
-	case reflect.Float32, reflect.Float64:
-		return "number"
-	}
-	return "value"
 }
 
 func (s *Server) putConsent(w http.ResponseWriter, r *http.Request) {

@@ -62,6 +62,13 @@ var schoolRoutes = []schoolRoute{
 	{method: http.MethodPut, path: "/contact", write: true, body: func(testing.TB, *fixture, gateway.SchoolID) []byte {
 		return []byte(`{"name": "Bea de Beheerder", "email": "bea@school.example"}`)
 	}},
+	{method: http.MethodGet, path: "/recipients"},
+	{method: http.MethodPost, path: "/recipients", write: true, body: func(testing.TB, *fixture, gateway.SchoolID) []byte {
+		return feedRecipientBody
+	}},
+	{method: http.MethodGet, path: "/recipients/" + feedName},
+	{method: http.MethodDelete, path: "/recipients/" + feedName, write: true},
+	{method: http.MethodGet, path: "/feeds/results"},
 }
 
 func (f *fixture) call(t testing.TB, r schoolRoute, school gateway.SchoolID, tok token) response {
@@ -90,6 +97,7 @@ type schoolState struct {
 	Connection bool
 	Staged     bool
 	Contact    *gateway.SchoolContact
+	Recipients []gateway.Recipient
 }
 
 func (f *fixture) state(t testing.TB, id gateway.SchoolID) schoolState {
@@ -119,6 +127,7 @@ func (f *fixture) state(t testing.TB, id gateway.SchoolID) schoolState {
 	_, err = f.store.StagedRun(ctx, id)
 	s.Staged = err == nil
 	s.Contact = f.school(id).Contact
+	s.Recipients = f.school(id).Recipients
 	return s
 }
 
@@ -155,7 +164,7 @@ func TestScoping(t *testing.T) {
 		}
 		covered := false
 		for _, r := range schoolRoutes {
-			covered = covered || r.method == method && r.path == strings.ReplaceAll(rest, "{processing}", "research")
+			covered = covered || r.method == method && r.path == strings.NewReplacer("{processing}", "research", "{name}", feedName).Replace(rest)
 		}
 		if !covered {
 			t.Errorf("schoolRoutes lacks %s", k.pattern)
@@ -214,6 +223,17 @@ func TestScoping(t *testing.T) {
 					if p := resp.problem(t, http.StatusNotFound); !strings.Contains(p.Detail, "no contact person set") {
 						t.Errorf("%s: %s: %+v, want the no-contact answer", tok.ID, r, p)
 					}
+					continue
+				}
+				if r.path == "/recipients/"+feedName { // B has no recipient: a 404 saying so
+					if p := resp.problem(t, http.StatusNotFound); !strings.Contains(p.Detail, "has no recipient") {
+						t.Errorf("%s: %s: %+v, want the no-recipient answer", tok.ID, r, p)
+					}
+					continue
+				}
+				if r.path == "/feeds/results" { // a viewer reads no feed; an operator names its recipient
+					want := map[gateway.Role]int{gateway.RoleViewer: http.StatusForbidden, gateway.RoleOperator: http.StatusUnprocessableEntity}[tok.Role]
+					resp.problem(t, want)
 					continue
 				}
 				resp.json(t, http.StatusOK, nil)

@@ -166,7 +166,7 @@ func (s *Server) session(r *http.Request) (gateway.Token, string, bool) {
 		return gateway.Token{}, "", false
 	}
 	t, err := s.app.SessionToken(r.Context(), d.Hash, d.Gen)
-	if err != nil {
+	if err != nil || t.Role == gateway.RoleDashboard { // a dashboard token never has a page
 		return gateway.Token{}, "", false
 	}
 	return t, c.Value, true

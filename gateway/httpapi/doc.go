@@ -13,9 +13,12 @@
 // token policy, login logging and every act live in gateway/app.
 //
 // Authentication: bearer tokens (stored as SHA-256 hashes) with the roles
-// operator (every school), school-admin (the schools on the token) and
-// viewer (read-only). A school outside the caller's scope answers 404, as
-// if it did not exist. Every failed login and every web login is audited
+// operator (every school), school-admin (the schools on the token), viewer
+// (read-only) and dashboard (the schools on the token; it reads the results
+// feed of its recipient and nothing else: every other API route refuses it
+// with 403, centrally in the route helper, and the web page refuses it at
+// login). A school outside the caller's scope answers 404, as if it did
+// not exist. Every failed login and every web login is audited
 // (the processing agreement's login logging) and kept as a login record
 // for retention; an API token's use is audited as a login at most once an
 // hour (its LastUsedAt is the time of that audited login).

@@ -98,10 +98,12 @@ type token struct {
 
 type tokens struct {
 	Operator, AdminA, ViewerA, ViewerAll, Revoked, Expired token
+	// more are the tokens a test created (dashboard tokens).
+	more []token
 }
 
 func (ts tokens) all() []token {
-	return []token{ts.Operator, ts.AdminA, ts.ViewerA, ts.ViewerAll, ts.Revoked, ts.Expired}
+	return append([]token{ts.Operator, ts.AdminA, ts.ViewerA, ts.ViewerAll, ts.Revoked, ts.Expired}, ts.more...)
 }
 
 // fixture is a running gateway admin server over two synced las-sim

@@ -14,29 +14,45 @@ const (
 )
 
 // processingText is how the web page describes each optional processing:
-// what the processing agreement says it is, and, for a processing the
-// gateway does not perform yet, that nothing is done with it. Granting such
-// a switch records the school's choice; no data flows because of it.
+// what the processing agreement says it is, and what the gateway does
+// under it (each switch opens its own flow and no other).
 var processingText = map[string]map[gateway.Processing][2]string{
 	langNL: {
 		gateway.ProcessingLASExchange: {"Uitwisseling met het LAS",
 			"Het uitwisselen van persoonsgegevens en resultaten met het leerlingadministratiesysteem (LAS) van de school: leerlinggegevens ophalen en toetsresultaten terugsturen."},
 		gateway.ProcessingDashboards: {"Dashboards",
-			"Het uitwisselen van leer- en toetsresultaten met dashboards die de school gebruikt. De gateway doet dit nog niet: met deze toestemming gebeurt nu niets."},
+			"Het uitwisselen van leer- en toetsresultaten met dashboards die de school gebruikt. Met deze toestemming stuurt de gateway resultaten (per leerling alleen de LAS-sleutel, nooit een ECK iD, naam of geboortedatum) naar de dashboards hieronder."},
 		gateway.ProcessingLegal: {"Wettelijke eisen",
-			"Het beschikbaar stellen van gegevens voor zover nodig om te voldoen aan de wettelijke eisen die aan digitale leermiddelen worden gesteld. De gateway doet dit nog niet: met deze toestemming gebeurt nu niets."},
+			"Het beschikbaar stellen van gegevens voor zover nodig om te voldoen aan de wettelijke eisen die aan digitale leermiddelen worden gesteld. Met deze toestemming kan de beheerder precies de velden van een ingestelde wettelijke grondslag verstrekken aan de ontvanger hieronder."},
 		gateway.ProcessingResearch: {"Onderzoek en statistiek",
-			"Het beschikbaar stellen van (geanonimiseerde of gepseudonimiseerde) persoonsgegevens voor wetenschappelijk onderzoek of statistiek om het leren of het beleid van de school te verbeteren, onder strikte voorwaarden. De gateway doet dit nog niet: met deze toestemming gebeurt nu niets."},
+			"Het beschikbaar stellen van (geanonimiseerde of gepseudonimiseerde) persoonsgegevens voor wetenschappelijk onderzoek of statistiek om het leren of het beleid van de school te verbeteren, onder strikte voorwaarden. Met deze toestemming kan per geregistreerd onderzoek een gepseudonimiseerde export worden gemaakt (zonder namen, LAS-sleutels, ECK iD's of volledige geboortedata; groepen van minstens k leerlingen)."},
 	},
 	langEN: {
 		gateway.ProcessingLASExchange: {"Exchange with the LAS",
 			"Exchanging personal data and results with the school's pupil administration system (LAS): pulling pupil data and sending test results back."},
 		gateway.ProcessingDashboards: {"Dashboards",
-			"Exchanging learning and test results with dashboards the school uses. The gateway does not do this yet: this consent has no effect now."},
+			"Exchanging learning and test results with dashboards the school uses. With this consent the gateway sends results (a pupil by LAS key only, never an ECK iD, a name or a birth date) to the dashboards below."},
 		gateway.ProcessingLegal: {"Legal requirements",
-			"Making data available as far as needed to meet the legal requirements placed on digital learning materials. The gateway does not do this yet: this consent has no effect now."},
+			"Making data available as far as needed to meet the legal requirements placed on digital learning materials. With this consent an operator can disclose exactly the fields of a configured legal basis to the recipient below."},
 		gateway.ProcessingResearch: {"Research and statistics",
-			"Making (anonymised or pseudonymised) personal data available for scientific research or statistics that improve learning or the school's policy, under strict conditions. The gateway does not do this yet: this consent has no effect now."},
+			"Making (anonymised or pseudonymised) personal data available for scientific research or statistics that improve learning or the school's policy, under strict conditions. With this consent a pseudonymised export can be made per registered study (no names, LAS keys, ECK iDs or full birth dates; groups of at least k pupils)."},
+	},
+}
+
+// processingStops says what stops while a processing is off (the web
+// page shows it under each switch).
+var processingStops = map[string]map[gateway.Processing]string{
+	langNL: {
+		gateway.ProcessingLASExchange: "stoppen de synchronisaties en gaan er geen resultaten meer naar het LAS; resultaten in de wachtrij worden vastgehouden.",
+		gateway.ProcessingDashboards:  "gaan er geen resultaten meer naar deze dashboards; resultaten in de wachtrij wachten.",
+		gateway.ProcessingLegal:       "kan er geen verstrekking voor wettelijke eisen worden gemaakt.",
+		gateway.ProcessingResearch:    "kan er geen onderzoeksexport worden gemaakt.",
+	},
+	langEN: {
+		gateway.ProcessingLASExchange: "syncs and results to the LAS stop; queued results are held.",
+		gateway.ProcessingDashboards:  "results stop going to these dashboards; queued results wait.",
+		gateway.ProcessingLegal:       "no legal disclosure can be made.",
+		gateway.ProcessingResearch:    "no research export can be made.",
 	},
 }
 
@@ -63,6 +79,13 @@ var texts = map[string]map[string]string{
 		"contact.none": "Er is nog geen contactpersoon ingesteld.", "contact.name": "Naam", "contact.email": "E-mailadres",
 		"contact.phone": "Telefoonnummer (niet verplicht)", "contact.updated": "Bijgewerkt", "by": "door", "contact.save": "Contactpersoon opslaan",
 		"msg.contact": "Contactpersoon opgeslagen.",
+		"recipients":  "Ontvangers", "recipients.none": "Er is nog geen ontvanger geregistreerd.", "recipient.name": "Naam",
+		"recipient.kind": "Soort", "recipient.where": "Bestemming", "recipient.country": "land", "recipient.basis": "Grondslag",
+		"recipient.last": "Laatst verzonden", "sent.none": "nog niets verzonden", "records": "records", "remove": "Verwijderen",
+		"kind.webhook": "webhook", "kind.feed": "feed", "kind.uwlr": "UWLR", "kind.file": "bestand",
+		"where.feed": "haalt zelf op via de resultatenfeed", "where.file": "exportbestand voor de beheerder",
+		"las.recipient": "Het LAS van de school", "stops": "Als deze verwerking uit staat",
+		"msg.removed": "Ontvanger verwijderd: er wordt niets meer naar verzonden.",
 	},
 	langEN: {
 		"title": "UWLR link", "login": "Log in", "token": "Access token", "login.help": "Paste the access token your administrator gave you.",
@@ -85,6 +108,13 @@ var texts = map[string]map[string]string{
 		"contact.none": "No contact person is set yet.", "contact.name": "Name", "contact.email": "E-mail address",
 		"contact.phone": "Phone number (optional)", "contact.updated": "Updated", "by": "by", "contact.save": "Save contact person",
 		"msg.contact": "Contact person saved.",
+		"recipients":  "Recipients", "recipients.none": "No recipient is registered yet.", "recipient.name": "Name",
+		"recipient.kind": "Kind", "recipient.where": "Destination", "recipient.country": "country", "recipient.basis": "Basis",
+		"recipient.last": "Last sent", "sent.none": "nothing sent yet", "records": "records", "remove": "Remove",
+		"kind.webhook": "webhook", "kind.feed": "feed", "kind.uwlr": "UWLR", "kind.file": "file",
+		"where.feed": "pulls from the results feed", "where.file": "export file for the operator",
+		"las.recipient": "The school's LAS", "stops": "While this processing is off",
+		"msg.removed": "Recipient removed: nothing more is sent to it.",
 	},
 }
 

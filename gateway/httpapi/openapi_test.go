@@ -74,6 +74,11 @@ var knownRoutes = []struct {
 	{"POST /api/v1/schools/{school}/results", true},
 	{"GET /api/v1/schools/{school}/results", true},
 	{"GET /api/v1/schools/{school}/audit", true},
+	{"GET /api/v1/schools/{school}/recipients", true},
+	{"POST /api/v1/schools/{school}/recipients", true},
+	{"GET /api/v1/schools/{school}/recipients/{name}", true},
+	{"DELETE /api/v1/schools/{school}/recipients/{name}", true},
+	{"GET /api/v1/schools/{school}/feeds/results", true},
 	{"POST /api/v1/audit/verify", true},
 	{"GET /api/v1/openapi.json", true},
 	{"GET /healthz", true},
@@ -91,6 +96,7 @@ var knownRoutes = []struct {
 	{"POST /schools/{school}/approve", false},
 	{"POST /schools/{school}/sync", false},
 	{"POST /schools/{school}/contact", false},
+	{"POST /schools/{school}/recipients/{name}/remove", false},
 }
 
 func loadDoc(t testing.TB) *openapi3.T {
@@ -121,6 +127,7 @@ func concrete(pattern string, school gateway.SchoolID) string {
 	_, path, _ := strings.Cut(pattern, " ")
 	path = strings.ReplaceAll(path, "{school}", string(school))
 	path = strings.ReplaceAll(path, "{processing}", string(gateway.ProcessingResearch))
+	path = strings.ReplaceAll(path, "{name}", feedName)
 	return strings.ReplaceAll(path, "{$}", "")
 }
 
@@ -415,6 +422,9 @@ func TestResponsesMatchDocument(t *testing.T) {
 		get(a+"/results?state=queued", viewer).json(t, http.StatusOK, nil)
 		get(a+"/results?state=gone", viewer).problem(t, http.StatusUnprocessableEntity)
 		get(b+"/results", viewer).problem(t, http.StatusNotFound)
+
+		// Recipients and the results feed (dashboards is granted above).
+		recipientsMatchDocument(t, f, v)
 
 		// Syncs and held syncs.
 		get(a+"/held-sync", viewer).problem(t, http.StatusNotFound)

@@ -39,6 +39,9 @@ const (
 )
 
 // statusOf is the one table from error kinds to HTTP statuses (STYLE R6).
+// One route answers a kind otherwise, and says why where it does: the
+// results feed answers ErrConsentRequired with 403 (feed.go), since its
+// reader, a dashboard, cannot resolve the school's choice.
 func statusOf(err error) (int, string, string) {
 	switch {
 	case errors.Is(err, gateway.ErrInvalid):

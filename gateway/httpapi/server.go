@@ -64,6 +64,21 @@ type App interface {
 	RecordLogin(ctx context.Context, l gateway.LoginAttempt) error
 	// Ready reports whether the store answers.
 	Ready(ctx context.Context) error
+	recipientApp
+}
+
+// recipientApp is what the recipients routes and the results feed need:
+// the school's recipients (ErrInvalid for bad input, naming no secret;
+// ErrConflict for a name already used; ErrNotFound for an unknown name)
+// and a page of a dashboard's results feed (ErrConsentRequired while the
+// school does not grant dashboards; ErrInvalid for a bad cursor or a name
+// that is no feed recipient of the school).
+type recipientApp interface {
+	Recipients(ctx context.Context, id gateway.SchoolID) ([]gateway.RecipientView, error)
+	RecipientInfo(ctx context.Context, id gateway.SchoolID, name string) (gateway.RecipientView, error)
+	RegisterRecipient(ctx context.Context, id gateway.SchoolID, in gateway.RecipientInput, by string) (gateway.RecipientView, error)
+	RemoveRecipient(ctx context.Context, id gateway.SchoolID, name, by string) error
+	Feed(ctx context.Context, id gateway.SchoolID, recipient, cursor string, limit int) (gateway.FeedPage, error)
 }
 
 // Options configure a Server.
@@ -118,7 +133,10 @@ func (s *Server) Drain() { s.draining.Store(true) }
 func (s *Server) Handler() http.Handler { return s.observe(s.mux) }
 
 func (s *Server) routes() {
-	api := func(pattern string, h http.HandlerFunc) { s.mux.Handle(pattern, s.requireToken(h)) }
+	// Every API route refuses a dashboard token (notDashboard), but the
+	// one it exists for: its results feed.
+	api := func(pattern string, h http.HandlerFunc) { s.mux.Handle(pattern, s.requireToken(notDashboard(h))) }
+	feed := func(pattern string, h http.HandlerFunc) { s.mux.Handle(pattern, s.requireToken(h)) }
 	api("GET /api/v1/schools", s.listSchools)
 	api("GET /api/v1/schools/{school}", s.getSchool)
 	api("POST /api/v1/schools/{school}/connection-test", s.write(s.testConnection))
@@ -133,6 +151,11 @@ func (s *Server) routes() {
 	api("POST /api/v1/schools/{school}/results", s.write(s.submitResults))
 	api("GET /api/v1/schools/{school}/results", s.listResults)
 	api("GET /api/v1/schools/{school}/audit", s.listAudit)
+	api("GET /api/v1/schools/{school}/recipients", s.listRecipients)
+	api("POST /api/v1/schools/{school}/recipients", s.write(s.addRecipient))
+	api("GET /api/v1/schools/{school}/recipients/{name}", s.getRecipient)
+	api("DELETE /api/v1/schools/{school}/recipients/{name}", s.write(s.removeRecipient))
+	feed("GET /api/v1/schools/{school}/feeds/results", s.resultsFeed)
 	api("POST /api/v1/audit/verify", s.operatorOnly(s.verifyAudit))
 	s.mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
@@ -155,6 +178,20 @@ func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
 			}
 			writeProblem(w, r, Problem{Type: typeForbid, Title: "Forbidden", Status: http.StatusForbidden,
 				Detail: "a viewer token may only read"})
+			return
+		}
+		h(w, r)
+	}
+}
+
+// notDashboard refuses a dashboard token at once, whatever the school: it
+// may read its results feed and nothing else (not even whether a school
+// exists).
+func notDashboard(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if p, _ := principalOf(r.Context()); p.token.Role == gateway.RoleDashboard {
+			writeProblem(w, r, Problem{Type: typeForbid, Title: "Forbidden", Status: http.StatusForbidden,
+				Detail: "a dashboard token may only read its results feed"})
 			return
 		}
 		h(w, r)

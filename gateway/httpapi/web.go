@@ -61,6 +61,7 @@ func (s *Server) webRoutes() {
 	s.mux.HandleFunc("POST /schools/{school}/approve", s.action(s.approveAction))
 	s.mux.HandleFunc("POST /schools/{school}/sync", s.action(s.syncAction))
 	s.mux.HandleFunc("POST /schools/{school}/contact", s.action(s.contactAction))
+	s.mux.HandleFunc("POST /schools/{school}/recipients/{name}/remove", s.action(s.removeRecipientAction))
 }
 
 // securityHeaders: no framing, no inline script or style, no referrer.
@@ -114,6 +115,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	secret := strings.TrimSpace(r.PostFormValue("token"))
 	t, err := s.app.Authenticate(r.Context(), secret)
+	if err == nil && t.Role == gateway.RoleDashboard {
+		// It may read its results feed and nothing else: no page. It is
+		// told what a bad token is told.
+		s.recordLogin(r, t, false, "web", "a dashboard token may only read its results feed")
+		s.render(w, r, http.StatusUnauthorized, "login.html", pageData{Error: texts[langOf(r)]["bad.token"]})
+		return
+	}
 	if refused(err) {
 		s.recordLogin(r, t, false, "web", err.Error())
 		s.render(w, r, http.StatusUnauthorized, "login.html", pageData{Error: texts[langOf(r)]["bad.token"]})
@@ -235,12 +243,6 @@ type schoolPageData struct {
 	Contact *gateway.SchoolContact
 }
 
-type processingRow struct {
-	Name        gateway.Processing
-	Title, Text string
-	On          bool
-}
-
 type stateCount struct {
 	State string
 	N     int
@@ -261,9 +263,10 @@ func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, d pageData) 
 		return
 	}
 	pd := schoolPageData{School: v, Contact: sc.Contact}
-	for _, p := range gateway.Processings {
-		tx := processingText[lang][p]
-		pd.Processings = append(pd.Processings, processingRow{Name: p, Title: tx[0], Text: tx[1], On: v.Consent[string(p)]})
+	if pd.Processings, err = s.processingRows(r, sc, v); err != nil {
+		s.log(r).Error("school page", "error", err)
+		s.render(w, r, http.StatusInternalServerError, "error.html", pageData{Error: texts[lang]["error"]})
+		return
 	}
 	if v.HeldSync != nil {
 		if h, err := s.app.HeldDiff(r.Context(), sc.ID); err == nil {

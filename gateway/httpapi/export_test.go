@@ -1,0 +1,4 @@
+package httpapi
+
+// DuplicateKey exposes duplicateKey to the package's external tests.
+var DuplicateKey = duplicateKey
