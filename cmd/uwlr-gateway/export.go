@@ -97,6 +97,7 @@ func (c *edge) exportResearchCommand() *cobra.Command {
 				}
 			}
 			if asJSON {
+				ex.Files = nil // written to DIR, not printed
 				return writeJSON(c.stdout, ex)
 			}
 			if ex.Queued != "" {
@@ -141,6 +142,7 @@ func (c *edge) exportLegalCommand() *cobra.Command {
 				}
 			}
 			if asJSON {
+				ex.CSV, ex.Signed = nil, nil // written to FILE, not printed
 				return writeJSON(c.stdout, ex)
 			}
 			if ex.Queued != "" {

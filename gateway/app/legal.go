@@ -16,21 +16,9 @@ import (
 )
 
 // LegalExport is one disclosure under a legal basis: the CSV (exactly the
-// basis's fields) and its signed evidence.
-type LegalExport struct {
-	School   gateway.SchoolID `json:"school"`
-	Basis    string           `json:"basis"`
-	Records  int              `json:"records"`
-	SHA256   string           `json:"sha256"`
-	Evidence string           `json:"evidence"`
-	// CSV is the disclosure; Signed the XML-DSig evidence of it.
-	CSV    []byte `json:"-"`
-	Signed []byte `json:"-"`
-	// Queued is the export batch when the basis's recipient is a webhook
-	// (pushed when the batch is sent); Held when legal is not granted then.
-	Queued string `json:"queued,omitempty"`
-	Held   bool   `json:"held,omitempty"`
-}
+// basis's fields) and its signed evidence, or the export batch that will
+// push it to a webhook recipient.
+type LegalExport = gateway.LegalExportResult
 
 // checkLegalBases checks the configured bases once, at start.
 func checkLegalBases(bs []gateway.LegalBase) error {

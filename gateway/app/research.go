@@ -17,12 +17,8 @@ import (
 // DefaultK is the minimum group size of a study that names none.
 const DefaultK = 5
 
-// StudyInput registers a study.
-type StudyInput struct {
-	Name, Purpose, Recipient, Until string
-	K                               int // 0: DefaultK
-	Fields                          []string
-}
+// StudyInput registers a study (K 0: DefaultK).
+type StudyInput = gateway.StudyInput
 
 func studyPlace(id gateway.SchoolID, name string) vault.Place {
 	return vault.SchoolSecret(id, "study/"+name+"/key")
@@ -97,20 +93,9 @@ func (a *App) Studies(ctx context.Context, id gateway.SchoolID) ([]gateway.Study
 }
 
 // ResearchExport is one pseudonymised export of a study: its files (the
-// CSVs and datapackage.json), the manifest and its signed form.
-type ResearchExport struct {
-	School   gateway.SchoolID  `json:"school"`
-	Manifest research.Manifest `json:"manifest"`
-	Evidence string            `json:"evidence"`
-	// Files are the export's files by name, manifest.json and the signed
-	// manifest.xml among them.
-	Files map[string][]byte `json:"-"`
-	// Queued is the export batch when the study's recipient is a webhook:
-	// the export is built and pushed when the batch is sent (deliver,
-	// serve); Held when research is not granted at that moment.
-	Queued string `json:"queued,omitempty"`
-	Held   bool   `json:"held,omitempty"`
-}
+// CSVs, datapackage.json, manifest.json and the signed manifest.xml) and
+// manifest, or the export batch that will push it to a webhook recipient.
+type ResearchExport = gateway.ResearchExportResult
 
 // ExportResearch makes a study's pseudonymised export of the school: only
 // while the school grants research (checked when it starts and again

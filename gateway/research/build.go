@@ -34,36 +34,8 @@ type Export struct {
 	Manifest Manifest
 }
 
-// Manifest describes an export: the study, what was written, what was
-// generalised or left out to reach k-anonymity, and a digest of each file.
-// It holds no personal data.
-type Manifest struct {
-	Study     string `json:"study"`
-	Purpose   string `json:"purpose"`
-	Recipient string `json:"recipient"`
-	Until     string `json:"until"` // the study's last export day
-	// School is the school id when the study asks for FieldSchool, else the
-	// study's pseudonym of the school (SchoolPseudonym).
-	School string   `json:"school"`
-	K      int      `json:"k"`
-	Fields []string `json:"fields"` // the fields exported, in column order
-	// CreatedAt is the export time Build was given.
-	CreatedAt time.Time `json:"created_at"`
-	// Pupils and Results count the data rows written to pupils.csv and
-	// results.csv (0 when there is no results.csv).
-	Pupils  int `json:"pupils"`
-	Results int `json:"results"`
-	// SuppressedPupils counts pupils left out because they stayed in a group
-	// smaller than K; SuppressedResults their results left out of
-	// results.csv (0 when there is no results.csv).
-	SuppressedPupils  int `json:"suppressed_pupils"`
-	SuppressedResults int `json:"suppressed_results"`
-	// Generalised lists the generalisation steps applied, in order (the
-	// Step* constants); empty when none was needed.
-	Generalised []string `json:"generalised"`
-	// Files maps each file name to the hex SHA-256 of its bytes.
-	Files map[string]string `json:"files"`
-}
+// Manifest describes an export (gateway.ResearchManifest: the edges show it).
+type Manifest = gateway.ResearchManifest
 
 // Build makes the export of s from in. key is the study's secret (at least
 // KeySize random bytes, kept sealed by the caller); the same key gives the
