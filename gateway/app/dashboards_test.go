@@ -2,7 +2,10 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +32,8 @@ type hook struct {
 	secret string
 	mu     sync.Mutex
 	got    []hookRequest
+	// onBody, when set, runs as a request arrives, before it is answered.
+	onBody atomic.Pointer[func(body []byte)]
 }
 
 type hookRequest struct {
@@ -44,6 +50,9 @@ func newHook(t *testing.T) *hook {
 	h := &hook{secret: secret}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		if fn := h.onBody.Load(); fn != nil {
+			(*fn)(body)
+		}
 		h.mu.Lock()
 		h.got = append(h.got, hookRequest{header: r.Header.Clone(), body: body})
 		h.mu.Unlock()
@@ -102,6 +111,15 @@ func TestDashboardWebhook(t *testing.T) {
 			Kind: gateway.RecipientWebhook, URL: h.srv.URL + "/hook", Basis: "verwerkersovereenkomst 2026", Secret: h.secret}, "admin"); err != nil {
 			t.Fatal(err)
 		}
+		// Nothing leaves before it is on the school's audit chain: the
+		// export entry with the body's digest is there when the body arrives.
+		onBody := func(body []byte) {
+			sum := sha256.Sum256(body)
+			if !f.auditHas(gateway.AuditExport, hex.EncodeToString(sum[:])) {
+				t.Errorf("a push arrived before its export entry was on the audit chain")
+			}
+		}
+		h.onBody.Store(&onBody)
 		lasBefore := f.sim.Calls(uwlr.OpBrengLeerresultaten.Name)
 		sub, _, err := f.app.SubmitResults(ctx(t), f.A, f.resultsFor(f.A, "2026-11-02"), "admin", nil)
 		if err != nil {
@@ -238,4 +256,18 @@ func TestDashboardUWLR(t *testing.T) {
 			}
 		}
 	})
+}
+
+// auditHas reports whether school A's chain holds an entry of kind with
+// the given sha256 detail.
+func (f *fixture) auditHas(kind gateway.AuditKind, digest string) bool {
+	found := false
+	err := f.store.WalkAudit(context.Background(), gateway.AuditChainOf(f.A), func(e gateway.AuditEntry) error {
+		found = found || (e.Kind == kind && e.Details["sha256"] == digest)
+		return nil
+	})
+	if err != nil {
+		f.t.Error(err)
+	}
+	return found
 }

@@ -2,8 +2,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"maps"
 	"strconv"
@@ -53,34 +51,13 @@ func (a *attempt) exportPush(ctx context.Context) Outcome {
 	if err != nil {
 		return a.reject(ctx, "the export message could not be built: "+err.Error())
 	}
-	if out, done := a.consented(ctx); done {
-		return out
-	}
-	sent, err := w.Store.Settle(ctx, a.c, gateway.Settlement{State: gateway.BatchSent, At: w.Now().UTC(), Lease: w.Options.Lease, CountAttempt: true})
-	if err != nil {
-		return a.fail(err)
-	}
-	sum := sha256.Sum256(body)
-	digest := hex.EncodeToString(sum[:])
-	if err := w.auditExport(ctx, b, *a.to, built.Records, digest); err != nil {
-		return a.fail(err)
-	}
-	ans, err := pusher.Push(ctx, MessageID(b.ID), body)
-	if err != nil {
-		return w.failed(ctx, a.c, sent, err, a.keysScrubber())
-	}
-	details := map[string]string{"batch": b.ID, "message": MessageID(b.ID), "status": strconv.Itoa(ans.Status), "export": b.Export,
-		"attempt": strconv.Itoa(sent.Attempts)}
-	maps.Copy(details, built.Details)
-	id := "ex_" + b.ID + "_" + strconv.Itoa(sent.Attempts)
-	evID, everr := w.keepSigned(ctx, gateway.ExportEvidence{ID: id, School: b.School, Processing: b.Needs(), Recipient: a.to.Name,
-		Endpoint: a.to.Endpoint(), Basis: a.to.Basis, Records: built.Records, SHA256: digest, Files: built.Files,
-		CreatedAt: w.Now().UTC(), Details: details}, nil, nil)
-	st := gateway.Settlement{State: gateway.BatchAccepted, Evidence: evID}
-	if everr != nil {
-		st.Reason = "accepted; evidence not kept: " + everr.Error()
-		w.Log.Error("evidence not kept", "school", b.School, "batch", b.ID, "error", everr)
-	}
-	return a.settle(ctx, st, map[string]string{"evidence": evID, "attempt": strconv.Itoa(sent.Attempts), "recipient": a.to.Name,
-		"processing": string(b.Needs()), "records": strconv.Itoa(built.Records), "sha256": digest, "export": b.Export})
+	id := "ex_" + b.ID + "_"
+	return a.pushMessage(ctx, pusher, body, built.Records, func(sent gateway.Batch, ans Pushed, digest string) (string, error) {
+		details := map[string]string{"batch": b.ID, "message": MessageID(b.ID), "status": strconv.Itoa(ans.Status), "export": b.Export,
+			"attempt": strconv.Itoa(sent.Attempts)}
+		maps.Copy(details, built.Details)
+		return w.keepSigned(ctx, gateway.ExportEvidence{ID: id + strconv.Itoa(sent.Attempts), School: b.School, Processing: b.Needs(),
+			Recipient: a.to.Name, Endpoint: a.to.Endpoint(), Basis: a.to.Basis, Records: built.Records, SHA256: digest, Files: built.Files,
+			CreatedAt: w.Now().UTC(), Details: details}, nil, nil)
+	}, map[string]string{"export": b.Export})
 }

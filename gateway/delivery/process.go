@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -343,21 +342,11 @@ func (w *Worker) keepEvidence(ctx context.Context, school gateway.SchoolID, b ga
 	if err != nil {
 		return "", fmt.Errorf("sign: %w", err)
 	}
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	if _, err := zw.Write(doc); err != nil {
+	gz, err := gzipDoc(doc)
+	if err != nil {
 		return "", err
 	}
-	if err := zw.Close(); err != nil {
-		return "", err
-	}
-	var pupils []gateway.PupilID
-	for _, r := range rs {
-		if !slices.Contains(pupils, r.Pupil) {
-			pupils = append(pupils, r.Pupil)
-		}
-	}
-	e := gateway.Evidence{ID: id, School: school, Batch: b.ID, CreatedAt: answered, Pupils: pupils, Keys: keysOf(rs), Doc: gz.Bytes()}
+	e := gateway.Evidence{ID: id, School: school, Batch: b.ID, CreatedAt: answered, Pupils: pupilsIn(rs), Keys: keysOf(rs), Doc: gz}
 	if err := w.Store.PutEvidence(context.WithoutCancel(ctx), e); err != nil {
 		return "", fmt.Errorf("store: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -52,7 +53,7 @@ func MessageID(batch string) string { return "msg_" + batch }
 // sending, the export on the school's audit chain before a byte leaves,
 // then the signed evidence of what was sent.
 func (a *attempt) push(ctx context.Context) Outcome {
-	w, b := a.w, a.c.Batch
+	w := a.w
 	if w.Push == nil || w.SignExport == nil {
 		return a.reject(ctx, "no webhook sender configured")
 	}
@@ -65,6 +66,18 @@ func (a *attempt) push(ctx context.Context) Outcome {
 	if err != nil {
 		return a.reject(ctx, "the results message could not be built: "+err.Error())
 	}
+	return a.pushMessage(ctx, pusher, body, len(a.rs), func(sent gateway.Batch, ans Pushed, digest string) (string, error) {
+		return w.keepExportEvidence(ctx, sent, *a.to, ans, digest, a.rs)
+	}, map[string]string{"results": strconv.Itoa(len(a.rs))})
+}
+
+// pushMessage sends one message to the batch's webhook recipient: consent
+// at the moment of sending, the batch marked sent, the export on the
+// school's audit chain before a byte leaves, then the push; an accepted
+// push keeps its signed evidence (keep) and settles with details added.
+func (a *attempt) pushMessage(ctx context.Context, pusher Pusher, body []byte, records int,
+	keep func(sent gateway.Batch, ans Pushed, digest string) (string, error), details map[string]string) Outcome {
+	w, b := a.w, a.c.Batch
 	if out, done := a.consented(ctx); done {
 		return out
 	}
@@ -74,22 +87,23 @@ func (a *attempt) push(ctx context.Context) Outcome {
 	}
 	sum := sha256.Sum256(body)
 	digest := hex.EncodeToString(sum[:])
-	if err := w.auditExport(ctx, b, *a.to, len(a.rs), digest); err != nil {
+	if err := w.auditExport(ctx, b, *a.to, records, digest); err != nil {
 		return a.fail(err)
 	}
 	ans, err := pusher.Push(ctx, MessageID(b.ID), body)
 	if err != nil {
 		return w.failed(ctx, a.c, sent, err, a.keysScrubber())
 	}
-	evID, everr := w.keepExportEvidence(ctx, sent, *a.to, ans, digest, a.rs)
+	evID, everr := keep(sent, ans, digest)
 	st := gateway.Settlement{State: gateway.BatchAccepted, Evidence: evID}
 	if everr != nil {
 		st.Reason = "accepted; evidence not kept: " + everr.Error()
 		w.Log.Error("evidence not kept", "school", b.School, "batch", b.ID, "error", everr)
 	}
-	return a.settle(ctx, st, map[string]string{"results": strconv.Itoa(len(a.rs)), "evidence": evID, "attempt": strconv.Itoa(sent.Attempts),
-		"recipient": a.to.Name, "processing": string(b.Needs()), "records": strconv.Itoa(len(a.rs)), "sha256": digest,
-		"status": strconv.Itoa(ans.Status)})
+	d := map[string]string{"evidence": evID, "attempt": strconv.Itoa(sent.Attempts), "recipient": a.to.Name,
+		"processing": string(b.Needs()), "records": strconv.Itoa(records), "sha256": digest, "status": strconv.Itoa(ans.Status)}
+	maps.Copy(d, details)
+	return a.settle(ctx, st, d)
 }
 
 // keysScrubber scrubs the batch's pupils' LAS keys from a recipient's text.
@@ -119,12 +133,7 @@ func (w *Worker) auditExport(ctx context.Context, b gateway.Batch, r gateway.Rec
 // keepExportEvidence signs and stores the evidence of one accepted push.
 func (w *Worker) keepExportEvidence(ctx context.Context, b gateway.Batch, r gateway.Recipient, ans Pushed, digest string,
 	rs []gateway.Result) (string, error) {
-	var pupils []gateway.PupilID
-	for _, r := range rs {
-		if !slices.Contains(pupils, r.Pupil) {
-			pupils = append(pupils, r.Pupil)
-		}
-	}
+	pupils := pupilsIn(rs)
 	return w.keepSigned(ctx, gateway.ExportEvidence{ID: "ex_" + b.ID + "_" + strconv.Itoa(b.Attempts), School: b.School, Processing: b.Needs(),
 		Recipient: r.Name, Endpoint: r.Endpoint(), Basis: r.Basis, Records: len(rs), SHA256: digest, CreatedAt: w.Now().UTC(),
 		Details: map[string]string{"batch": b.ID, "message": MessageID(b.ID), "status": strconv.Itoa(ans.Status), "attempt": strconv.Itoa(b.Attempts)}},
@@ -138,15 +147,11 @@ func (w *Worker) keepSigned(ctx context.Context, ev gateway.ExportEvidence, pupi
 	if err != nil {
 		return "", fmt.Errorf("sign: %w", err)
 	}
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	if _, err := zw.Write(doc); err != nil {
+	gz, err := gzipDoc(doc)
+	if err != nil {
 		return "", err
 	}
-	if err := zw.Close(); err != nil {
-		return "", err
-	}
-	e := gateway.Evidence{ID: ev.ID, School: ev.School, Batch: ev.Details["batch"], CreatedAt: ev.CreatedAt, Pupils: pupils, Keys: keys, Doc: gz.Bytes()}
+	e := gateway.Evidence{ID: ev.ID, School: ev.School, Batch: ev.Details["batch"], CreatedAt: ev.CreatedAt, Pupils: pupils, Keys: keys, Doc: gz}
 	if err := w.Store.PutEvidence(context.WithoutCancel(ctx), e); err != nil {
 		return "", fmt.Errorf("store: %w", err)
 	}
@@ -155,3 +160,27 @@ func (w *Worker) keepSigned(ctx context.Context, ev gateway.ExportEvidence, pupi
 
 // KeysOf lists the keys of results.
 func KeysOf(rs []gateway.Result) []string { return keysOf(rs) }
+
+// gzipDoc compresses an evidence document as the store keeps it.
+func gzipDoc(doc []byte) ([]byte, error) {
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	if _, err := zw.Write(doc); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return gz.Bytes(), nil
+}
+
+// pupilsIn lists the distinct pupils of rs, in order.
+func pupilsIn(rs []gateway.Result) []gateway.PupilID {
+	var pupils []gateway.PupilID
+	for _, r := range rs {
+		if !slices.Contains(pupils, r.Pupil) {
+			pupils = append(pupils, r.Pupil)
+		}
+	}
+	return pupils
+}
