@@ -197,12 +197,17 @@ type Drained struct {
 	// NextAttempt is the earliest of them.
 	Waiting     int       `json:"waiting"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	// Due counts the batches whose retry came due as the run ended (after
+	// the workers last looked): nothing sent them; run deliver again.
+	Due int `json:"due"`
 	Errors      int       `json:"errors"`
 }
 
 // Drain sends every batch that is due, and waits for batches leased by a
-// worker that died until their lease lapses, then returns. Batches waiting
-// for a later retry are left for a later run (Waiting says how many).
+// worker that died until their lease lapses, then returns. A retry that
+// comes due as the workers finish is sent in another round. Batches
+// waiting for a later retry are left for a later run (Waiting says how
+// many).
 func (w *Worker) Drain(ctx context.Context) (Drained, error) {
 	w.init()
 	d := Drained{Outcomes: map[gateway.BatchState]int{}, Results: map[gateway.BatchState]int{}}
@@ -217,6 +222,24 @@ func (w *Worker) Drain(ctx context.Context) (Drained, error) {
 		d.Outcomes[o.State]++
 		d.Results[o.State] += o.Results
 	}
+	for {
+		w.drainRound(ctx, record)
+		if err := ctx.Err(); err != nil {
+			return d, err
+		}
+		p, err := w.pending(ctx)
+		if err != nil {
+			return d, err
+		}
+		d.Waiting, d.NextAttempt, d.Due = p.waiting, p.next, p.due
+		if p.due == 0 {
+			return d, nil
+		}
+	}
+}
+
+// drainRound runs the workers until none is busy and nothing is due.
+func (w *Worker) drainRound(ctx context.Context, record func(Outcome)) {
 	var busy atomic.Int64
 	idle := make(chan struct{})
 	var idleOnce sync.Once
@@ -238,15 +261,6 @@ func (w *Worker) Drain(ctx context.Context) (Drained, error) {
 	}
 	cancel()
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return d, err
-	}
-	p, err := w.pending(ctx)
-	if err != nil {
-		return d, err
-	}
-	d.Waiting, d.NextAttempt = p.waiting, p.next
-	return d, nil
 }
 
 // drainState lets the worker loops of a Drain tell when all is done.
