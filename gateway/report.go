@@ -72,7 +72,8 @@ func (p Problem) String() string {
 type ConsentApplied struct {
 	Change  ConsentChange
 	Changed bool
-	// Held counts result batches held back by a revocation of las_exchange;
+	// Held counts the batches that need the processing (results to the
+	// LAS, dashboards copies, export batches) held back by its revocation;
 	// Released those queued again when it was granted.
 	Held, Released int
 	// StillInFlight counts deliveries that were under way and had not ended
