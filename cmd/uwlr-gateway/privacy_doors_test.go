@@ -335,7 +335,7 @@ func doorAPI(t *testing.T, e *e2eEnv, id string) string {
 	s := "/api/v1/schools/" + id
 	for _, tok := range []string{admin.Token, op.Token} {
 		for _, p := range []string{"/api/v1/schools", s, s + "/consent", s + "/syncs", s + "/held-sync", s + "/results", s + "/audit", s + "/contact",
-			s + "/recipients", s + "/recipients/dash", s + "/feeds/results?recipient=feed&limit=5"} {
+			s + "/recipients", s + "/recipients/dash", s + "/feeds/results?recipient=feed&limit=5", s + "/studies"} {
 			call(http.MethodGet, p, tok, "")
 		}
 	}

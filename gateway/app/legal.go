@@ -35,6 +35,9 @@ func checkLegalBases(bs []gateway.LegalBase) error {
 	return nil
 }
 
+// LegalBases returns the configured legal bases (legal.bases).
+func (a *App) LegalBases() []gateway.LegalBase { return slices.Clone(a.o.LegalBases) }
+
 // legalBasis returns the configured basis by name.
 func (a *App) legalBasis(name string) (gateway.LegalBase, error) {
 	for _, b := range a.o.LegalBases {

@@ -69,6 +69,13 @@ var schoolRoutes = []schoolRoute{
 	{method: http.MethodGet, path: "/recipients/" + feedName},
 	{method: http.MethodDelete, path: "/recipients/" + feedName, write: true},
 	{method: http.MethodGet, path: "/feeds/results"},
+	{method: http.MethodGet, path: "/studies"},
+	{method: http.MethodPost, path: "/studies", write: true, body: func(testing.TB, *fixture, gateway.SchoolID) []byte {
+		return studyBody(studyName, fileRecipient)
+	}},
+	{method: http.MethodGet, path: "/studies/" + studyName},
+	{method: http.MethodPost, path: "/studies/" + studyName + "/exports", write: true},
+	{method: http.MethodPost, path: "/legal/" + fileBasis.Name + "/exports", write: true},
 }
 
 func (f *fixture) call(t testing.TB, r schoolRoute, school gateway.SchoolID, tok token) response {
@@ -98,6 +105,7 @@ type schoolState struct {
 	Staged     bool
 	Contact    *gateway.SchoolContact
 	Recipients []gateway.Recipient
+	Studies    []gateway.Study
 }
 
 func (f *fixture) state(t testing.TB, id gateway.SchoolID) schoolState {
@@ -128,6 +136,7 @@ func (f *fixture) state(t testing.TB, id gateway.SchoolID) schoolState {
 	s.Staged = err == nil
 	s.Contact = f.school(id).Contact
 	s.Recipients = f.school(id).Recipients
+	s.Studies = f.school(id).Studies
 	return s
 }
 
@@ -164,7 +173,8 @@ func TestScoping(t *testing.T) {
 		}
 		covered := false
 		for _, r := range schoolRoutes {
-			covered = covered || r.method == method && r.path == strings.NewReplacer("{processing}", "research", "{name}", feedName).Replace(rest)
+			covered = covered || r.method == method && r.path == strings.NewReplacer("{processing}", "research", "{name}", feedName,
+				"{study}", studyName, "{basis}", fileBasis.Name).Replace(rest)
 		}
 		if !covered {
 			t.Errorf("schoolRoutes lacks %s", k.pattern)
@@ -228,6 +238,12 @@ func TestScoping(t *testing.T) {
 				if r.path == "/recipients/"+feedName { // B has no recipient: a 404 saying so
 					if p := resp.problem(t, http.StatusNotFound); !strings.Contains(p.Detail, "has no recipient") {
 						t.Errorf("%s: %s: %+v, want the no-recipient answer", tok.ID, r, p)
+					}
+					continue
+				}
+				if r.path == "/studies/"+studyName { // B has no study: a 404 saying so
+					if p := resp.problem(t, http.StatusNotFound); !strings.Contains(p.Detail, "has no study") {
+						t.Errorf("%s: %s: %+v, want the no-study answer", tok.ID, r, p)
 					}
 					continue
 				}

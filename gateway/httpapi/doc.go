@@ -23,6 +23,12 @@
 // for retention; an API token's use is audited as a login at most once an
 // hour (its LastUsedAt is the time of that audited login).
 //
+// A research study's export and a legal disclosure carry data out of the
+// gateway: only operator and school-admin tokens ask for them, and while
+// the school does not grant the processing they answer 403 and hand
+// nothing out. For a file recipient the export is the answer; for a
+// webhook recipient it is queued for the outbox (202).
+//
 // Errors are RFC 9457 problem details, from one table (statusOf) of error
 // kinds; a bad field is named in "errors". A 5xx carries only the request
 // id; the error itself is logged once, with that id. Logs never hold a

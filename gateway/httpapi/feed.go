@@ -60,9 +60,7 @@ func (s *Server) resultsFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := s.app.Feed(r.Context(), sc.ID, name, r.URL.Query().Get("cursor"), limit)
 	if errors.Is(err, gateway.ErrConsentRequired) {
-		s.log(r).Info("request refused", "status", http.StatusForbidden, "error", err)
-		writeProblem(w, r, Problem{Type: typeConsent, Title: "Consent required", Status: http.StatusForbidden,
-			Detail: fmt.Sprintf("school %s does not grant dashboards: its results feed is closed until the school turns dashboards on", sc.ID)})
+		s.notGranted(w, r, err, sc.ID, gateway.ProcessingDashboards, "its results feed is closed until the school turns dashboards on")
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -74,4 +72,14 @@ func (s *Server) resultsFeed(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "<"+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// notGranted answers an ErrConsentRequired with 403, not the table's 409:
+// the request is refused by the school's own choice, which only the
+// school's admin can change (a dashboard not at all), and asking again
+// will not help. closed says what stays shut until the school grants p.
+func (s *Server) notGranted(w http.ResponseWriter, r *http.Request, err error, id gateway.SchoolID, p gateway.Processing, closed string) {
+	s.log(r).Info("request refused", "status", http.StatusForbidden, "error", err)
+	writeProblem(w, r, Problem{Type: typeConsent, Title: "Consent required", Status: http.StatusForbidden,
+		Detail: fmt.Sprintf("school %s does not grant %s: %s", id, p, closed)})
 }

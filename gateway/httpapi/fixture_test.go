@@ -127,6 +127,17 @@ type fixture struct {
 	reqs    atomic.Int64
 }
 
+// fileBasis and hookBasis are the legal bases (legal.bases) of every
+// fixture; their recipients, a legal recipient of kind file and one of kind
+// webhook, are registered by the tests that export under them.
+var (
+	fileBasis = gateway.LegalBase{Name: "wet-x", Reference: "Besluit leermiddelen art. 3", Recipient: "inspectie",
+		Fields: []string{"school", "jaargroep", "birth_year"}}
+	hookBasis = gateway.LegalBase{Name: "wet-y", Reference: "Besluit leermiddelen art. 4", Recipient: "inspectie-hook",
+		Fields: []string{"school", "las_key", "test", "score"}}
+	legalBases = []gateway.LegalBase{fileBasis, hookBasis}
+)
+
 // start is a Monday evening in November (no school-year rollover).
 var start = time.Date(2026, 11, 23, 19, 0, 0, 0, time.UTC)
 
@@ -170,7 +181,7 @@ func newFixtureWith(t *testing.T, open func(testing.TB) gateway.Store, serverSto
 	f.gw, err2 = app.New(app.Options{Store: st, Keys: f.keys, Log: logger, Now: f.clock.Now, Client: simSrv.Client(),
 		Instance: "httpapi-test", Delivery: app.Delivery{BatchSize: 25, Concurrency: 2, Lease: time.Minute, MaxAttempts: 3,
 			RetryBase: time.Second, RetryMax: time.Minute},
-		Observer: f.metrics, InFlightWait: 10 * time.Second})
+		Observer: f.metrics, InFlightWait: 10 * time.Second, LegalBases: legalBases})
 	if err2 != nil {
 		t.Fatal(err2)
 	}

@@ -79,6 +79,11 @@ var knownRoutes = []struct {
 	{"GET /api/v1/schools/{school}/recipients/{name}", true},
 	{"DELETE /api/v1/schools/{school}/recipients/{name}", true},
 	{"GET /api/v1/schools/{school}/feeds/results", true},
+	{"GET /api/v1/schools/{school}/studies", true},
+	{"POST /api/v1/schools/{school}/studies", true},
+	{"GET /api/v1/schools/{school}/studies/{study}", true},
+	{"POST /api/v1/schools/{school}/studies/{study}/exports", true},
+	{"POST /api/v1/schools/{school}/legal/{basis}/exports", true},
 	{"POST /api/v1/audit/verify", true},
 	{"GET /api/v1/openapi.json", true},
 	{"GET /healthz", true},
@@ -128,6 +133,8 @@ func concrete(pattern string, school gateway.SchoolID) string {
 	path = strings.ReplaceAll(path, "{school}", string(school))
 	path = strings.ReplaceAll(path, "{processing}", string(gateway.ProcessingResearch))
 	path = strings.ReplaceAll(path, "{name}", feedName)
+	path = strings.ReplaceAll(path, "{study}", studyName)
+	path = strings.ReplaceAll(path, "{basis}", fileBasis.Name)
 	return strings.ReplaceAll(path, "{$}", "")
 }
 
@@ -153,6 +160,9 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 			if op.Responses.Status(http.StatusUnauthorized) == nil {
 				t.Errorf("%s does not document its 401", key)
+			}
+			if op.Responses.Status(http.StatusForbidden) == nil { // a dashboard token, at least
+				t.Errorf("%s does not document its 403", key)
 			}
 		} else if !public {
 			t.Errorf("%s is served without a token but documented with one", key)
@@ -423,8 +433,10 @@ func TestResponsesMatchDocument(t *testing.T) {
 		get(a+"/results?state=gone", viewer).problem(t, http.StatusUnprocessableEntity)
 		get(b+"/results", viewer).problem(t, http.StatusNotFound)
 
-		// Recipients and the results feed (dashboards is granted above).
+		// Recipients and the results feed (dashboards is granted above);
+		// studies and exports.
 		recipientsMatchDocument(t, f, v)
+		exportsMatchDocument(t, f, v)
 
 		// Syncs and held syncs.
 		get(a+"/held-sync", viewer).problem(t, http.StatusNotFound)

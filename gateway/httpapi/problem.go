@@ -39,9 +39,10 @@ const (
 )
 
 // statusOf is the one table from error kinds to HTTP statuses (STYLE R6).
-// One route answers a kind otherwise, and says why where it does: the
-// results feed answers ErrConsentRequired with 403 (feed.go), since its
-// reader, a dashboard, cannot resolve the school's choice.
+// A few routes answer a kind otherwise, and say why where they do: the
+// results feed and the research and legal exports answer
+// ErrConsentRequired with 403 (notGranted, feed.go), since the refusal is
+// the school's choice, not a state the request could wait out.
 func statusOf(err error) (int, string, string) {
 	switch {
 	case errors.Is(err, gateway.ErrInvalid):

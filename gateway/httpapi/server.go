@@ -65,6 +65,7 @@ type App interface {
 	// Ready reports whether the store answers.
 	Ready(ctx context.Context) error
 	recipientApp
+	exportApp
 }
 
 // recipientApp is what the recipients routes and the results feed need:
@@ -79,6 +80,23 @@ type recipientApp interface {
 	RegisterRecipient(ctx context.Context, id gateway.SchoolID, in gateway.RecipientInput, by string) (gateway.RecipientView, error)
 	RemoveRecipient(ctx context.Context, id gateway.SchoolID, name, by string) error
 	Feed(ctx context.Context, id gateway.SchoolID, recipient, cursor string, limit int) (gateway.FeedPage, error)
+}
+
+// exportApp is what the studies and exports routes need: the school's
+// research studies (ErrInvalid for a bad study, stores nothing;
+// ErrConflict for a name already used) and its exports. An export is
+// written (toFiles) for a recipient of kind file and queued for a webhook
+// (Queued names the outbox batch, Held while the processing is not
+// granted); asked the other way it is ErrInvalid. ErrConsentRequired while
+// the school does not grant the processing; ErrNotFound for an unknown
+// study; ErrInvalid for a study that ended or an unknown legal basis.
+type exportApp interface {
+	AddStudy(ctx context.Context, id gateway.SchoolID, in gateway.StudyInput, by string) (gateway.StudyView, error)
+	Studies(ctx context.Context, id gateway.SchoolID) ([]gateway.StudyView, error)
+	ExportResearch(ctx context.Context, id gateway.SchoolID, study string, toFiles bool, by string) (gateway.ResearchExportResult, error)
+	// LegalBases are the configured legal bases (legal.bases).
+	LegalBases() []gateway.LegalBase
+	ExportLegal(ctx context.Context, id gateway.SchoolID, basis string, toFile bool, by string) (gateway.LegalExportResult, error)
 }
 
 // Options configure a Server.
@@ -156,6 +174,11 @@ func (s *Server) routes() {
 	api("GET /api/v1/schools/{school}/recipients/{name}", s.getRecipient)
 	api("DELETE /api/v1/schools/{school}/recipients/{name}", s.write(s.removeRecipient))
 	feed("GET /api/v1/schools/{school}/feeds/results", s.resultsFeed)
+	api("GET /api/v1/schools/{school}/studies", s.listStudies)
+	api("POST /api/v1/schools/{school}/studies", s.write(s.addStudy))
+	api("GET /api/v1/schools/{school}/studies/{study}", s.getStudy)
+	api("POST /api/v1/schools/{school}/studies/{study}/exports", s.write(s.researchExport))
+	api("POST /api/v1/schools/{school}/legal/{basis}/exports", s.write(s.legalExport))
 	api("POST /api/v1/audit/verify", s.operatorOnly(s.verifyAudit))
 	s.mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	s.mux.HandleFunc("GET /healthz", s.healthz)

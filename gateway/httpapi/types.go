@@ -48,3 +48,13 @@ type ContactView struct {
 	UpdatedAt time.Time        `json:"updated_at"`
 	UpdatedBy string           `json:"updated_by"`
 }
+
+// ExportQueued is the answer to an export for a webhook recipient: the
+// outbox batch that builds and pushes it, and whether it is held until the
+// school grants the processing.
+type ExportQueued struct {
+	School gateway.SchoolID `json:"school"`
+	Export string           `json:"export"` // the study or the legal basis
+	Queued string           `json:"queued"`
+	Held   bool             `json:"held"`
+}
