@@ -199,8 +199,8 @@ type Drained struct {
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	// Due counts the batches whose retry came due as the run ended (after
 	// the workers last looked): nothing sent them; run deliver again.
-	Due int `json:"due"`
-	Errors      int       `json:"errors"`
+	Due    int `json:"due"`
+	Errors int `json:"errors"`
 }
 
 // Drain sends every batch that is due, and waits for batches leased by a
