@@ -49,9 +49,6 @@ func (c *edge) deliverCommand() *cobra.Command {
 			}
 			fmt.Fprintf(c.stdout, "delivered: %d results accepted; %d rejected; %d held; %d to retry later",
 				d.Results[gateway.BatchAccepted], d.Results[gateway.BatchRejected], d.Results[gateway.BatchHeld], d.Results[gateway.BatchQueued])
-			if d.Due > 0 {
-				fmt.Fprintf(c.stdout, " (%d batches came due as the run ended: run deliver again)", d.Due)
-			}
 			if d.Waiting > 0 {
 				fmt.Fprintf(c.stdout, " (%d batches wait; the first retry is due %s)", d.Waiting, d.NextAttempt.Local().Format(time.DateTime))
 			}

@@ -197,10 +197,7 @@ type Drained struct {
 	// NextAttempt is the earliest of them.
 	Waiting     int       `json:"waiting"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
-	// Due counts the batches whose retry came due as the run ended (after
-	// the workers last looked): nothing sent them; run deliver again.
-	Due    int `json:"due"`
-	Errors int `json:"errors"`
+	Errors      int       `json:"errors"`
 }
 
 // Drain sends every batch that is due, and waits for batches leased by a
@@ -231,7 +228,7 @@ func (w *Worker) Drain(ctx context.Context) (Drained, error) {
 		if err != nil {
 			return d, err
 		}
-		d.Waiting, d.NextAttempt, d.Due = p.waiting, p.next, p.due
+		d.Waiting, d.NextAttempt = p.waiting, p.next
 		if p.due == 0 {
 			return d, nil
 		}
