@@ -1,14 +1,17 @@
 package lassim
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl"
+	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
 func asSOAPError(err error, target **soap.Error) bool { return errors.As(err, target) }
@@ -42,6 +45,53 @@ func (s *Sim) Handler(endpoint string) http.Handler {
 		srv.ServeHTTP(w, r)
 	})
 	return mux
+}
+
+// HTTPServer is the http.Server las-sim runs: Handler(endpoint) with the
+// limits of soap.NewHTTPServer (read, write and idle timeouts, header size).
+func (s *Sim) HTTPServer(endpoint string) *http.Server {
+	return soap.NewHTTPServer(s.Handler(endpoint))
+}
+
+// Authorize implements soap.Authorizer: a key issued to no school is
+// refused from the autorisatie header, before the request body is read or
+// inflated. It answers what Handle would: Autorisatie ongeldig for an
+// incomplete header or an unknown key, Ongeldige klant identificatie when
+// the klant is wrong as well (Handle checks the klant before the key), after
+// the Latency. A known key passes, and so does any key when replaying or
+// with a FaultRate (Handle injects its faults before it checks a key):
+// Handle then runs every check in the Topicus order. So a request whose key
+// and body formats are both wrong gets the key's fault, not the format's. A
+// refused call counts in Calls.
+func (s *Sim) Authorize(ctx context.Context, op uwlr.Operation, a *uwlr.Autorisatie) error {
+	var f *soap.Fault
+	switch {
+	case s.Replay != nil || s.FaultRate > 0:
+		return nil
+	case a == nil || strings.TrimSpace(a.Autorisatiesleutel) == "" || strings.TrimSpace(a.Klantcode) == "" || strings.TrimSpace(a.Klantnaam) == "":
+		f = soap.NewFault(soap.CodeAutorisatieOngeldig, "autorisatie header missing or incomplete")
+	default:
+		if _, ok := s.World.School(a.Autorisatiesleutel); ok {
+			return nil
+		}
+		f = soap.NewFault(soap.CodeAutorisatieOngeldig, "unknown key")
+		if a.Klantcode != Klantcode || a.Klantnaam != Klantnaam {
+			f = soap.NewFault(soap.CodeOngeldigeKlantIdentificatie, "")
+		}
+	}
+	s.mu.Lock()
+	s.counts[op.Name]++
+	s.mu.Unlock()
+	if s.Latency > 0 {
+		t := time.NewTimer(s.Latency)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return f
 }
 
 // headersOK reports whether every header the profile requires carries a

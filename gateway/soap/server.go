@@ -3,11 +3,9 @@ package soap
 import (
 	"bytes"
 	"compress/gzip"
-	"compress/zlib"
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -23,7 +21,8 @@ type Call struct {
 	// Request is *uwlr.LeerlinggegevensVerzoek, *uwlr.StructuurVerzoek,
 	// *uwlr.LeerlingenVerzoek, *uwlr.LeerkrachtenVerzoek or *uwlr.LeerresultatenVerzoek.
 	Request any
-	// Raw is the request envelope as received.
+	// Raw is the request envelope as received (inflated), when the Server
+	// keeps it (Server.KeepRaw) or DecodeCall was given it; nil otherwise.
 	Raw    []byte
 	Header http.Header
 	TLS    *tls.ConnectionState
@@ -63,16 +62,34 @@ func NewFault(code, detail string) *Fault {
 	return &Fault{Code: code, String: s}
 }
 
-// MaxRequestBytes caps request envelopes the server reads.
-const MaxRequestBytes = 64 << 20
+// Authorizer is an optional capability of a Backend: it refuses a call from
+// its autorisatie header alone. The server calls Authorize once it has read
+// the header and the start tag of the request element (so op is known), before
+// it reads or inflates the rest of the body, so a caller without a valid key
+// cannot make the server parse a large body. auth is nil when the request has
+// no autorisatie header. An error is answered like one from Handle (a *Fault
+// as that fault, anything else as Server.InterneFout); Handle still sees every
+// call that passes and does all of its checks.
+type Authorizer interface {
+	Authorize(ctx context.Context, op uwlr.Operation, auth *uwlr.Autorisatie) error
+}
 
-// Server serves UWLR SOAP 1.1 over HTTP POST for a Backend.
+// Server serves UWLR SOAP 1.1 over HTTP POST for a Backend. It reads the
+// request as a stream: the header, the Backend's Authorize (when it is an
+// Authorizer), the request element, then the rest of the document, within
+// the caps of server_limits.go. Serve it with NewHTTPServer for timeouts.
 type Server struct {
 	Backend Backend
 	// Gzip compresses answers for clients that send Accept-Encoding: gzip.
 	Gzip bool
 	// OnError, when set, is told about internal errors (never sent to clients).
 	OnError func(op string, err error)
+	// MaxRequestBytes caps a request envelope, compressed on the wire and
+	// inflated; 0 means MaxRequestBytes.
+	MaxRequestBytes int64
+	// KeepRaw fills Call.Raw with the request envelope (inflated). Off, the
+	// request is never held whole.
+	KeepRaw bool
 }
 
 // ServeHTTP implements http.Handler.
@@ -82,117 +99,87 @@ func (h *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "UWLR SOAP endpoint: POST a SOAP 1.1 envelope", http.StatusMethodNotAllowed)
 		return
 	}
-	// Clients may compress the request (PHP's SoapClient does with its
-	// compression option); the size cap applies to the decompressed bytes.
-	var body io.Reader = r.Body
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip", "x-gzip", "deflate":
-		var zr io.ReadCloser
-		var err error
-		if enc == "deflate" {
-			zr, err = zlib.NewReader(r.Body)
-		} else {
-			zr, err = gzip.NewReader(r.Body)
-		}
-		if err != nil {
-			h.fault(w, r, NewFault(CodeOngeldigBericht, "request body is not valid "+enc))
-			return
-		}
-		defer zr.Close()
-		body = zr
-	default:
-		h.fault(w, r, NewFault(CodeOngeldigBericht, "unsupported request Content-Encoding "+enc))
-		return
+	limit := h.MaxRequestBytes
+	if limit <= 0 {
+		limit = MaxRequestBytes
 	}
-	raw, err := io.ReadAll(io.LimitReader(body, MaxRequestBytes+1))
-	if err != nil {
-		h.fault(w, r, NewFault(CodeOngeldigBericht, "request body could not be read"))
-		return
-	}
-	if len(raw) > MaxRequestBytes {
-		h.fault(w, r, NewFault(CodeOngeldigBericht, "request too large"))
-		return
-	}
-	call, f := DecodeCall(raw, r.Header.Get("SOAPAction"))
+	body, f := openBody(w, r, limit)
+	defer body.Close()
 	if f != nil {
-		h.fault(w, r, f)
+		h.refuse(w, r, body, "", f)
 		return
+	}
+	var in io.Reader = body
+	var raw *bytes.Buffer
+	if h.KeepRaw {
+		raw = &bytes.Buffer{}
+		in = io.TeeReader(body, raw)
+	}
+	var op string // the operation, once known: for OnError
+	refused := false
+	authorize := func(o uwlr.Operation, auth *uwlr.Autorisatie) error {
+		op = o.Name
+		if a, ok := h.Backend.(Authorizer); ok {
+			err := a.Authorize(r.Context(), o, auth)
+			refused = err != nil
+			return err
+		}
+		return nil
+	}
+	call, err := decodeCall(in, r.Header.Get("SOAPAction"), authorize)
+	if err != nil {
+		if f := body.fault(); f != nil && !refused {
+			err = f // a cap or a broken transfer, not the XML, stopped the parse
+		}
+		h.refuse(w, r, body, op, err)
+		return
+	}
+	if raw != nil {
+		call.Raw = raw.Bytes()
 	}
 	call.Header = r.Header
 	call.TLS = r.TLS
 	answer, err := h.Backend.Handle(r.Context(), call)
 	if err != nil {
-		var bf *Fault
-		if !errors.As(err, &bf) {
-			if h.OnError != nil {
-				h.OnError(call.Op.Name, err)
-			}
-			bf = NewFault(CodeInterneFout, "")
-		}
-		h.fault(w, r, bf)
+		h.refuse(w, r, body, call.Op.Name, err)
 		return
 	}
 	h.answer(w, r, call.Op, answer)
 }
 
+// refuse answers err as a SOAP fault: a *Fault as it is, anything else as
+// Server.InterneFout (told to OnError). When the body was not read to its
+// end, the connection is closed after the answer instead of reading the
+// rest of what was refused.
+func (h *Server) refuse(w http.ResponseWriter, r *http.Request, body *requestBody, op string, err error) {
+	var f *Fault
+	if !errors.As(err, &f) {
+		if h.OnError != nil {
+			h.OnError(op, err)
+		}
+		f = NewFault(CodeInterneFout, "")
+	}
+	if !body.done() {
+		w.Header().Set("Connection", "close")
+	}
+	h.fault(w, r, f)
+}
+
 // DecodeCall parses a request envelope. The SOAPAction header, when given,
 // must agree with the body element. Problems come back as a Client.OngeldigBericht
 // fault; a missing header is not a problem here (the backend decides).
+// Call.Raw is raw.
 func DecodeCall(raw []byte, soapAction string) (*Call, *Fault) {
-	d := newDecoder(bytes.NewReader(raw))
-	var auth uwlr.Autorisatie
-	var found bool
-	se, err := bodyStart(d, &auth, &found)
+	call, err := decodeCall(bytes.NewReader(raw), soapAction, nil)
 	if err != nil {
-		return nil, NewFault(CodeOngeldigBericht, "not a readable SOAP 1.1 request: "+trimErr(err))
-	}
-	op, ok := uwlr.OperationByRequest(se.Name.Local)
-	if !ok {
-		return nil, NewFault(CodeOngeldigBericht, fmt.Sprintf("unknown request element %q", se.Name.Local))
-	}
-	want := uwlr.NSLeerlinggegevens
-	if op == uwlr.OpBrengLeerresultaten {
-		want = uwlr.NSLeerresultaten
-	}
-	if se.Name.Space != want {
-		return nil, NewFault(CodeOngeldigBericht, fmt.Sprintf("request element %q is not in namespace %s", se.Name.Local, want))
-	}
-	if soapAction != "" {
-		if sop, ok := uwlr.OperationBySOAPAction(strings.TrimSpace(soapAction)); ok && sop.Name != op.Name {
-			return nil, NewFault(CodeOngeldigBericht, fmt.Sprintf("SOAPAction %s does not match body element %s", sop.Name, se.Name.Local))
+		var f *Fault
+		if !errors.As(err, &f) {
+			f = NewFault(CodeOngeldigBericht, "not a readable SOAP 1.1 request: "+trimErr(err))
 		}
+		return nil, f
 	}
-	var req any
-	switch op.Name {
-	case uwlr.OpHaalLeerlinggegevens.Name:
-		req = &uwlr.LeerlinggegevensVerzoek{}
-	case uwlr.OpHaalStructuur.Name:
-		req = &uwlr.StructuurVerzoek{}
-	case uwlr.OpHaalLeerlingen.Name:
-		req = &uwlr.LeerlingenVerzoek{}
-	case uwlr.OpHaalLeerkrachten.Name:
-		req = &uwlr.LeerkrachtenVerzoek{}
-	default:
-		req = &uwlr.LeerresultatenVerzoek{}
-	}
-	if err := d.DecodeElement(req, &se); err != nil {
-		return nil, NewFault(CodeOngeldigBericht, "request body: "+trimErr(err))
-	}
-	// The rest of the document must be well-formed too.
-	for {
-		if _, err := d.Token(); err != nil {
-			if err == io.EOF {
-				break
-			}
-			return nil, NewFault(CodeOngeldigBericht, "request envelope: "+trimErr(err))
-		}
-	}
-	c := &Call{Op: op, Request: req, Raw: raw}
-	if found {
-		c.Auth = &auth
-	}
-	return c, nil
+	call.Raw = raw
+	return call, nil
 }
 
 func trimErr(err error) string {
