@@ -28,6 +28,30 @@ func SchoolIDFor(brin, dependancecode, schoolkey string) SchoolID {
 // IsBrin reports whether the id has the BRIN+dependancecode form.
 func (id SchoolID) IsBrin() bool { return brinDep.MatchString(string(id)) }
 
+// schoolKey is what a school id and a LAS schoolkey may hold. A school id
+// names a directory (exports, captures), an audit chain and store keys, and
+// is printed on terminals and pages; a schoolkey becomes the id of a school
+// without a BRIN. So both are short, without separators of paths or keys,
+// without spaces or control characters, and never "." or "..".
+var schoolKey = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// schoolKeyRule says what schoolKey allows, for error messages.
+const schoolKeyRule = "1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-', and not \".\" or \"..\""
+
+// validSchoolKey checks a school id or schoolkey; the error quotes the
+// value (%q), so a bad one cannot move a terminal's cursor or forge a line.
+func validSchoolKey(what, s string) error {
+	if !schoolKey.MatchString(s) || s == "." || s == ".." {
+		return fmt.Errorf("%w: %s %q must be %s", ErrInvalid, what, s, schoolKeyRule)
+	}
+	return nil
+}
+
+// Valid checks the id against the school key rule: 1 to 64 characters of
+// A-Z, a-z, 0-9, '.', '_' and '-', neither "." nor "..". It returns
+// ErrInvalid otherwise.
+func (id SchoolID) Valid() error { return validSchoolKey("school id", string(id)) }
+
 // School is one enrolled school and how to reach its LAS. Secrets are held
 // sealed by the vault; this type never carries them in plain text.
 type School struct {
@@ -89,11 +113,21 @@ func (c SchoolContact) LogValue() slog.Value { return slog.StringValue("contact 
 // LogValue logs the school by id only.
 func (s School) LogValue() slog.Value { return slog.StringValue(string(s.ID)) }
 
-// Validate checks the identity and connection fields of a school.
+// Validate checks the identity and connection fields of a school: the id
+// and the schoolkey (when given) follow the school key rule (SchoolID.Valid).
 func (s School) Validate() error {
+	if s.ID == "" {
+		return fmt.Errorf("%w: school id is empty (it must be %s)", ErrInvalid, schoolKeyRule)
+	}
+	if err := s.ID.Valid(); err != nil {
+		return err
+	}
+	if s.Schoolkey != "" {
+		if err := validSchoolKey("schoolkey", s.Schoolkey); err != nil {
+			return err
+		}
+	}
 	switch {
-	case s.ID == "":
-		return fmt.Errorf("%w: school id is empty", ErrInvalid)
 	case s.Brin != "" && s.ID != SchoolIDFor(s.Brin, s.Dependancecode, ""):
 		return fmt.Errorf("%w: school id %s does not match BRIN %s dependancecode %s", ErrInvalid, s.ID, s.Brin, s.Dependancecode)
 	case s.Endpoint == "":

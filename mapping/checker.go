@@ -28,6 +28,7 @@ import (
 //     warned about;
 //   - a samengestelde_groep or vestiging without key, and a leerkracht
 //     without key, is skipped (they are stored and referred to by key);
+//   - a record with a value over its field limit ([FieldLimits]) is skipped;
 //   - in a self-contained answer ([soap.AnswerKind.SelfContained]: the whole
 //     school) every groep, samengestelde_groep and vestiging reference of a
 //     leerling or leerkracht must point to a record of that kind in the same
@@ -175,6 +176,7 @@ func (c *Checker) School(s *uwlr.School) (id gateway.SchoolID, ok bool) {
 func (c *Checker) Vestiging(v *uwlr.Vestiging) (ok bool) {
 	w := warnings{rec: c.next(kindVestiging, v.Key)}
 	switch {
+	case overLimit(&w, "vestiging", keyAndName(v.Key, v.Naam)):
 	case v.Key == "":
 		w.fatal("@key", "missing")
 	case c.vests[v.Key]:

@@ -31,7 +31,10 @@
 // still usable); the ECK iD is the exception: its format is only advisory
 // (docs/UWLR-SPEC.md §5: treat it as an opaque string), so it is kept and warned about.
 // A warning with Fatal set means the record has no usable identity and the
-// caller must skip it (see [Unusable]).
+// caller must skip it (see [Unusable]). So does a value longer than its
+// field limit ([FieldLimits]: the XSD's maxLength of each kept field, data
+// beside the allow-lists, the ECK iD's 256 characters included): the record
+// is refused whole and nothing over a limit is returned or stored.
 //
 // The functions map one record; a [Checker] maps the records of a whole
 // answer as they stream in and owns every check that needs more than one

@@ -1,6 +1,9 @@
 package mapping
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // The allow-lists of data minimisation, one per wire record of an answer:
 // the fields of the wsdl/uwlr type, by Go field name, that cross into the
@@ -10,7 +13,8 @@ import "slices"
 // field changes nothing), and a redacted capture of an answer keeps exactly
 // these elements and attributes (package capture derives its set from these
 // lists), so what the gateway keeps and what a capture shows cannot drift.
-// Each function returns a new slice.
+// Each function returns a new slice. The length of each kept field is
+// bounded by its field limit (limits.go, [FieldLimits]).
 var (
 	leerlingFields = []string{"Key", "Eckid", "Achternaam", "Voorvoegsel", "Voornamen", "Voorletters", "Roepnaam",
 		"Geboortedatum", "Geslacht", "Jaargroep", "Groep", "SamengesteldeGroepen"}
@@ -50,3 +54,44 @@ func AllowedVestigingFields() []string { return slices.Clone(vestigingFields) }
 // schooljaar and xsdversie the answer says it follows (las parse reports
 // them). Free text (auteur, commentaar) and the dates are not.
 func AllowedSchoolFields() []string { return slices.Clone(schoolFields) }
+
+// Limit is the longest value the gateway keeps of one field of a wire
+// record: the XSD's maxLength for it, in characters (as xs:maxLength counts
+// them), measured on the value as kept (names trimmed, keys as sent).
+type Limit struct {
+	Field   string // the Go field of the wire record, as on its allow-list
+	Element string // the UWLR element or attribute, as a Warning names it
+	Max     int
+}
+
+// The field limits, one list per record kind beside its allow-list
+// (fields.go): every text field an allow-list lets through has a limit
+// here, unless its value is checked against a format (dates, gender,
+// jaargroep, BRIN). A record with a value over its limit is refused: a
+// Fatal warning, and nothing of it is returned, so nothing over a limit
+// reaches the store. Keys and ECK iDs are EDEXKeyType (1..256: the ECK iD
+// has no other length in UWLR); group references are keys too.
+var fieldLimits = map[string][]Limit{
+	"leerling": {{"Key", "@key", 256}, {"Eckid", "@eckid", 256}, {"Achternaam", "achternaam", 200},
+		{"Voorvoegsel", "voorvoegsel", 10}, {"Voornamen", "voornamen", 200}, {"Voorletters", "voorletters-1", 6},
+		{"Roepnaam", "roepnaam", 64}, {"Groep", "groep", 256}, {"SamengesteldeGroepen", "samengestelde_groep", 256}},
+	"leerkracht": {{"Key", "@key", 256}, {"Eckid", "@eckid", 256}, {"Achternaam", "achternaam", 200},
+		{"Voorvoegsel", "voorvoegsel", 10}, {"Roepnaam", "roepnaam", 64}, {"Emailadres", "emailadres", 256},
+		{"Rol", "rol", 64}, {"Rolomschrijving", "rolomschrijving", 64}, {"Groepen", "groep", 256},
+		{"Groepen", "samengestelde_groep", 256}},
+	"groep":               {{"Key", "@key", 256}, {"Naam", "naam", 64}},
+	"samengestelde_groep": {{"Key", "@key", 256}, {"Naam", "naam", 64}},
+	"vestiging":           {{"Key", "@key", 256}, {"Naam", "naam", 64}},
+	"school":              {{"Schooljaar", "schooljaar", 9}, {"Schoolkey", "schoolkey", 256}, {"Xsdversie", "xsdversie", 32}},
+}
+
+// FieldLimits returns the field limits by record kind ("leerling",
+// "leerkracht", "groep", "samengestelde_groep", "vestiging", "school"), in
+// new slices.
+func FieldLimits() map[string][]Limit {
+	out := maps.Clone(fieldLimits)
+	for k, v := range out {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}

@@ -11,10 +11,14 @@ import (
 // Group copies a home group (groep): key, naam (trimmed) and jaargroep. The
 // jaargroep is required and must be in the EDEXJaargroepType enumeration;
 // otherwise it is left empty with a warning. A group without key gets a
-// Fatal warning: nothing could refer to it. Omschrijving and mutatiedatum
-// are dropped.
+// Fatal warning: nothing could refer to it; so does one with a key or naam
+// over its field limit ([FieldLimits]), returned empty. Omschrijving and
+// mutatiedatum are dropped.
 func Group(school gateway.SchoolID, g *uwlr.Groep) (gateway.Group, []Warning) {
 	w := warnings{rec: record("groep", g.Key)}
+	if overLimit(&w, "groep", keyAndName(g.Key, g.Naam)) {
+		return gateway.Group{School: school}, w.ws
+	}
 	out := gateway.Group{School: school, Key: g.Key, Name: strings.TrimSpace(g.Naam)}
 	if g.Key == "" {
 		w.fatal("@key", "missing")
@@ -29,9 +33,12 @@ func Group(school gateway.SchoolID, g *uwlr.Groep) (gateway.Group, []Warning) {
 // CompositeGroup copies a composite group (samengestelde_groep): key and
 // naam (trimmed); omschrijving and mutatiedatum are dropped. A composite
 // group has no coded fields; a missing naam is warned about, and a group
-// without key gets a Fatal warning: nothing could refer to it.
+// without key, or over a field limit, gets a Fatal warning.
 func CompositeGroup(school gateway.SchoolID, g *uwlr.SamengesteldeGroep) (gateway.CompositeGroup, []Warning) {
 	w := warnings{rec: record("samengestelde_groep", g.Key)}
+	if overLimit(&w, "samengestelde_groep", keyAndName(g.Key, g.Naam)) {
+		return gateway.CompositeGroup{School: school}, w.ws
+	}
 	out := gateway.CompositeGroup{School: school, Key: g.Key, Name: strings.TrimSpace(g.Naam)}
 	if g.Key == "" {
 		w.fatal("@key", "missing")
@@ -54,10 +61,14 @@ var (
 // returned empty with a Fatal warning, because falling back to the
 // schoolkey would silently change the school's id; so is a school with
 // neither brincode nor schoolkey (Flemish instellingsnummer-only schools are
-// not supported). The caller compares the result with the school it asked
-// for (gateway.SchoolIDFor).
+// not supported), and so is one whose schoolkey, schooljaar or xsdversie
+// is over its field limit. The caller compares the result with the school
+// it asked for (gateway.SchoolIDFor).
 func School(s *uwlr.School) (brin, dependancecode, schoolkey string, ws []Warning) {
 	w := warnings{rec: "school"}
+	if overLimit(&w, "school", schoolValues(s)) {
+		return "", "", "", w.ws
+	}
 	brin = strings.TrimSpace(s.Brincode)
 	dependancecode = strings.TrimSpace(s.Dependancecode)
 	schoolkey = s.Schoolkey

@@ -20,11 +20,16 @@ import (
 // https://ketenid.nl/<segment>/<128 hex> is kept and warned about (a
 // redacted capture's marker, [IsRedactedEckID], is not). Composite
 // group keys come back sorted and de-duplicated. A pupil with neither @key
-// nor @eckid gets a Fatal warning: the caller must skip it ([Unusable]).
+// nor @eckid gets a Fatal warning: the caller must skip it ([Unusable]); so
+// does one with a value over its field limit ([FieldLimits]), and then
+// nothing of it is returned but the school.
 //
 // References to groups are not checked here; a [Checker] does that.
 func Pupil(school gateway.SchoolID, l *uwlr.Leerling) (p gateway.Pupil, eckid string, ws []Warning) {
 	w := warnings{rec: record("leerling", l.Key)}
+	if overLimit(&w, "leerling", leerlingValues(l)) {
+		return gateway.Pupil{School: school}, "", w.ws
+	}
 	p = gateway.Pupil{
 		School:     school,
 		LASKey:     l.Key,

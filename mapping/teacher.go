@@ -20,9 +20,13 @@ import (
 // unknown rol is warned about but kept as role text, like rolomschrijving,
 // so nothing the school said about the teacher's role is lost. Empty role
 // values are ignored. GroupKeys and CompositeGroupKeys are sorted and unique.
-// A teacher with neither @key nor @eckid gets a Fatal warning.
+// A teacher with neither @key nor @eckid gets a Fatal warning; so does one
+// with a value over its field limit ([FieldLimits]), returned empty.
 func Teacher(school gateway.SchoolID, t *uwlr.Leerkracht) (gateway.Teacher, string, []Warning) {
 	w := warnings{rec: record("leerkracht", t.Key)}
+	if overLimit(&w, "leerkracht", leerkrachtValues(t)) {
+		return gateway.Teacher{School: school}, "", w.ws
+	}
 	out := gateway.Teacher{
 		School:    school,
 		Key:       t.Key,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the independent peers the tests use, when they are missing:
 # PHP with ext/soap (interop), xmllint (XSD validation), xmlsec1 (evidence
-# signatures), redis-server (stores), python3-jsonschema (the results JSON
+# signatures), redis-server (stores; the Sentinel test runs it as
+# `redis-server --sentinel`, so Debian's redis-sentinel, a symlink to the
+# same binary plus a service, is not needed), python3-jsonschema (the results JSON
 # Schema agreement test; it runs Debian's /usr/bin/python3, not one on PATH),
 # chromium (the web page's browser test, headless), node and npm (the
 # research export's Data Package validator). Debian packages first; then

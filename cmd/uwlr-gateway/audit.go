@@ -46,7 +46,7 @@ func (c *edge) auditVerifyCommand() *cobra.Command {
 				}
 			} else {
 				for _, p := range rep.Problems {
-					fmt.Fprintf(c.stdout, "PROBLEM %s\n", p)
+					fmt.Fprintf(c.stdout, "PROBLEM %s\n", safe(p.String()))
 				}
 				verdict := "intact"
 				if !rep.OK {
@@ -81,7 +81,7 @@ func (c *edge) auditExportCommand() *cobra.Command {
 				return failed(err)
 			}
 			fmt.Fprintf(c.stdout, "%d audit entries of %s written to %s, signed; check with `xmlsec1 --verify --pubkey-cert-pem CERT --id-attr:ID urn:uwlr-gateway:evidence:1:AuditExport %s` (CERT from `evidence cert`)\n",
-				x.Entries, id, out, out)
+				x.Entries, safe(id), safe(out), safe(out))
 			return nil
 		})}
 	cmd.Flags().StringVar(&id, "school", "", "school id")
@@ -116,9 +116,9 @@ func (c *edge) auditShowCommand() *cobra.Command {
 			for _, e := range entries {
 				var d []string
 				for _, k := range sortedKeys(e.Details) {
-					d = append(d, k+"="+e.Details[k])
+					d = append(d, safe(k)+"="+safe(e.Details[k]))
 				}
-				fmt.Fprintf(c.stdout, "%6d %s %-16s %-10s %s\n", e.Seq, e.At.Local().Format(time.DateTime), e.Kind, e.Actor, strings.Join(d, " "))
+				fmt.Fprintf(c.stdout, "%6d %s %-16s %-10s %s\n", e.Seq, e.At.Local().Format(time.DateTime), safe(e.Kind), safe(e.Actor), strings.Join(d, " "))
 			}
 			return nil
 		})}

@@ -48,12 +48,12 @@ func (c *edge) consentSetCommand() *cobra.Command {
 				}{toChangeJSON(ch), res.Changed, res.Held, res.Released, res.StillInFlight})
 			}
 			if !res.Changed {
-				fmt.Fprintf(c.stdout, "school %s: %s was already %s; nothing changed\n", id, p, onOff(grant))
+				fmt.Fprintf(c.stdout, "school %s: %s was already %s; nothing changed\n", safe(id), safe(p), onOff(grant))
 				return nil
 			}
-			fmt.Fprintf(c.stdout, "school %s: %s %s -> %s by %s\n", id, p, onOff(ch.Old), onOff(ch.New), ch.By)
+			fmt.Fprintf(c.stdout, "school %s: %s %s -> %s by %s\n", safe(id), safe(p), onOff(ch.Old), onOff(ch.New), safe(ch.By))
 			if res.Held > 0 {
-				fmt.Fprintf(c.stdout, "  %d queued result batch(es) held until %s is granted again\n", res.Held, p)
+				fmt.Fprintf(c.stdout, "  %d queued result batch(es) held until %s is granted again\n", res.Held, safe(p))
 			}
 			if res.Released > 0 {
 				fmt.Fprintf(c.stdout, "  %d held result batch(es) queued again\n", res.Released)
@@ -114,7 +114,7 @@ func (c *edge) consentShowCommand() *cobra.Command {
 				fmt.Fprintf(c.stdout, "%-12s %s\n", p, onOff(cur[p]))
 			}
 			for _, ch := range hist {
-				fmt.Fprintf(c.stdout, "  %s %s %s -> %s by %s\n", ch.At.Format(time.RFC3339), ch.Processing, onOff(ch.Old), onOff(ch.New), ch.By)
+				fmt.Fprintf(c.stdout, "  %s %s %s -> %s by %s\n", ch.At.Format(time.RFC3339), ch.Processing, onOff(ch.Old), onOff(ch.New), safe(ch.By))
 			}
 			return nil
 		})}

@@ -51,7 +51,7 @@ func (c *edge) contactSetCommand() *cobra.Command {
 			if asJSON {
 				return writeJSON(c.stdout, toContactJSON(gateway.SchoolID(id), got))
 			}
-			fmt.Fprintf(c.stdout, "school %s: contact person set\n", id)
+			fmt.Fprintf(c.stdout, "school %s: contact person set\n", safe(id))
 			printContact(c.stdout, got)
 			return nil
 		})}
@@ -79,7 +79,7 @@ func (c *edge) contactShowCommand() *cobra.Command {
 			if asJSON {
 				return writeJSON(c.stdout, toContactJSON(gateway.SchoolID(id), got))
 			}
-			fmt.Fprintf(c.stdout, "school %s: contact person\n", id)
+			fmt.Fprintf(c.stdout, "school %s: contact person\n", safe(id))
 			printContact(c.stdout, got)
 			return nil
 		})}
@@ -89,11 +89,11 @@ func (c *edge) contactShowCommand() *cobra.Command {
 }
 
 func printContact(w io.Writer, ct gateway.SchoolContact) {
-	fmt.Fprintf(w, "  name   %s\n  email  %s\n", ct.Name, ct.Email)
+	fmt.Fprintf(w, "  name   %s\n  email  %s\n", safe(ct.Name), safe(ct.Email))
 	if ct.Phone != "" {
-		fmt.Fprintf(w, "  phone  %s\n", ct.Phone)
+		fmt.Fprintf(w, "  phone  %s\n", safe(ct.Phone))
 	}
-	fmt.Fprintf(w, "  set    %s by %s\n", ct.UpdatedAt.In(gateway.Amsterdam).Format(time.RFC3339), ct.UpdatedBy)
+	fmt.Fprintf(w, "  set    %s by %s\n", ct.UpdatedAt.In(gateway.Amsterdam).Format(time.RFC3339), safe(ct.UpdatedBy))
 }
 
 // asFlags names the flags of the fields bad input names (exit 2).

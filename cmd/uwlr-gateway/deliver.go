@@ -88,7 +88,7 @@ func (c *edge) deliveryProgress(tty, lines bool, start time.Time) func(delivery.
 			if o.State == gateway.BatchQueued {
 				state = "retry later"
 			}
-			fmt.Fprintf(c.stdout, "%s batch %s (%d results): %s: %s\n", o.School, o.Batch, o.Results, state, soap.OneLine(reason))
+			fmt.Fprintf(c.stdout, "%s batch %s (%d results): %s: %s\n", safe(o.School), safe(o.Batch), o.Results, safe(state), soap.OneLine(reason))
 		}
 		if tty {
 			fmt.Fprintf(c.stderr, "\r\033[Kdelivered %d results in %d batches (%.0f results/s)", results[gateway.BatchAccepted],

@@ -39,7 +39,7 @@ func (c *edge) evidenceShowCommand() *cobra.Command {
 			if err := os.WriteFile(out, doc, 0o600); err != nil {
 				return failed(err)
 			}
-			fmt.Fprintf(c.stdout, "evidence %s of delivery %s (school %s, %d results) written to %s\n", e.ID, e.Batch, e.School, len(e.Keys), out)
+			fmt.Fprintf(c.stdout, "evidence %s of delivery %s (school %s, %d results) written to %s\n", safe(e.ID), safe(e.Batch), safe(e.School), len(e.Keys), safe(out))
 			return nil
 		})}
 	cmd.Flags().StringVar(&id, "delivery", "", "delivery (batch) id or evidence id")
@@ -77,9 +77,9 @@ func (c *edge) evidenceVerifyCommand() *cobra.Command {
 			} else {
 				for _, r := range results {
 					if r.OK {
-						fmt.Fprintf(c.stdout, "OK   %s (delivery %s, school %s)\n", r.Evidence, r.Delivery, r.School)
+						fmt.Fprintf(c.stdout, "OK   %s (delivery %s, school %s)\n", safe(r.Evidence), safe(r.Delivery), safe(r.School))
 					} else {
-						fmt.Fprintf(c.stdout, "FAIL %s (delivery %s, school %s): %s\n", r.Evidence, r.Delivery, r.School, r.Error)
+						fmt.Fprintf(c.stdout, "FAIL %s (delivery %s, school %s): %s\n", safe(r.Evidence), safe(r.Delivery), safe(r.School), safe(r.Error))
 					}
 				}
 				fmt.Fprintf(c.stdout, "%d evidence record(s) checked, %d failed\n", len(results), bad)
@@ -112,7 +112,7 @@ func (c *edge) evidenceCertCommand() *cobra.Command {
 			if err := os.WriteFile(out, k.CertPEM(), 0o644); err != nil {
 				return failed(err)
 			}
-			fmt.Fprintf(c.stdout, "certificate written to %s (valid until %s)\n", out, k.Certificate().NotAfter.Format(time.DateOnly))
+			fmt.Fprintf(c.stdout, "certificate written to %s (valid until %s)\n", safe(out), k.Certificate().NotAfter.Format(time.DateOnly))
 			return nil
 		})}
 	cmd.Flags().StringVar(&out, "out", "", "write the PEM to this file")

@@ -33,7 +33,7 @@ func (c *edge) keysGenerateCommand() *cobra.Command {
 			if err := kr.SaveNew(out); err != nil {
 				return failed(err)
 			}
-			fmt.Fprintf(c.stdout, "key file %s created (term %d active); keep a backup: without it sealed data cannot be opened\n", out, kr.ActiveTerm())
+			fmt.Fprintf(c.stdout, "key file %s created (term %d active); keep a backup: without it sealed data cannot be opened\n", safe(out), kr.ActiveTerm())
 			c.auditKeys(ctx, gateway.AuditKeyGenerate, map[string]string{"key": "vault key file", "active_term": fmt.Sprint(kr.ActiveTerm())})
 			return nil
 		})}
@@ -73,7 +73,7 @@ func (c *edge) keysRotateCommand() *cobra.Command {
 func (c *edge) auditKeys(ctx context.Context, kind gateway.AuditKind, details map[string]string) {
 	sc := c.storeConfig()
 	if !sc.Exists() {
-		fmt.Fprintf(c.stderr, "note: %s not recorded in an audit log: no store exists yet in %s\n", kind, sc.DataDir)
+		fmt.Fprintf(c.stderr, "note: %s not recorded in an audit log: no store exists yet in %s\n", kind, safe(sc.DataDir))
 		return
 	}
 	a, err := c.openWith(ctx, c.options(nil, nil))
@@ -82,7 +82,7 @@ func (c *edge) auditKeys(ctx context.Context, kind gateway.AuditKind, details ma
 		err = a.AuditKeyEvent(ctx, kind, details)
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "warning: %s not recorded in the audit log: %v\n", kind, err)
+		fmt.Fprintf(c.stderr, "warning: %s not recorded in the audit log: %s\n", kind, safe(err.Error()))
 	}
 }
 
@@ -97,16 +97,16 @@ func (c *edge) keysRewrapCommand() *cobra.Command {
 			rep, err := a.Rewrap(ctx, func(i, n int, id gateway.SchoolID, waiting bool) {
 				switch {
 				case waiting:
-					fmt.Fprintf(c.stderr, "rewrap %s: waiting for its running sync to end\n", id)
+					fmt.Fprintf(c.stderr, "rewrap %s: waiting for its running sync to end\n", safe(id))
 				case tty:
-					fmt.Fprintf(c.stderr, "\rrewrap [%d/%d] %s ", i, n, id)
+					fmt.Fprintf(c.stderr, "\rrewrap [%d/%d] %s ", i, n, safe(id))
 				}
 			})
 			if tty {
 				fmt.Fprintln(c.stderr)
 			}
 			for _, id := range rep.Skipped {
-				fmt.Fprintf(c.stdout, "%s: skipped: a held sync is waiting (approve it, then run rewrap again)\n", id)
+				fmt.Fprintf(c.stdout, "%s: skipped: a held sync is waiting (approve it, then run rewrap again)\n", safe(id))
 			}
 			if err != nil {
 				return err

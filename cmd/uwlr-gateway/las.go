@@ -101,11 +101,11 @@ func (c *edge) printFault(fj *gateway.Fault) {
 	if what == "" && fj.HTTPStatus != 0 {
 		what = fmt.Sprintf("HTTP %d", fj.HTTPStatus)
 	}
-	fmt.Fprintf(c.stdout, "FAILED: %s (%s)\n", or(what, "failure"), fj.Class)
+	fmt.Fprintf(c.stdout, "FAILED: %s (%s)\n", or(what, "failure"), safe(fj.Class))
 	if fj.Message != "" {
 		fmt.Fprintf(c.stdout, "  message: %s\n", soap.OneLine(fj.Message))
 	}
-	fmt.Fprintf(c.stdout, "  fix:     %s\n", fj.Hint)
+	fmt.Fprintf(c.stdout, "  fix:     %s\n", safe(fj.Hint))
 }
 
 func (c *edge) printCounts(a app.Answer) {
@@ -190,7 +190,7 @@ func (c *edge) runCheck(ctx context.Context, f *lasFlags, t app.Target, jaar str
 			return err
 		}
 	case ans.OK:
-		fmt.Fprintf(c.stdout, "OK: %s answered %s for schooljaar %s in %d ms\n", conn.Endpoint, ans.Outcome, jaar, out.ElapsedMS)
+		fmt.Fprintf(c.stdout, "OK: %s answered %s for schooljaar %s in %d ms\n", safe(conn.Endpoint), safe(ans.Outcome), safe(jaar), out.ElapsedMS)
 		c.printCounts(ans)
 	default:
 		c.printFault(ans.Fault)
@@ -249,7 +249,7 @@ func (c *edge) printParsed(file string, a app.Answer, asJSON bool) error {
 			return err
 		}
 	case a.OK:
-		fmt.Fprintf(c.stdout, "%s: %s\n", file, a.Outcome)
+		fmt.Fprintf(c.stdout, "%s: %s\n", safe(file), safe(a.Outcome))
 		if a.Outcome == string(soap.OutcomeData) {
 			id := soap.OneLine(s.Brincode + " " + s.Dependancecode)
 			if s.Schoolkey != "" {
@@ -264,10 +264,10 @@ func (c *edge) printParsed(file string, a app.Answer, asJSON bool) error {
 			c.printWarnings(a)
 		}
 	case a.Fault != nil:
-		fmt.Fprintf(c.stdout, "%s holds a SOAP fault\n", file)
+		fmt.Fprintf(c.stdout, "%s holds a SOAP fault\n", safe(file))
 		c.printFault(a.Fault)
 	default:
-		fmt.Fprintf(c.stdout, "%s: not a readable UWLR leerlinggegevens answer: %s\n", file, soap.OneLine(a.Error))
+		fmt.Fprintf(c.stdout, "%s: not a readable UWLR leerlinggegevens answer: %s\n", safe(file), soap.OneLine(a.Error))
 	}
 	if !a.OK {
 		return errReported

@@ -118,12 +118,12 @@ func (c *edge) printCapture(file, school string, cp app.Capture) {
 	if !cp.Saved {
 		return
 	}
-	fmt.Fprintf(c.stdout, "saved %d bytes to %s\n", cp.Bytes, file)
+	fmt.Fprintf(c.stdout, "saved %d bytes to %s\n", cp.Bytes, safe(file))
 	switch {
 	case cp.Err != nil:
 		fmt.Fprintln(c.stdout, "the saved file holds the LAS's fault answer (scrubbed of our keys and ECK iDs)")
 	case cp.Raw:
-		fmt.Fprintf(c.stdout, "raw capture: every field the LAS sent, ECK iDs and BSNs included; recorded on the audit chain of school %s\n", school)
+		fmt.Fprintf(c.stdout, "raw capture: every field the LAS sent, ECK iDs and BSNs included; recorded on the audit chain of school %s\n", safe(school))
 	default:
 		fmt.Fprintf(c.stdout, "redacted capture: %d ECK iDs replaced by markers, %d fields the gateway does not keep left out; it still holds names and birth dates\n",
 			cp.EckIDs, cp.Dropped)

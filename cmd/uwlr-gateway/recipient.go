@@ -10,7 +10,6 @@ import (
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/gateway/app"
-	"github.com/uwlr-gateway/uwlr-gateway/gateway/soap"
 )
 
 func (c *edge) recipientCommand() *cobra.Command {
@@ -50,7 +49,7 @@ func (c *edge) recipientAddCommand() *cobra.Command {
 			if asJSON {
 				return writeJSON(c.stdout, r)
 			}
-			fmt.Fprintf(c.stdout, "school %s: recipient %s registered (%s, %s)\n", id, r.Name, r.Processing, r.Kind)
+			fmt.Fprintf(c.stdout, "school %s: recipient %s registered (%s, %s)\n", safe(id), safe(r.Name), safe(r.Processing), safe(r.Kind))
 			return nil
 		})}
 	f := cmd.Flags()
@@ -84,12 +83,12 @@ func (c *edge) recipientListCommand() *cobra.Command {
 				return writeJSON(c.stdout, rs)
 			}
 			if len(rs) == 0 {
-				fmt.Fprintf(c.stdout, "school %s: no recipients (recipient add)\n", id)
+				fmt.Fprintf(c.stdout, "school %s: no recipients (recipient add)\n", safe(id))
 				return nil
 			}
 			fmt.Fprintf(c.stdout, "%-24s %-12s %-8s %-3s %s\n", "NAME", "PROCESSING", "KIND", "CC", "ENDPOINT")
 			for _, r := range rs {
-				fmt.Fprintf(c.stdout, "%-24s %-12s %-8s %-3s %s\n", soap.OneLine(r.Name), r.Processing, r.Kind, r.Country, soap.OneLine(endpointOf(r)))
+				fmt.Fprintf(c.stdout, "%-24s %-12s %-8s %-3s %s\n", safe(r.Name), safe(r.Processing), safe(r.Kind), safe(r.Country), safe(endpointOf(r)))
 			}
 			return nil
 		})}
@@ -126,7 +125,7 @@ func (c *edge) recipientRemoveCommand() *cobra.Command {
 			if err := a.RemoveRecipient(ctx, gateway.SchoolID(id), name, operator(by).String()); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "school %s: recipient %s removed\n", id, soap.OneLine(name))
+			fmt.Fprintf(c.stdout, "school %s: recipient %s removed\n", safe(id), safe(name))
 			return nil
 		})}
 	schoolFlag(cmd, &id)
@@ -144,9 +143,9 @@ func endpointOf(r gateway.RecipientView) string {
 
 func printRecipient(w io.Writer, r gateway.RecipientView) {
 	fmt.Fprintf(w, "recipient %s\n  processing  %s\n  kind        %s\n  endpoint    %s\n  country     %s\n  basis       %s\n",
-		soap.OneLine(r.Name), r.Processing, r.Kind, soap.OneLine(endpointOf(r)), r.Country, soap.OneLine(r.Basis))
+		safe(r.Name), safe(r.Processing), safe(r.Kind), safe(endpointOf(r)), safe(r.Country), safe(r.Basis))
 	fmt.Fprintf(w, "  secret      %s\n  key         %s\n", setOrNot(r.HasSecret), setOrNot(r.HasKey))
-	fmt.Fprintf(w, "  added       %s by %s\n", r.CreatedAt.In(gateway.Amsterdam).Format(time.RFC3339), soap.OneLine(r.CreatedBy))
+	fmt.Fprintf(w, "  added       %s by %s\n", r.CreatedAt.In(gateway.Amsterdam).Format(time.RFC3339), safe(r.CreatedBy))
 }
 
 func setOrNot(b bool) string {

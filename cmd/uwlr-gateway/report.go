@@ -81,7 +81,7 @@ func (c *edge) reportBreachCommand() *cobra.Command {
 			if err := writePrivate(out, doc); err != nil {
 				return failed(err)
 			}
-			fmt.Fprintf(c.stdout, "breach report (%s, %s) written to %s\n", format, r.Scope, out)
+			fmt.Fprintf(c.stdout, "breach report (%s, %s) written to %s\n", safe(format), safe(r.Scope), safe(out))
 			return nil
 		})}
 	f := cmd.Flags()

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -35,18 +38,11 @@ func (c *edge) resultsSubmitCommand() *cobra.Command {
 			"content are not queued again, so a file can be submitted again safely (e.g. after an interruption).",
 		Args: cobra.NoArgs,
 		RunE: c.act(func(ctx context.Context, a *app.App) error {
-			if file == "" {
-				return usageErr("--file FILE is required ('-' reads stdin)")
-			}
-			data, err := c.readInput(file)
+			in, closeIn, err := c.resultsInput(file, &id)
 			if err != nil {
 				return err
 			}
-			if id == "" {
-				if id = schoolOfFile(data); id == "" {
-					return usageErr("give --school ID, or name the school in the file (\"school\": \"12AB00\")")
-				}
-			}
+			defer closeIn()
 			var progress func(done, total int)
 			if !asJSON && isTerminal(c.stderr) {
 				progress = func(done, total int) {
@@ -56,10 +52,13 @@ func (c *edge) resultsSubmitCommand() *cobra.Command {
 				}
 				defer fmt.Fprintln(c.stderr)
 			}
-			sub, problems, err := a.SubmitResults(ctx, gateway.SchoolID(id), data, operator(by).String(), progress)
-			if err != nil && !errors.Is(err, gateway.ErrNotFound) && !errors.Is(err, app.ErrNoSchool) {
+			sub, problems, err := a.SubmitResultsFrom(ctx, gateway.SchoolID(id), in, operator(by).String(), progress)
+			switch {
+			case errors.Is(err, errResultsTooLarge):
+				return usageErr("results file %s holds more than the %d bytes a submission may hold: split it", file, app.DefaultMaxResultsBytes)
+			case err != nil && !errors.Is(err, gateway.ErrNotFound) && !errors.Is(err, app.ErrNoSchool):
 				return failed(err)
-			} else if err != nil {
+			case err != nil:
 				return err
 			}
 			if len(problems) > 0 {
@@ -72,9 +71,9 @@ func (c *edge) resultsSubmitCommand() *cobra.Command {
 				}{true, sub})
 			}
 			fmt.Fprintf(c.stdout, "%s: %d results (%d new, %d corrected, %d already queued), %d test definitions; %d batch(es) queued\n",
-				id, sub.Results, sub.New, sub.Changed, sub.Unchanged, sub.Tests, len(sub.Batches))
+				safe(id), sub.Results, sub.New, sub.Changed, sub.Unchanged, sub.Tests, len(sub.Batches))
 			if sub.Held {
-				fmt.Fprintf(c.stdout, "  held: las_exchange is not granted for %s; the results wait until a school admin grants it\n", id)
+				fmt.Fprintf(c.stdout, "  held: las_exchange is not granted for %s; the results wait until a school admin grants it\n", safe(id))
 			} else if len(sub.Batches) > 0 {
 				fmt.Fprintln(c.stdout, "  run `uwlr-gateway deliver` to send them (serve does it continuously)")
 			}
@@ -88,26 +87,123 @@ func (c *edge) resultsSubmitCommand() *cobra.Command {
 	return cmd
 }
 
-// printProblems reports a refused results file (exit 2: nothing stored).
+// printProblems reports a refused results file (exit 2: nothing stored):
+// the problems listed (the first app.DefaultMaxResultProblems, then one
+// that counts the rest), escaped for the terminal: they echo the file.
 func (c *edge) printProblems(file, id string, problems []gateway.Problem, asJSON bool) error {
+	n := intake.Count(problems)
 	if asJSON {
-		_ = writeJSON(c.stdout, map[string]any{"ok": false, "school": id, "problems": problems})
+		_ = writeJSON(c.stdout, map[string]any{"ok": false, "school": id, "problems": problems, "count": n})
 	} else {
-		fmt.Fprintf(c.stdout, "%s: %d problem(s); nothing was stored:\n", file, len(problems))
+		fmt.Fprintf(c.stdout, "%s: %d problem(s); nothing was stored:\n", safe(file), n)
 		for _, p := range problems {
-			fmt.Fprintf(c.stdout, "  %s\n", p)
+			fmt.Fprintf(c.stdout, "  %s\n", safe(p.String()))
 		}
 	}
-	return usageErr("results file %s has %d problem(s); nothing was stored", file, len(problems))
+	return usageErr("results file %s has %d problem(s); nothing was stored", file, n)
 }
 
-// schoolOfFile returns the "school" member of a results file, if any.
-func schoolOfFile(data []byte) string {
-	var head struct {
-		School string `json:"school"`
+// errResultsTooLarge: a results file read from stdin passed the cap.
+var errResultsTooLarge = errors.New("results file larger than a submission may hold")
+
+// resultsInput opens a results file ('-': stdin) to be read as a stream,
+// capped at app.DefaultMaxResultsBytes (intake.max_body_bytes): a file past
+// it is refused by its size before it is read, stdin when it passes it
+// (errResultsTooLarge). Without *id it finds the file's "school" first.
+func (c *edge) resultsInput(file string, id *string) (io.Reader, func(), error) {
+	const limit = app.DefaultMaxResultsBytes
+	noSchool := usageErr("give --school ID, or name the school in the file (\"school\": \"12AB00\")")
+	switch {
+	case file == "":
+		return nil, nil, usageErr("--file FILE is required ('-' reads stdin)")
+	case file == "-":
+		in := io.Reader(&capReader{r: c.stdin, left: limit})
+		if *id == "" {
+			// Only the head of stdin is kept to be read again: "school"
+			// must come in its first MiB.
+			var head bytes.Buffer
+			*id = schoolOf(io.TeeReader(io.LimitReader(in, 1<<20), &head))
+			in = io.MultiReader(&head, in)
+		}
+		if *id == "" {
+			return nil, nil, noSchool
+		}
+		return in, func() {}, nil
 	}
-	_ = json.Unmarshal(data, &head)
-	return head.School
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, nil, failed(err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > limit {
+		f.Close()
+		return nil, nil, usageErr("results file %s is %d bytes, more than the %d a submission may hold: split it", file, fi.Size(), limit)
+	}
+	if *id == "" {
+		*id = schoolOf(f) // a first pass over the file, reading no more than it must
+		if _, err := f.Seek(0, io.SeekStart); err != nil || *id == "" {
+			f.Close()
+			return nil, nil, errors.Join(noSchool, err)
+		}
+	}
+	return &capReader{r: f, left: limit}, func() { f.Close() }, nil
+}
+
+// schoolOf returns the top-level "school" of a results file, reading it
+// token by token only as far as it must; "" when there is none.
+func schoolOf(r io.Reader) string {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if key == "school" {
+			var s string
+			_ = dec.Decode(&s)
+			return s
+		}
+		for depth := 0; ; { // skip the value
+			tok, err := dec.Token()
+			if err != nil {
+				return ""
+			}
+			switch tok {
+			case json.Delim('{'), json.Delim('['):
+				depth++
+			case json.Delim('}'), json.Delim(']'):
+				depth--
+			}
+			if depth == 0 {
+				break
+			}
+		}
+	}
+	return ""
+}
+
+// capReader fails with errResultsTooLarge once more than left bytes are
+// read.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, errResultsTooLarge
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	if c.left -= int64(n); c.left < 0 {
+		return n, errResultsTooLarge
+	}
+	return n, err
 }
 
 func (c *edge) resultsStatusCommand() *cobra.Command {
@@ -159,7 +255,7 @@ func (c *edge) printReceipts(id string, total int, counts map[gateway.BatchState
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 		}
 	}
-	fmt.Fprintf(c.stdout, "%s: %d results: %s\n", id, total, strings.Join(parts, ", "))
+	fmt.Fprintf(c.stdout, "%s: %d results: %s\n", safe(id), total, strings.Join(parts, ", "))
 	shown := 0
 	for _, r := range out {
 		if unasked && r.State == gateway.BatchAccepted {
@@ -170,7 +266,7 @@ func (c *edge) printReceipts(id string, total int, counts map[gateway.BatchState
 			break
 		}
 		shown++
-		line := fmt.Sprintf("  %-30s %-9s %s  pupil %s %s %s", r.Key, r.State, r.At.Local().Format(time.DateTime), r.Pupil, r.Test, r.Date)
+		line := fmt.Sprintf("  %-30s %-9s %s  pupil %s %s %s", safe(r.Key), r.State, r.At.Local().Format(time.DateTime), safe(r.Pupil), safe(r.Test), safe(r.Date))
 		if r.NextAttempt != nil {
 			line += "  next attempt " + r.NextAttempt.Local().Format(time.DateTime)
 		}
@@ -180,7 +276,7 @@ func (c *edge) printReceipts(id string, total int, counts map[gateway.BatchState
 		}
 	}
 	if counts[gateway.BatchRejected] > 0 {
-		fmt.Fprintf(c.stdout, "rejected results are dead letters: fix the cause, then `results retry --school %s --all`\n", id)
+		fmt.Fprintf(c.stdout, "rejected results are dead letters: fix the cause, then `results retry --school %s --all`\n", safe(id))
 	}
 }
 
@@ -204,7 +300,7 @@ func (c *edge) resultsRetryCommand() *cobra.Command {
 			if asJSON {
 				return writeJSON(c.stdout, map[string]any{"school": id, "batches": n, "results": results})
 			}
-			fmt.Fprintf(c.stdout, "%s: %d rejected batch(es) with %d results queued again; run `uwlr-gateway deliver`\n", id, n, results)
+			fmt.Fprintf(c.stdout, "%s: %d rejected batch(es) with %d results queued again; run `uwlr-gateway deliver`\n", safe(id), n, results)
 			return nil
 		})}
 	f := cmd.Flags()

@@ -100,7 +100,7 @@ func (c *edge) printRetention(rc retention.Receipt) {
 			continue
 		}
 		fmt.Fprintf(c.stdout, "%s: %s %d pupils, %d of their results, %d trial results, %d evidence records, %d delivery batches without results, %d held batches with %d results; %s the texts of %d records\n",
-			s.School, verb, s.Pupils, s.Results, s.TrialResults, s.Evidence, s.Batches, s.HeldBatches, s.HeldResults, clear, s.Texts.Total())
+			safe(s.School), verb, s.Pupils, s.Results, s.TrialResults, s.Evidence, s.Batches, s.HeldBatches, s.HeldResults, clear, s.Texts.Total())
 		if s.Stale != "" {
 			fmt.Fprintf(c.stdout, "  no longer refreshed (%s): %s %d current pupils left as of %s\n", s.Stale, mark, s.MarkedLeft, s.LeftAsOf)
 		}
@@ -108,7 +108,7 @@ func (c *edge) printRetention(rc retention.Receipt) {
 			fmt.Fprintf(c.stdout, "  kept %d records whose date cannot be read: check them\n", s.Skipped)
 		}
 		if s.Error != "" {
-			fmt.Fprintf(c.stdout, "  failed: %s\n", s.Error)
+			fmt.Fprintf(c.stdout, "  failed: %s\n", safe(s.Error))
 		}
 	}
 	if quiet > 0 {

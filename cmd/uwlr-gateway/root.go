@@ -102,11 +102,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.Is(err, errReported):
 		return exitFailure
 	case errors.As(err, &ee):
-		fmt.Fprintf(stderr, "uwlr-gateway: %v\n", ee.err)
+		fmt.Fprintf(stderr, "uwlr-gateway: %s\n", safeLines(ee.err.Error()))
 		return ee.code
 	}
 	// What no command returned: cobra's unknown commands and flags.
-	fmt.Fprintf(stderr, "uwlr-gateway: %v\n", err)
+	fmt.Fprintf(stderr, "uwlr-gateway: %s\n", safeLines(err.Error()))
 	return exitUsage
 }
 
@@ -157,14 +157,20 @@ func (c *edge) registerStoreFlags(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.StringVar(&c.sf.dataDir, "data-dir", "", "directory of the embedded store (default: data_dir, ./data)")
 	pf.StringVar(&c.sf.driver, "store", "", "store: bolt (embedded, default) or redis (default: store.driver)")
-	pf.StringVar(&c.sf.redisURL, "redis-url", "", "Redis URL for --store redis (default: store.redis_url)")
+	pf.StringVar(&c.sf.redisURL, "redis-url", "", "Redis URL for --store redis (default: store.redis_url; with store.redis_sentinel_addrs only its credentials, database and TLS)")
 	pf.StringVar(&c.sf.vaultKeys, "vault-keys", "", "vault key file (default: vault.keys_file, env UWLR_VAULT_KEYS_FILE)")
 }
 
-// storeConfig is the store the flags and configuration name.
+// storeConfig is the store the flags and configuration name. With
+// store.redis_sentinel_addrs set, the Sentinels name the primary and
+// --redis-url (or store.redis_url) gives only its credentials, database
+// and TLS.
 func (c *edge) storeConfig() app.StoreConfig {
-	return app.StoreConfig{Driver: or(c.sf.driver, c.cfg.Store.Driver), DataDir: or(c.sf.dataDir, c.cfg.DataDir),
-		RedisURL: or(c.sf.redisURL, c.cfg.Store.RedisURL.Reveal()), KeyPrefix: c.cfg.Store.KeyPrefix}
+	st := c.cfg.Store
+	return app.StoreConfig{Driver: or(c.sf.driver, st.Driver), DataDir: or(c.sf.dataDir, c.cfg.DataDir),
+		RedisURL: or(c.sf.redisURL, st.RedisURL.Reveal()), KeyPrefix: st.KeyPrefix,
+		RedisSentinelAddrs: st.SentinelAddrs(), RedisSentinelMaster: st.RedisSentinelMaster,
+		RedisSentinelPassword: st.RedisSentinelPassword.Reveal(), RedisMinReplicas: st.MinReplicas()}
 }
 
 func (c *edge) keysPath() string { return or(c.sf.vaultKeys, c.cfg.Vault.KeysFile) }

@@ -42,7 +42,7 @@ func (c *edge) scheduleShowCommand() *cobra.Command {
 			sc := c.scheduleConfig()
 			fmt.Fprintf(c.stdout, "window %s-%s Europe/Amsterdam; %d school(s)\n", sc.WindowStart, sc.WindowEnd, schools)
 			for _, p := range plan {
-				fmt.Fprintf(c.stdout, "%s  %-12s %-9s %s\n", p.At.In(gateway.Amsterdam).Format("Mon 2006-01-02 15:04"), p.School, p.Vendor, p.Reason)
+				fmt.Fprintf(c.stdout, "%s  %-12s %-9s %s\n", p.At.In(gateway.Amsterdam).Format("Mon 2006-01-02 15:04"), safe(p.School), safe(p.Vendor), safe(p.Reason))
 			}
 			return nil
 		})}

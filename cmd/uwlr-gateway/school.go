@@ -100,7 +100,7 @@ func (c *edge) schoolAddCommand() *cobra.Command {
 			if asJSON {
 				return writeJSON(c.stdout, toSchoolJSON(s))
 			}
-			fmt.Fprintf(c.stdout, "school %s enrolled (profile %s, %s); all optional processing is off until granted with `consent set`\n", s.ID, s.Vendor, s.Endpoint)
+			fmt.Fprintf(c.stdout, "school %s enrolled (profile %s, %s); all optional processing is off until granted with `consent set`\n", safe(s.ID), safe(s.Vendor), safe(s.Endpoint))
 			return nil
 		}),
 	}
@@ -115,6 +115,7 @@ func (c *edge) schoolAddCommand() *cobra.Command {
 	f.StringVar(&e.Xsdversie, "xsdversie", "", "UWLR version (default: the profile's)")
 	f.StringVar(&e.Gegevenssetid, "gegevenssetid", "", "gegevenssetid to ask for")
 	f.StringVar(&e.ClientCertFile, "client-cert", "", "PEM client certificate for mTLS")
+	f.BoolVar(&e.InsecureHTTP, "insecure-http", false, "allow a plain http:// endpoint outside loopback (recorded on the school's audit chain; https is required otherwise)")
 	f.StringVar(&e.ClientKeyFile, "client-key", "", "PEM key for --client-cert")
 	f.StringVar(&passFile, "client-key-passphrase-file", "", "file with the passphrase of an encrypted --client-key (sealed in the store)")
 	byFlag(cmd, &by)
@@ -167,7 +168,7 @@ func (c *edge) schoolListCommand() *cobra.Command {
 				if s.LastPulledAt != nil {
 					last = "last pulled " + s.LastPulledAt.Format(time.RFC3339)
 				}
-				fmt.Fprintf(c.stdout, "%-10s %-9s %s (%s)\n", s.ID, s.Profile, s.Endpoint, last)
+				fmt.Fprintf(c.stdout, "%-10s %-9s %s (%s)\n", safe(s.ID), safe(s.Profile), safe(s.Endpoint), last)
 			}
 			return nil
 		})}
@@ -195,12 +196,12 @@ func (c *edge) schoolShowCommand() *cobra.Command {
 				return writeJSON(c.stdout, j)
 			}
 			fmt.Fprintf(c.stdout, "school %s\n  profile %s, xsdversie %s\n  endpoint %s\n  klantcode %s, klantnaam %s\n  autorisatiesleutel: sealed\n",
-				j.ID, j.Profile, j.Xsdversie, j.Endpoint, j.Klantcode, j.Klantnaam)
+				safe(j.ID), safe(j.Profile), safe(j.Xsdversie), safe(j.Endpoint), safe(j.Klantcode), safe(j.Klantnaam))
 			for _, p := range gateway.Processings {
 				fmt.Fprintf(c.stdout, "  consent %-12s %s\n", p, onOff(j.Consent[p]))
 			}
 			if r := j.Results; r != nil {
-				fmt.Fprintf(c.stdout, "  results go to %s (%s scores, key: %s)\n", r.Endpoint, r.ScoreType, r.Key)
+				fmt.Fprintf(c.stdout, "  results go to %s (%s scores, key: %s)\n", safe(r.Endpoint), safe(r.ScoreType), r.Key)
 			} else {
 				fmt.Fprintln(c.stdout, "  results go to the LAS endpoint above (integer scores)")
 			}
@@ -209,7 +210,7 @@ func (c *edge) schoolShowCommand() *cobra.Command {
 					soap.OneLine(endpointOf(r)), r.Processing)
 			}
 			if ct := j.Contact; ct != nil {
-				fmt.Fprintf(c.stdout, "  contact person %s <%s>%s\n", ct.Name, ct.Email, map[bool]string{true: ", " + ct.Phone}[ct.Phone != ""])
+				fmt.Fprintf(c.stdout, "  contact person %s <%s>%s\n", safe(ct.Name), safe(ct.Email), map[bool]string{true: ", " + safe(ct.Phone)}[ct.Phone != ""])
 			} else {
 				fmt.Fprintln(c.stdout, "  contact person: none set (`school contact set`)")
 			}
@@ -244,7 +245,7 @@ func (c *edge) schoolRemoveCommand() *cobra.Command {
 			if err := a.RemoveSchool(ctx, gateway.SchoolID(id), operator(by).String()); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "school %s removed with all its records (its audit chain stays)\n", id)
+			fmt.Fprintf(c.stdout, "school %s removed with all its records (its audit chain stays)\n", safe(id))
 			return nil
 		})}
 	schoolFlag(cmd, &id)
@@ -281,7 +282,7 @@ func (c *edge) receiverSetCommand() *cobra.Command {
 			if asJSON {
 				return writeJSON(c.stdout, toSchoolJSON(s))
 			}
-			fmt.Fprintf(c.stdout, "school %s: results now go to %s (%s scores)\n", s.ID, r.Endpoint, r.ScoreType)
+			fmt.Fprintf(c.stdout, "school %s: results now go to %s (%s scores)\n", safe(s.ID), safe(r.Endpoint), safe(r.ScoreType))
 			return nil
 		})}
 	f := cmd.Flags()
@@ -306,7 +307,7 @@ func (c *edge) receiverClearCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "school %s: results go to its LAS endpoint %s\n", s.ID, s.Endpoint)
+			fmt.Fprintf(c.stdout, "school %s: results go to its LAS endpoint %s\n", safe(s.ID), safe(s.Endpoint))
 			return nil
 		})}
 	schoolFlag(cmd, &id)

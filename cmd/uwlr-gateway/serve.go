@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -84,9 +85,17 @@ func (c *edge) serve(ctx context.Context) error {
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	workDone := make(chan struct{})
-	go func() { defer close(workDone); _ = a.Run(work) }()
+	go func() {
+		defer close(workDone)
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = a.Run(work) })
+		// Failed logins are counted in memory per window; their aggregates
+		// are written as windows close, and all of them when work ends.
+		wg.Go(func() { a.RunLoginFlush(work) })
+		wg.Wait()
+	}()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
+	go func() { serveErr <- hs.Serve(srv.Listener(ln)) }()
 	fmt.Fprintf(c.stderr, "uwlr-gateway serving on http://%s (web page /, API /api/v1, metrics /metrics)\n", ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "store", c.storeConfig().Driver, "schedule", o.Nightly)
 
@@ -108,10 +117,11 @@ func (c *edge) httpServer(ctx context.Context, a *app.App, log *slog.Logger, m *
 	if err != nil {
 		return nil, nil, fmt.Errorf("session key: %w", err)
 	}
+	// The server's limits are httpapi's defaults (Default*: header, body
+	// and upload read deadlines, idle and write timeouts, header bytes,
+	// open connections) until the configuration names them.
 	srv := httpapi.New(httpapi.Options{App: a, Log: log, Now: a.Now, Metrics: m, SessionKey: key, SecureCookies: c.cfg.Server.SecureCookies})
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
-		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	return srv, hs, nil
+	return srv, srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn)), nil
 }
 
 // shutdown drains the HTTP server, then stops the background work and

@@ -158,9 +158,9 @@ func (c *edge) printSync(o syncJSON) {
 		dry = " (dry run: nothing changed)"
 	}
 	fmt.Fprintf(c.stdout, "%s: %s%s: %d pupils, +%d added, %d changed, %d left; %d teachers, %d groups (%d ms)\n",
-		o.School, o.Status, dry, o.Pupils, o.Added, o.Changed, o.Left, o.Teachers, o.Groups, o.ElapsedMS)
+		safe(o.School), o.Status, dry, o.Pupils, o.Added, o.Changed, o.Left, o.Teachers, o.Groups, o.ElapsedMS)
 	for _, r := range o.Reasons {
-		fmt.Fprintf(c.stdout, "  held: %s\n  see `sync diff --school %s`, then `sync approve --school %s --by NAME`\n", r, o.School, o.School)
+		fmt.Fprintf(c.stdout, "  held: %s\n  see `sync diff --school %s`, then `sync approve --school %s --by NAME`\n", safe(r), safe(o.School), safe(o.School))
 	}
 	if o.Fault != nil {
 		c.printFault(o.Fault)
@@ -192,9 +192,9 @@ func (c *edge) syncDiffCommand() *cobra.Command {
 			if asJSON {
 				return writeJSON(c.stdout, d)
 			}
-			fmt.Fprintf(c.stdout, "held sync %s of %s: +%d added, %d changed, %d left\n", d.Run, d.School, d.Added, d.Changed, d.Left)
+			fmt.Fprintf(c.stdout, "held sync %s of %s: +%d added, %d changed, %d left\n", d.Run, safe(d.School), d.Added, d.Changed, d.Left)
 			for _, ch := range d.Changes {
-				fmt.Fprintf(c.stdout, "  %-8s %s (LAS key %s) %v\n", ch.Kind, ch.Pupil, ch.LASKey, ch.Fields)
+				fmt.Fprintf(c.stdout, "  %-8s %s (LAS key %s) %s\n", ch.Kind, ch.Pupil, safe(ch.LASKey), safeList(ch.Fields))
 			}
 			return nil
 		})}
@@ -222,7 +222,7 @@ func (c *edge) syncApproveCommand() *cobra.Command {
 				return writeJSON(c.stdout, syncJSON{School: run.School, Status: string(run.Status), Run: run.ID, Added: run.Added,
 					Changed: run.Changed, Left: run.Left, Warnings: run.Warnings})
 			}
-			fmt.Fprintf(c.stdout, "%s: held sync applied: +%d added, %d changed, %d left\n", id, run.Added, run.Changed, run.Left)
+			fmt.Fprintf(c.stdout, "%s: held sync applied: +%d added, %d changed, %d left\n", safe(id), run.Added, run.Changed, run.Left)
 			return nil
 		})}
 	schoolFlag(cmd, &id)
@@ -293,7 +293,8 @@ func (c *edge) pupilsCommand() *cobra.Command {
 				if p.LeftOn != "" {
 					left = "left " + p.LeftOn
 				}
-				fmt.Fprintf(c.stdout, "%s %-10s %-30s jaargroep %-2s %-6s ECK iD: %s %s\n", p.ID, p.LASKey, p.Name, p.YearGroup, p.Group, p.EckID, left)
+				fmt.Fprintf(c.stdout, "%s %-10s %-30s jaargroep %-2s %-6s ECK iD: %s %s\n", p.ID, safe(p.LASKey), safe(p.Name), safe(p.YearGroup),
+					safe(p.Group), p.EckID, safe(left))
 			}
 			return nil
 		})}

@@ -61,7 +61,7 @@ func (c *edge) tokenCreateCommand() *cobra.Command {
 			}
 			fmt.Fprintf(c.stdout, "token %s (%s", t.ID, t.Role)
 			if len(t.Schools) > 0 {
-				fmt.Fprintf(c.stdout, " for %v", t.Schools)
+				fmt.Fprintf(c.stdout, " for %s", safeList(t.Schools))
 			}
 			fmt.Fprintf(c.stdout, ") created; it is shown only now, keep it safe:\n%s\n", secret)
 			return nil
@@ -99,7 +99,7 @@ func (c *edge) tokenListCommand() *cobra.Command {
 				case !t.Active(a.Now()):
 					state = "expired"
 				}
-				fmt.Fprintf(c.stdout, "%s %-12s %-20s %v %s\n", t.ID, t.Role, t.Name, t.Schools, state)
+				fmt.Fprintf(c.stdout, "%s %-12s %-20s %s %s\n", safe(t.ID), t.Role, safe(t.Name), safeList(t.Schools), state)
 			}
 			return nil
 		})}
@@ -121,7 +121,7 @@ func (c *edge) tokenRevokeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "token %s revoked\n", t.ID)
+			fmt.Fprintf(c.stdout, "token %s revoked\n", safe(t.ID))
 			return nil
 		})}
 	cmd.Flags().StringVar(&id, "id", "", "token id")

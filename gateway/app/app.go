@@ -132,6 +132,11 @@ type App struct {
 
 	keyMu sync.Mutex
 	key   *evidence.Key
+
+	// edges is what the App keeps in memory for its edges: the login
+	// throttle, the open windows of failed logins, the connection tests
+	// under way.
+	edges *edgeState
 }
 
 // New returns an App over o.Store. Close waits for the syncs it started in
@@ -168,7 +173,8 @@ func New(o Options) (*App, error) {
 	if o.Tick <= 0 {
 		o.Tick = 30 * time.Second
 	}
-	a := &App{o: o, raw: o.Store, st: gateway.ScopedStore(o.Store), keys: o.Keys, now: o.Now, slog: o.Log}
+	a := &App{o: o, raw: o.Store, st: gateway.ScopedStore(o.Store), keys: o.Keys, now: o.Now, slog: o.Log,
+		edges: &edgeState{throttle: newLoginThrottle(LoginLimits{}), fails: newFailedLogins(LoginLimits{})}}
 	a.log = audit.New(a.st, o.Now).WithRandom(o.Random)
 	a.gate = consent.New(a.st, o.Now).WithAudit(a.log)
 	if o.InFlightWait > 0 {

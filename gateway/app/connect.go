@@ -30,12 +30,26 @@ func (a *App) open(place vault.Place, sealed []byte) ([]byte, error) {
 	return kr.SecretOpener().Open(place, sealed)
 }
 
-// baseConnection is what every connection of a school shares.
+// MaxConcurrentLASReads bounds the calls to schools' LAS (pulls, checks,
+// result sends) that run at once in this process, whatever the scheduler's
+// per-vendor caps and the delivery workers add up to: each reads an answer
+// of up to las.max_response_bytes, so memory and sockets stay bounded.
+const MaxConcurrentLASReads = 8
+
+// lasReads is the one limiter of this process: every connection built here
+// shares it (a call waits for a slot, or for its context).
+var lasReads = soap.NewReadLimiter(MaxConcurrentLASReads)
+
+// baseConnection is what every connection of a school shares. The https
+// rule for the endpoint (soap.Connection.Validate) was applied when it was
+// enrolled (EnrolSchool, SetReceiver): a stored endpoint is called as it was
+// accepted, plain http included when the operator chose --insecure-http.
 func (a *App) baseConnection(s gateway.School) soap.Connection {
 	return soap.Connection{Endpoint: s.Endpoint, Klantcode: s.Klantcode, Klantnaam: s.Klantnaam,
 		Brincode: s.Brin, Dependancecode: s.Dependancecode, Schoolkey: s.Schoolkey, Xsdversie: s.Xsdversie,
 		Gegevenssetid: s.Gegevenssetid, QuoteSOAPAction: a.o.LAS.SOAPActionQuoted, MaxResponseBytes: a.o.LAS.MaxResponseBytes,
-		DisableGzip: !a.o.LAS.AcceptGzip, UserAgent: a.o.LAS.UserAgent, Header: http.Header{}}
+		DisableGzip: !a.o.LAS.AcceptGzip, UserAgent: a.o.LAS.UserAgent, Header: http.Header{},
+		InsecureHTTP: true, Reads: lasReads}
 }
 
 // lasClient builds the SOAP client of a school's LAS, with the headers and

@@ -18,11 +18,29 @@ func (f AuthFailure) Error() string { return string(f) }
 // Is makes an AuthFailure a gateway.ErrForbidden.
 func (f AuthFailure) Is(target error) bool { return target == gateway.ErrForbidden }
 
-// Authenticate finds the active token with this secret. A refusal is an
-// AuthFailure (with the token when one was found: revoked, expired); a
-// store failure is returned as it is. It records nothing: see RecordLogin.
-// It reads without a scope: finding its token is how a caller gets one.
-func (a *App) Authenticate(ctx context.Context, secret string) (gateway.Token, error) {
+// Authenticate finds the active token with this secret, for a caller at
+// client address remote. Failed logins are limited per address
+// (throttle.go): past the limit it answers *LoginThrottled without looking
+// at the token (nor the store). A refusal is an AuthFailure (with the
+// token when one was found: revoked, expired; its text is the reason for
+// the login record, not for the caller); a store failure is returned as it
+// is. It records nothing: see RecordLogin. It reads without a scope:
+// finding its token is how a caller gets one.
+func (a *App) Authenticate(ctx context.Context, secret, remote string) (gateway.Token, error) {
+	key, now, th := clientKey(remote), a.now(), a.edge().throttle
+	if wait, ok := th.reserve(key, now); !ok {
+		a.edge().fails.throttle(key, now)
+		return gateway.Token{}, &LoginThrottled{Wait: wait}
+	}
+	t, err := a.authenticate(ctx, secret)
+	if af := AuthFailure(""); !errors.As(err, &af) {
+		th.refund(key, now) // a good token, or the store failed: not the caller's failure
+	}
+	return t, err
+}
+
+// authenticate looks the secret up.
+func (a *App) authenticate(ctx context.Context, secret string) (gateway.Token, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) < len(tokenPrefix)+40 {
 		return gateway.Token{}, AuthFailure("malformed token")
 	}
@@ -71,12 +89,30 @@ func (a *App) SessionToken(ctx context.Context, hash string, gen uint64) (gatewa
 
 // RecordLogin audits a login or failed login in the gateway chain (the
 // processing agreement's login logging) and keeps a login record for
-// retention; a successful one sets the token's last use. It never records
-// a secret. Failures to record are returned joined; the login itself stands.
+// retention; a successful one sets the token's last use. A failed login is
+// counted in its address's window (throttle_logins.go): only the first of
+// a window is written at once, the rest as one aggregate when the window
+// closes. It never records a secret. Failures to record are returned
+// joined; the login itself stands.
 func (a *App) RecordLogin(ctx context.Context, l gateway.LoginAttempt) error {
 	// The gateway records the login itself: the caller's scope (if any) does
 	// not limit what it writes to its own chain.
-	ctx = gateway.WithScope(context.WithoutCancel(ctx), gateway.Scope{All: true})
+	ctx = gatewayScope(ctx)
+	if l.OK {
+		return a.recordLogin(ctx, l)
+	}
+	f := failure{reason: l.Reason, account: or(l.Token.ID, "unknown"), via: l.Via}
+	first, closed := a.edge().fails.fail(clientKey(l.Remote), f, a.now())
+	// The windows that closed meanwhile first: the chain stays in time order.
+	errs := []error{a.writeAggregates(ctx, closed, 0)}
+	if first {
+		errs = append(errs, a.recordLogin(ctx, l))
+	}
+	return errors.Join(errs...)
+}
+
+// recordLogin writes one login's audit entry and login record.
+func (a *App) recordLogin(ctx context.Context, l gateway.LoginAttempt) error {
 	now := a.now().UTC()
 	t := l.Token
 	account := or(t.ID, "unknown")

@@ -16,6 +16,9 @@ import (
 // stored, logged or returned unsealed.
 type Enrolment struct {
 	Brin, Dependancecode, Schoolkey string
+	// InsecureHTTP allows a plain http:// endpoint outside loopback (recorded
+	// on the school's audit chain); https is required otherwise.
+	InsecureHTTP bool
 	// Profile is the vendor profile (default "standard").
 	Profile  string
 	Endpoint string
@@ -82,7 +85,8 @@ func (a *App) EnrolSchool(ctx context.Context, e Enrolment, by string) (gateway.
 	}
 	action := map[bool]string{true: "enrolled", false: "updated"}[created]
 	if _, err := a.log.School(ctx, s.ID, gateway.AuditSchoolAdd, or(by, "cli"), map[string]string{"action": action,
-		"profile": s.Vendor, "endpoint": s.Endpoint, "xsdversie": s.Xsdversie, "client_cert": fmt.Sprint(s.ClientCertFile != "")}); err != nil {
+		"profile": s.Vendor, "endpoint": s.Endpoint, "xsdversie": s.Xsdversie, "client_cert": fmt.Sprint(s.ClientCertFile != ""),
+		"insecure_http": fmt.Sprint(e.InsecureHTTP)}); err != nil {
 		return stored, created, err
 	}
 	return stored, created, nil
@@ -111,7 +115,8 @@ func (a *App) schoolOf(e Enrolment) (gateway.School, error) {
 		dep = "00"
 	}
 	conn := soap.Connection{Endpoint: e.Endpoint, Autorisatiesleutel: e.Key, Klantcode: or(e.Klantcode, a.o.LAS.Klantcode),
-		Klantnaam: or(e.Klantnaam, a.o.LAS.Klantnaam), Brincode: e.Brin, Dependancecode: dep, Schoolkey: e.Schoolkey}
+		Klantnaam: or(e.Klantnaam, a.o.LAS.Klantnaam), Brincode: e.Brin, Dependancecode: dep, Schoolkey: e.Schoolkey,
+		InsecureHTTP: e.InsecureHTTP}
 	if err := conn.Validate(); err != nil {
 		return gateway.School{}, invalid(err)
 	}

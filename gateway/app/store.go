@@ -19,6 +19,16 @@ type StoreConfig struct {
 	DataDir   string
 	RedisURL  string
 	KeyPrefix string
+	// RedisSentinelAddrs and RedisSentinelMaster: when set, the Redis
+	// store asks these Sentinels for the primary and follows a failover;
+	// RedisURL then gives only the data nodes' credentials, database and
+	// TLS. RedisSentinelPassword is the Sentinels' own password.
+	RedisSentinelAddrs    []string
+	RedisSentinelMaster   string
+	RedisSentinelPassword string
+	// RedisMinReplicas replicas must acknowledge each write that must not
+	// be lost (WAIT); 0: none.
+	RedisMinReplicas int
 }
 
 // boltFile is the embedded store's file in DataDir.
@@ -49,7 +59,9 @@ func OpenStore(ctx context.Context, c StoreConfig) (gateway.Store, error) {
 		return nil, err
 	}
 	if c.Driver == "redis" {
-		st, err := redisstore.Open(ctx, c.RedisURL, c.KeyPrefix)
+		st, err := redisstore.OpenWith(ctx, redisstore.Options{URL: c.RedisURL, Prefix: c.KeyPrefix,
+			SentinelAddrs: c.RedisSentinelAddrs, SentinelMaster: c.RedisSentinelMaster, SentinelPassword: c.RedisSentinelPassword,
+			MinReplicas: c.RedisMinReplicas})
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}

@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Config is the whole gateway configuration. It is built by Load or
 // LoadFile (or Default) and then split up: each package receives only the
@@ -179,6 +182,52 @@ type StoreConfig struct {
 	RedisURL Secret `mapstructure:"redis_url" yaml:"redis_url" json:"redis_url"`
 	// KeyPrefix is prepended to every Redis key.
 	KeyPrefix string `mapstructure:"key_prefix" yaml:"key_prefix" json:"key_prefix"`
+	// RedisSentinelAddrs is a comma-separated list of Redis Sentinels
+	// (host:port). When set, the store asks them for the primary of
+	// RedisSentinelMaster and follows a failover; the host of RedisURL is
+	// then not used, but its user name, password, database and TLS still
+	// apply to the data nodes. Empty: no Sentinel.
+	RedisSentinelAddrs string `mapstructure:"redis_sentinel_addrs" yaml:"redis_sentinel_addrs" json:"redis_sentinel_addrs"`
+	// RedisSentinelMaster is the name the Sentinels monitor the primary
+	// under; required with RedisSentinelAddrs.
+	RedisSentinelMaster string `mapstructure:"redis_sentinel_master" yaml:"redis_sentinel_master" json:"redis_sentinel_master"`
+	// RedisSentinelPassword is the Sentinels' own password, when they have
+	// one (the data nodes' password goes in RedisURL).
+	RedisSentinelPassword Secret `mapstructure:"redis_sentinel_password" yaml:"redis_sentinel_password" json:"redis_sentinel_password"`
+	// RedisMinReplicas is how many replicas must acknowledge (WAIT) each
+	// write that must not be lost before it counts as done; fewer is a
+	// temporary failure. MinReplicasAuto (the default) means 1 with
+	// Sentinel and 0 (no WAIT) without; MinReplicas resolves it.
+	RedisMinReplicas int `mapstructure:"redis_min_replicas" yaml:"redis_min_replicas" json:"redis_min_replicas"`
+}
+
+// MinReplicasAuto is store.redis_min_replicas's default: 1 when Sentinel is
+// configured (a primary and at least one replica that a failover can
+// promote without losing an acknowledged write), else 0.
+const MinReplicasAuto = -1
+
+// SentinelAddrs returns RedisSentinelAddrs split at commas, without
+// spaces and empty items; nil when none.
+func (s StoreConfig) SentinelAddrs() []string {
+	var out []string
+	for _, a := range strings.Split(s.RedisSentinelAddrs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// MinReplicas returns RedisMinReplicas with MinReplicasAuto resolved: 1
+// when Sentinel is configured, else 0.
+func (s StoreConfig) MinReplicas() int {
+	if s.RedisMinReplicas != MinReplicasAuto {
+		return s.RedisMinReplicas
+	}
+	if len(s.SentinelAddrs()) > 0 {
+		return 1
+	}
+	return 0
 }
 
 // VaultConfig configures the vault that encrypts credentials at rest.
@@ -200,7 +249,7 @@ func Default() Config {
 		LAS: LASConfig{
 			Timeout:          2 * time.Minute,
 			ConnectTimeout:   15 * time.Second,
-			MaxResponseBytes: 512 << 20, // 512 MiB
+			MaxResponseBytes: 256 << 20, // 256 MiB
 			XSDVersie:        "2.2",
 			SOAPActionQuoted: false,
 			AcceptGzip:       true,
@@ -221,6 +270,11 @@ func Default() Config {
 			Driver:    "bolt",
 			RedisURL:  NewSecret("redis://127.0.0.1:6379/0"),
 			KeyPrefix: "uwlr:",
+			// No Sentinel; WAIT for 1 replica once Sentinel is configured.
+			RedisSentinelAddrs:    "",
+			RedisSentinelMaster:   "",
+			RedisSentinelPassword: NewSecret(""),
+			RedisMinReplicas:      MinReplicasAuto,
 		},
 		Vault: VaultConfig{
 			KeysFile: "",

@@ -164,11 +164,9 @@ vault:
 				c.LAS.Klantcode = "123"
 				c.LAS.Klantnaam = "Toetsbureau"
 				c.Server.Addr = ":9090"
-				c.Store = config.StoreConfig{
-					Driver:    "redis",
-					RedisURL:  config.NewSecret("redis://:hunter2@redis.internal:6379/1"),
-					KeyPrefix: "test:",
-				}
+				c.Store.Driver = "redis"
+				c.Store.RedisURL = config.NewSecret("redis://:hunter2@redis.internal:6379/1")
+				c.Store.KeyPrefix = "test:"
 				c.Vault.KeysFile = "/etc/uwlr/keys"
 			},
 		},
@@ -298,6 +296,19 @@ func TestValidate(t *testing.T) {
 			c.Store.Driver = "redis"
 			c.Store.RedisURL = config.NewSecret("http://:hunter2@example.com")
 		}, []string{"store.redis_url: must be a URL"}},
+		{"sentinel addrs without master", func(c *config.Config) {
+			c.Store.RedisSentinelAddrs = "127.0.0.1:26379"
+		}, []string{"store.redis_sentinel_master: must be set"}},
+		{"sentinel master without addrs", func(c *config.Config) {
+			c.Store.RedisSentinelMaster = "mymaster"
+		}, []string{"store.redis_sentinel_addrs: must be set"}},
+		{"sentinel addr without port", func(c *config.Config) {
+			c.Store.RedisSentinelAddrs = "10.0.0.1:26379, 10.0.0.2"
+			c.Store.RedisSentinelMaster = "mymaster"
+		}, []string{"store.redis_sentinel_addrs: must be comma-separated host:port", `"10.0.0.2"`}},
+		{"min replicas below -1", func(c *config.Config) {
+			c.Store.RedisMinReplicas = -2
+		}, []string{"store.redis_min_replicas: must be >= 0"}},
 		{"several problems at once", func(c *config.Config) {
 			c.LAS.MaxResponseBytes = -5
 			c.Store.Driver = "mongo"
@@ -321,6 +332,16 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("sentinel needs no redis_url", func(t *testing.T) {
+		c := config.Default()
+		c.Store.Driver = "redis"
+		c.Store.RedisURL = config.Secret{}
+		c.Store.RedisSentinelAddrs, c.Store.RedisSentinelMaster = "10.0.0.1:26379,10.0.0.2:26379", "mymaster"
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate = %v, want nil", err)
+		}
+	})
 
 	t.Run("bolt ignores redis_url", func(t *testing.T) {
 		c := config.Default()
@@ -372,6 +393,21 @@ store:
 				c.LAS.ConnectTimeout = 2 * time.Second
 				c.Store.RedisURL = config.NewSecret("redis://:hunter2@cache:6379/2")
 				c.Vault.KeysFile = "/run/secrets/keys"
+			},
+		},
+		{
+			name: "sentinel keys",
+			env: map[string]string{
+				"UWLR_STORE_REDIS_SENTINEL_ADDRS":    "10.0.0.1:26379,10.0.0.2:26379",
+				"UWLR_STORE_REDIS_SENTINEL_MASTER":   "uwlr",
+				"UWLR_STORE_REDIS_SENTINEL_PASSWORD": "hunter2",
+				"UWLR_STORE_REDIS_MIN_REPLICAS":      "2",
+			},
+			want: func(c *config.Config) {
+				c.LAS.Timeout = 10 * time.Second // from the file
+				c.Store.RedisSentinelAddrs, c.Store.RedisSentinelMaster = "10.0.0.1:26379,10.0.0.2:26379", "uwlr"
+				c.Store.RedisSentinelPassword = config.NewSecret("hunter2")
+				c.Store.RedisMinReplicas = 2
 			},
 		},
 		{
@@ -599,4 +635,34 @@ func TestExampleFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestStoreSentinel: the Sentinel list splits at commas, and min replicas
+// defaults to 1 with Sentinel and 0 without, unless set.
+func TestStoreSentinel(t *testing.T) {
+	tests := []struct {
+		addrs    string
+		replicas int
+		want     []string
+		wantMin  int
+	}{
+		{"", config.MinReplicasAuto, nil, 0},
+		{" 10.0.0.1:26379 ,, 10.0.0.2:26379,", config.MinReplicasAuto, []string{"10.0.0.1:26379", "10.0.0.2:26379"}, 1},
+		{"10.0.0.1:26379", 0, []string{"10.0.0.1:26379"}, 0},
+		{"10.0.0.1:26379", 2, []string{"10.0.0.1:26379"}, 2},
+		{"", 1, nil, 1},
+	}
+	for _, tc := range tests {
+		s := config.Default().Store
+		s.RedisSentinelAddrs, s.RedisMinReplicas = tc.addrs, tc.replicas
+		if got := s.SentinelAddrs(); !slices.Equal(got, tc.want) {
+			t.Errorf("SentinelAddrs(%q) = %q, want %q", tc.addrs, got, tc.want)
+		}
+		if got := s.MinReplicas(); got != tc.wantMin {
+			t.Errorf("addrs %q, redis_min_replicas %d: MinReplicas() = %d, want %d", tc.addrs, tc.replicas, got, tc.wantMin)
+		}
+	}
+	if d := config.Default().Store; d.RedisMinReplicas != config.MinReplicasAuto || d.MinReplicas() != 0 {
+		t.Errorf("default redis_min_replicas %d (resolved %d), want %d (0 without Sentinel)", d.RedisMinReplicas, d.MinReplicas(), config.MinReplicasAuto)
+	}
 }

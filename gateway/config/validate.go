@@ -137,11 +137,30 @@ func (c Config) Validate() error {
 	}
 
 	oneOf("store.driver", c.Store.Driver, storeDrivers)
+	sentinels := c.Store.SentinelAddrs()
+	for _, a := range sentinels {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			bad("store.redis_sentinel_addrs", "must be comma-separated host:port, got %q", a)
+		}
+	}
+	switch {
+	case len(sentinels) > 0 && c.Store.RedisSentinelMaster == "":
+		bad("store.redis_sentinel_master", "must be set when store.redis_sentinel_addrs is")
+	case len(sentinels) == 0 && c.Store.RedisSentinelMaster != "":
+		bad("store.redis_sentinel_addrs", "must be set when store.redis_sentinel_master is")
+	}
+	if c.Store.RedisMinReplicas < MinReplicasAuto {
+		bad("store.redis_min_replicas", "must be >= 0, or %d for 1 with Sentinel and 0 without, got %d", MinReplicasAuto, c.Store.RedisMinReplicas)
+	}
 	if c.Store.Driver == "redis" {
 		// Never put the URL (or url.Parse's error, which quotes it) in the
-		// message: it may contain a password.
+		// message: it may contain a password. With Sentinel the URL only
+		// carries the data nodes' credentials, database and TLS, and may
+		// be empty.
 		if c.Store.RedisURL.IsZero() {
-			bad("store.redis_url", "must be set when store.driver is redis")
+			if len(sentinels) == 0 {
+				bad("store.redis_url", "must be set when store.driver is redis (or set store.redis_sentinel_addrs)")
+			}
 		} else if u, err := url.Parse(c.Store.RedisURL.Reveal()); err != nil || !slices.Contains(redisSchemes, u.Scheme) {
 			bad("store.redis_url", "must be a URL starting with redis://, rediss:// or unix:// (value not shown: it may contain a password)")
 		}

@@ -1,8 +1,8 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -100,7 +100,14 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	chk, err := s.app.TestConnection(r.Context(), sc.ID)
-	if err != nil {
+	var ra retryAfterer
+	if errors.As(err, &ra) {
+		// Within the cooldown: the last result, and when to ask again.
+		setRetryAfter(w, err)
+		writeProblem(w, r, Problem{Type: typeTooMany, Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: err.Error(), Connection: &chk})
+		return
+	} else if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -137,12 +144,7 @@ func (s *Server) putConsent(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Granted *bool `json:"granted"`
 	}
-	if fp, tooLarge := readBody(w, r, &body); tooLarge {
-		writeProblem(w, r, Problem{Type: typeInvalid, Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: fp.Reason, Errors: []FieldProblem{*fp}})
-		return
-	} else if fp != nil {
-		invalid(w, r, "the body must be {\"granted\": true|false}", *fp)
+	if !decodeBody(w, r, &body, maxJSONBody, "the body must be {\"granted\": true|false}") {
 		return
 	}
 	if body.Granted == nil {
@@ -231,27 +233,35 @@ func (s *Server) approveHeldSync(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, run)
 }
 
-// maxResultsBody caps a results submission (about 100,000 results).
-const maxResultsBody = 64 << 20
-
+// submitResults validates a results file as its body streams in (capped
+// at maxResultsBody: 413) and queues it; a token has at most
+// maxSubmitsPerToken submissions under way (one more: 429). A refused
+// file is a 422 naming the first problems and counting the rest.
 func (s *Server) submitResults(w http.ResponseWriter, r *http.Request) {
 	sc, ok := s.school(w, r)
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxResultsBody+1))
-	if err != nil {
+	pr, _ := principalOf(r.Context())
+	release, ok := s.submits.take(pr.token.ID)
+	if !ok {
+		s.fail(w, r, tooManySubmits{})
+		return
+	}
+	defer release()
+	body := uploadBody{http.MaxBytesReader(w, r.Body, maxResultsBody)}
+	sub, problems, err := s.app.SubmitResultsFrom(r.Context(), sc.ID, body, pr.actor(), nil)
+	var tooLarge *http.MaxBytesError
+	var cut bodyError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeProblem(w, r, Problem{Type: typeInvalid, Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("a results submission may hold at most %d bytes: split it", tooLarge.Limit)})
+		return
+	case errors.As(err, &cut):
 		s.fail(w, r, fmt.Errorf("read body: %w", gateway.ErrInvalid))
 		return
-	}
-	if len(body) > maxResultsBody {
-		writeProblem(w, r, Problem{Type: typeInvalid, Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: fmt.Sprintf("a results submission may hold at most %d bytes: split it", maxResultsBody)})
-		return
-	}
-	pr, _ := principalOf(r.Context())
-	sub, problems, err := s.app.SubmitResults(r.Context(), sc.ID, body, pr.actor(), nil)
-	if err != nil {
+	case err != nil:
 		s.fail(w, r, err)
 		return
 	}
@@ -260,7 +270,7 @@ func (s *Server) submitResults(w http.ResponseWriter, r *http.Request) {
 		for i, p := range problems {
 			fps[i] = FieldProblem{Field: p.Position, Reason: p.Reason}
 		}
-		invalid(w, r, fmt.Sprintf("%d problem(s) in the results; nothing was stored", len(problems)), fps...)
+		invalid(w, r, problemsDetail(problems), fps...)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, sub)

@@ -68,8 +68,27 @@ func (s *Server) recordLogin(r *http.Request, t gateway.Token, ok bool, how, rea
 	}
 }
 
-// refused reports whether err is a refused token (its text is safe to show).
+// refused reports whether err is a refused token (its text is the reason,
+// for the login record: the caller is told refusedToken).
 func refused(err error) bool { return errors.Is(err, gateway.ErrForbidden) }
+
+// throttled reports whether err is a login refused unchecked, because the
+// caller's address used up its failed logins; it counts it.
+func (s *Server) throttled(err error, via string) bool {
+	var ra retryAfterer
+	if !errors.As(err, &ra) {
+		return false
+	}
+	if s.metrics != nil {
+		s.metrics.throttled.WithLabelValues(via).Inc()
+	}
+	return true
+}
+
+// refusedToken is what every refused token is told, whatever the reason
+// (malformed, unknown, revoked, expired): the reason stays in the login
+// record, so a guesser learns nothing of which tokens exist.
+const refusedToken = "this token is not valid: it may be mistyped, revoked or expired (ask for a new one: `uwlr-gateway token create`)"
 
 // loginGap: an API token used after this much quiet counts as a new login
 // (audited); a web login is always one.
@@ -94,11 +113,14 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 				Detail: "send an admin token: Authorization: Bearer uwlr_… (create one with `uwlr-gateway token create`)"})
 			return
 		}
-		t, err := s.app.Authenticate(r.Context(), strings.TrimSpace(secret))
-		if refused(err) {
+		t, err := s.app.Authenticate(r.Context(), strings.TrimSpace(secret), remoteIP(r))
+		if s.throttled(err, "api") {
+			s.fail(w, r, err)
+			return
+		} else if refused(err) {
 			s.recordLogin(r, t, false, "api", err.Error())
 			w.Header().Set("WWW-Authenticate", `Bearer realm="uwlr-gateway", error="invalid_token"`)
-			writeProblem(w, r, Problem{Type: typeAuth, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: err.Error()})
+			writeProblem(w, r, Problem{Type: typeAuth, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: refusedToken})
 			return
 		} else if err != nil {
 			s.fail(w, r, err)

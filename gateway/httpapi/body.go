@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -15,14 +18,34 @@ import (
 // maxJSONBody caps a small JSON request body (a consent change).
 const maxJSONBody = 1 << 20
 
-// readBody decodes a small JSON body strictly (readBodyMax with maxJSONBody).
-func readBody(w http.ResponseWriter, r *http.Request, v any) (fp *FieldProblem, tooLarge bool) {
-	return readBodyMax(w, r, v, maxJSONBody)
+// decodeBody decodes r's JSON body of at most limit bytes into v strictly
+// (readBodyMax) and answers a bad one itself: 415 unless it is declared
+// application/json, 413 past limit, else 422 naming the field, with shape
+// as the detail. false when it answered.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64, shape string) bool {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeProblem(w, r, Problem{Type: typeMedia, Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
+			Detail: "send the body as Content-Type: application/json"})
+		return false
+	}
+	fp, tooLarge := readBodyMax(w, r, v, limit)
+	switch {
+	case tooLarge:
+		writeProblem(w, r, Problem{Type: typeInvalid, Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: fp.Reason, Errors: []FieldProblem{*fp}})
+		return false
+	case fp != nil:
+		invalid(w, r, shape, *fp)
+		return false
+	}
+	return true
 }
 
 // readBodyMax decodes a JSON body of at most limit bytes strictly: exactly
-// one JSON value, unknown fields and a key given twice in one object named
-// by a JSON pointer. tooLarge: the body passed limit (a 413, not a 422).
+// one JSON value, field names exactly as the JSON tags spell them
+// (encoding/json alone would take "Granted" for "granted"), no unknown
+// field and no key given twice in one object, each named by a JSON
+// pointer. tooLarge: the body passed limit (a 413, not a 422).
 func readBodyMax(w http.ResponseWriter, r *http.Request, v any, limit int64) (fp *FieldProblem, tooLarge bool) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
@@ -39,24 +62,99 @@ func readBodyMax(w http.ResponseWriter, r *http.Request, v any, limit int64) (fp
 			if ptr, dup := duplicateKey(data); dup {
 				return &FieldProblem{Field: ptr, Reason: "is given more than once"}, false
 			}
+			if ptr, bad := inexactKey(data, reflect.TypeOf(v), ""); bad {
+				return &FieldProblem{Field: ptr, Reason: "is not a known field (field names are case-sensitive)"}, false
+			}
 			return nil, false
 		} else if err == nil {
 			err = errors.New("the body holds more than one JSON value")
 		}
 	}
+	return decodeProblem(err), false
+}
+
+// decodeProblem names what encoding/json found wrong.
+func decodeProblem(err error) *FieldProblem {
 	var ute *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &ute):
-		return &FieldProblem{Field: jsonPointer(ute.Field), Reason: "must be a JSON " + jsonType(ute.Type)}, false
+		return &FieldProblem{Field: jsonPointer(ute.Field), Reason: "must be a JSON " + jsonType(ute.Type)}
 	case errors.Is(err, io.EOF):
-		return &FieldProblem{Field: "", Reason: "the body is empty; send a JSON object"}, false
+		return &FieldProblem{Field: "", Reason: "the body is empty; send a JSON object"}
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		if name, uerr := strconv.Unquote(name); uerr == nil {
-			return &FieldProblem{Field: jsonPointer(name), Reason: "is not a known field"}, false
+			return &FieldProblem{Field: jsonPointer(name), Reason: "is not a known field"}
 		}
 	}
-	return &FieldProblem{Field: "", Reason: err.Error()}, false
+	return &FieldProblem{Field: "", Reason: err.Error()}
+}
+
+// inexactKey reports the JSON pointer of the first object key in data
+// (already decoded into a value of type t) that names a struct field only
+// up to case. Maps and slices are followed into their elements.
+func inexactKey(data []byte, t reflect.Type, path string) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil {
+			return "", false
+		}
+		names := jsonFields(t)
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			ptr := path + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+			ft, ok := names[k]
+			if !ok {
+				return ptr, true
+			}
+			if p, bad := inexactKey(obj[k], ft, ptr); bad {
+				return p, true
+			}
+		}
+	case reflect.Map:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) == nil {
+			for _, k := range slices.Sorted(maps.Keys(obj)) {
+				if p, bad := inexactKey(obj[k], t.Elem(), path+"/"+strings.NewReplacer("~", "~0", "/", "~1").Replace(k)); bad {
+					return p, true
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var arr []json.RawMessage
+		if json.Unmarshal(data, &arr) == nil {
+			for i, el := range arr {
+				if p, bad := inexactKey(el, t.Elem(), path+"/"+strconv.Itoa(i)); bad {
+					return p, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// jsonFields maps the JSON names of a struct's fields (as encoding/json
+// spells them, embedded structs' promoted) to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || (!f.IsExported() && !f.Anonymous):
+			continue
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			maps.Copy(out, jsonFields(f.Type))
+			continue
+		case name == "":
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
 }
 
 // jsonFrame is an object or array being scanned by duplicateKey.

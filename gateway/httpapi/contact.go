@@ -42,12 +42,7 @@ func (s *Server) putContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body contactBody
-	if fp, tooLarge := readBody(w, r, &body); tooLarge {
-		writeProblem(w, r, Problem{Type: typeInvalid, Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: fp.Reason, Errors: []FieldProblem{*fp}})
-		return
-	} else if fp != nil {
-		invalid(w, r, contactShape, *fp)
+	if !decodeBody(w, r, &body, maxJSONBody, contactShape) {
 		return
 	}
 	pr, _ := principalOf(r.Context())
@@ -68,10 +63,10 @@ func (s *Server) putContact(w http.ResponseWriter, r *http.Request) {
 }
 
 // contactAction is the page's form: the same use case as PUT.
-func (s *Server) contactAction(r *http.Request, sc gateway.School, p principal) (string, error) {
+func (s *Server) contactAction(r *http.Request, sc gateway.School, p principal) (notice, error) {
 	c := gateway.SchoolContact{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Phone: r.PostFormValue("phone")}
 	if _, err := s.app.SetSchoolContact(r.Context(), sc.ID, c, p.actor()); err != nil {
-		return "", err
+		return notice{}, err
 	}
-	return texts[langOf(r)]["msg.contact"], nil
+	return notice{key: noticeContact}, nil
 }

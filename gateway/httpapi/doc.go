@@ -18,10 +18,25 @@
 // feed of its recipient and nothing else: every other API route refuses it
 // with 403, centrally in the route helper, and the web page refuses it at
 // login). A school outside the caller's scope answers 404, as if it did
-// not exist. Every failed login and every web login is audited
-// (the processing agreement's login logging) and kept as a login record
-// for retention; an API token's use is audited as a login at most once an
-// hour (its LastUsedAt is the time of that audited login).
+// not exist. Every refused token is told the same 401, whatever the
+// reason (revoked, expired, unknown, malformed); the reason is in the
+// audit entry. Failed logins are limited per client address (RemoteAddr:
+// no X-Forwarded-For is trusted) by the application layer: past the limit
+// a login is 429 with Retry-After and its token is not checked. Failed
+// logins are audited per address and window (the first at once, the rest
+// as one aggregate), every web login is audited (the processing
+// agreement's login logging) and kept as a login record for retention; an
+// API token's use is audited as a login at most once an hour (its
+// LastUsedAt is the time of that audited login). The web page's forms are
+// refused (403) when posted from another site (Sec-Fetch-Site, Origin):
+// for the login form, which has no session yet, that is its CSRF
+// protection; the others carry a CSRF token too. Its status messages are
+// keys of a fixed list (notice.go), never text from the URL.
+//
+// Limits (limits.go): headers are read under a short deadline, a body
+// under a short one too (a long one for the results upload), idle
+// connections and header sizes are bounded, and Listener caps the open
+// connections.
 //
 // A research study's export and a legal disclosure carry data out of the
 // gateway: only operator and school-admin tokens ask for them, and while

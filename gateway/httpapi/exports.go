@@ -91,12 +91,7 @@ func (s *Server) addStudy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body studyBody
-	if fp, tooLarge := readBodyMax(w, r, &body, maxStudyBody); tooLarge {
-		writeProblem(w, r, Problem{Type: typeInvalid, Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: fp.Reason, Errors: []FieldProblem{*fp}})
-		return
-	} else if fp != nil {
-		invalid(w, r, studyShape, *fp)
+	if !decodeBody(w, r, &body, maxStudyBody, studyShape) {
 		return
 	}
 	pr, _ := principalOf(r.Context())

@@ -244,10 +244,12 @@ func TestDashboardTokenReadsOnlyItsFeed(t *testing.T) {
 	f.readFeed(t, concrete(feedRoute, f.A.ID), dash)
 
 	// The web page: refused at login like a bad token, and no session.
+	// (From two addresses: each is the first failed login of its
+	// address's window, so each is audited at once.)
 	bad := f.do(t, req{Method: http.MethodPost, Path: "/login", Body: []byte(url.Values{"token": {"uwlr_" + strings.Repeat("x", 43)}}.Encode()),
-		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}})
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, From: "127.0.4.1"})
 	r := f.do(t, req{Method: http.MethodPost, Path: "/login", Body: []byte(url.Values{"token": {dash.Secret}}.Encode()),
-		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}})
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, From: "127.0.4.2"})
 	if r.Status != http.StatusUnauthorized || r.Status != bad.Status || r.Header.Get("Set-Cookie") != "" ||
 		!strings.Contains(string(r.Body), "Deze toegangssleutel is niet geldig.") {
 		t.Errorf("web login with a dashboard token: %v (a bad token: %v)", r, bad)

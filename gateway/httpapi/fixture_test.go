@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uwlr-gateway/uwlr-gateway/internal/observe"
 	"github.com/uwlr-gateway/uwlr-gateway/internal/teststores"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
@@ -125,6 +127,9 @@ type fixture struct {
 	clock   *clock
 	tok     tokens
 	reqs    atomic.Int64
+	// las is a gate in front of las-sim: it counts the requests the
+	// gateway sends the LAS and, while shut, holds them.
+	las observe.Gate
 }
 
 // fileBasis and hookBasis are the legal bases (legal.bases) of every
@@ -156,7 +161,7 @@ func newFixtureWith(t *testing.T, open func(testing.TB) gateway.Store, serverSto
 
 	// las-sim with two schools, served over loopback HTTP.
 	var h http.Handler
-	simSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	simSrv := httptest.NewServer(f.las.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) })))
 	t.Cleanup(simSrv.Close)
 	prof := lassim.Profiles["standard"]
 	endpoint := simSrv.URL + prof.Path
@@ -311,6 +316,9 @@ type req struct {
 	Auth   string // a raw Authorization header (overrides Secret)
 	Body   []byte
 	Header http.Header
+	// From is the client's loopback address (127.0.0.1 when empty): the
+	// server throttles failed logins per address.
+	From string
 }
 
 // do sends r with a fresh X-Request-Id, so its log line can be found.
@@ -327,7 +335,7 @@ func (f *fixture) do(t testing.TB, r req) response {
 	for k, v := range r.Header {
 		hr.Header[k] = v
 	}
-	if r.Body != nil && hr.Header.Get("Content-Type") == "" {
+	if _, set := hr.Header["Content-Type"]; r.Body != nil && !set {
 		hr.Header.Set("Content-Type", "application/json")
 	}
 	switch {
@@ -347,7 +355,7 @@ func (f *fixture) do(t testing.TB, r req) response {
 		return '_'
 	}, id)
 	hr.Header.Set("X-Request-Id", id)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := clientFrom(r.From)
 	resp, err := client.Do(hr)
 	if err != nil {
 		t.Fatalf("%s %s: %v", r.Method, r.Path, err)
@@ -361,6 +369,18 @@ func (f *fixture) do(t testing.TB, r req) response {
 		t.Errorf("%s %s: X-Request-Id = %q, want the one sent (%q)", r.Method, r.Path, got, id)
 	}
 	return response{Method: r.Method, Path: r.Path, RequestID: id, Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// clientFrom is an HTTP client whose connections come from the loopback
+// address from (any of 127.0.0.0/8 on Linux; "" lets the system choose),
+// not following redirects.
+func clientFrom(from string) *http.Client {
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if from != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		c.Transport = &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}
+	}
+	return c
 }
 
 // get, post and put are do with a token.

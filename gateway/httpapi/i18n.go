@@ -86,6 +86,7 @@ var texts = map[string]map[string]string{
 		"where.feed": "haalt zelf op via de resultatenfeed", "where.file": "exportbestand voor de beheerder",
 		"las.recipient": "Het LAS van de school", "stops": "Als deze verwerking uit staat",
 		"msg.removed": "Ontvanger verwijderd: er wordt niets meer naar verzonden.",
+		"too.many":    "Te veel mislukte pogingen vanaf dit adres. Probeer het straks opnieuw.",
 	},
 	langEN: {
 		"title": "UWLR link", "login": "Log in", "token": "Access token", "login.help": "Paste the access token your administrator gave you.",
@@ -115,6 +116,7 @@ var texts = map[string]map[string]string{
 		"where.feed": "pulls from the results feed", "where.file": "export file for the operator",
 		"las.recipient": "The school's LAS", "stops": "While this processing is off",
 		"msg.removed": "Recipient removed: nothing more is sent to it.",
+		"too.many":    "Too many failed attempts from this address. Try again shortly.",
 	},
 }
 

@@ -23,6 +23,7 @@ type Metrics struct {
 	results    *prometheus.CounterVec
 	requests   *prometheus.HistogramVec
 	logins     *prometheus.CounterVec
+	throttled  *prometheus.CounterVec
 }
 
 // Gauges are read at every scrape.
@@ -53,7 +54,9 @@ func NewMetrics(g Gauges) *Metrics {
 		Help: "Admin HTTP requests by route pattern and status class."}, []string{"route", "code"})
 	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "uwlr_logins_total",
 		Help: "Logins to the admin API and web page, by success and channel."}, []string{"ok", "via"})
-	m.reg.MustRegister(m.syncs, m.pupils, m.deliveries, m.results, m.requests, m.logins,
+	m.throttled = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "uwlr_logins_throttled_total",
+		Help: "Login attempts refused unchecked (429) because their address used up its failed logins, by channel."}, []string{"via"})
+	m.reg.MustRegister(m.syncs, m.pupils, m.deliveries, m.results, m.requests, m.logins, m.throttled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if g.Outbox != nil {
 		m.reg.MustRegister(&outboxCollector{depth: g.Outbox,

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
@@ -18,6 +21,9 @@ type Problem struct {
 	Detail   string         `json:"detail,omitempty"`
 	Instance string         `json:"instance,omitempty"`
 	Errors   []FieldProblem `json:"errors,omitempty"`
+	// Connection is the last connection check, on a connection test
+	// refused within its cooldown (429).
+	Connection *gateway.ConnectionCheck `json:"connection,omitempty"`
 }
 
 // FieldProblem is one bad field of a request.
@@ -35,6 +41,8 @@ const (
 	typeConsent  = "urn:uwlr-gateway:problem:consent-required"
 	typeConflict = "urn:uwlr-gateway:problem:conflict"
 	typeTransit  = "urn:uwlr-gateway:problem:temporarily-unavailable"
+	typeTooMany  = "urn:uwlr-gateway:problem:too-many-requests"
+	typeMedia    = "urn:uwlr-gateway:problem:unsupported-media-type"
 	typeInternal = "urn:uwlr-gateway:problem:internal"
 )
 
@@ -43,8 +51,15 @@ const (
 // results feed and the research and legal exports answer
 // ErrConsentRequired with 403 (notGranted, feed.go), since the refusal is
 // the school's choice, not a state the request could wait out.
+//
+// An error that says when to come back (RetryAfter, e.g. failed logins of
+// the address used up, a connection test within its cooldown) is a 429
+// whatever its kind; fail sends its Retry-After.
 func statusOf(err error) (int, string, string) {
+	var ra retryAfterer
 	switch {
+	case errors.As(err, &ra):
+		return http.StatusTooManyRequests, typeTooMany, "Too many requests"
 	case errors.Is(err, gateway.ErrInvalid):
 		return http.StatusUnprocessableEntity, typeInvalid, "Invalid request"
 	case errors.Is(err, gateway.ErrNotFound):
@@ -59,6 +74,18 @@ func statusOf(err error) (int, string, string) {
 		return http.StatusServiceUnavailable, typeTransit, "Temporarily unavailable"
 	}
 	return http.StatusInternalServerError, typeInternal, "Internal error"
+}
+
+// retryAfterer is an error that says when to try again.
+type retryAfterer interface{ RetryAfter() time.Duration }
+
+// setRetryAfter sends err's Retry-After (whole seconds, rounded up), if it
+// has one.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var ra retryAfterer
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, math.Ceil(ra.RetryAfter().Seconds())))))
+	}
 }
 
 // writeProblem writes p as application/problem+json.
@@ -85,6 +112,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		s.log(r).Info("request refused", "status", status, "error", err)
 	}
+	setRetryAfter(w, err)
 	writeProblem(w, r, p)
 }
 

@@ -75,12 +75,7 @@ func (s *Server) addRecipient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body recipientBody
-	if fp, tooLarge := readBodyMax(w, r, &body, maxRecipientBody); tooLarge {
-		writeProblem(w, r, Problem{Type: typeInvalid, Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: fp.Reason, Errors: []FieldProblem{*fp}})
-		return
-	} else if fp != nil {
-		invalid(w, r, recipientShape, *fp)
+	if !decodeBody(w, r, &body, maxRecipientBody, recipientShape) {
 		return
 	}
 	pr, _ := principalOf(r.Context())

@@ -45,20 +45,23 @@ type App interface {
 	// HeldDiff describes the held sync (ErrNotFound: none); Approve applies it.
 	HeldDiff(ctx context.Context, id gateway.SchoolID) (*gateway.HeldDiff, error)
 	Approve(ctx context.Context, id gateway.SchoolID, by string) (gateway.SyncRun, error)
-	// SubmitResults validates a results file and queues it. Problems (one
-	// per bad record) mean nothing was stored.
-	SubmitResults(ctx context.Context, id gateway.SchoolID, data []byte, by string, progress func(done, total int)) (gateway.Submission, []gateway.Problem, error)
+	// resultsApp (results_upload.go) validates a results file as it
+	// streams in and queues it.
+	resultsApp
 	Receipts(ctx context.Context, id gateway.SchoolID) ([]gateway.Receipt, error)
 	// AuditEntries returns the newest entries of a chain; VerifyAudit
 	// checks every chain in scope.
 	AuditEntries(ctx context.Context, chain string, limit int) ([]gateway.AuditEntry, error)
 	VerifyAudit(ctx context.Context) (gateway.AuditReport, error)
-	// Authenticate finds the active token of a secret (a refusal wraps
-	// ErrForbidden and its text is safe to show); SessionToken the active
-	// token of a session (its token hash and session generation);
-	// EndSessions ends every session of a token (logout); RecordLogin
-	// audits a login.
-	Authenticate(ctx context.Context, secret string) (gateway.Token, error)
+	// Authenticate finds the active token of a secret presented from the
+	// client address remote: a refusal wraps ErrForbidden (its text is the
+	// reason, for the login record, never for the caller); past the limit of
+	// failed logins of the address an error with RetryAfter() (not checked
+	// at all). SessionToken the active token of a session (its token hash
+	// and session generation); EndSessions ends every session of a token
+	// (logout); RecordLogin audits a login (a failed one per address and
+	// window).
+	Authenticate(ctx context.Context, secret, remote string) (gateway.Token, error)
 	SessionToken(ctx context.Context, hash string, gen uint64) (gateway.Token, error)
 	EndSessions(ctx context.Context, tokenID string) error
 	RecordLogin(ctx context.Context, l gateway.LoginAttempt) error
@@ -110,6 +113,8 @@ type Options struct {
 	SessionKey []byte
 	// SecureCookies marks the session cookie Secure (behind TLS).
 	SecureCookies bool
+	// Limits bound what one client may hold of the server.
+	Limits Limits
 }
 
 // Server is the admin HTTP server: the REST API under /api/v1, the
@@ -121,14 +126,16 @@ type Server struct {
 	metrics    *Metrics
 	sessionKey []byte
 	secure     bool
+	limits     Limits
 	draining   atomic.Bool
 	mux        *http.ServeMux
+	submits    submitSlots // results submissions under way, per token
 }
 
 // New returns a server; call Handler for its http.Handler.
 func New(o Options) *Server {
 	s := &Server{app: o.App, logger: o.Log, now: o.Now, metrics: o.Metrics, sessionKey: o.SessionKey, secure: o.SecureCookies,
-		mux: http.NewServeMux()}
+		limits: o.Limits.withDefaults(), mux: http.NewServeMux()}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -297,6 +304,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -320,6 +330,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
 		r = r.WithContext(ctx)
+		s.bodyDeadline(w, r)
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
 		defer func() {

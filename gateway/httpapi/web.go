@@ -52,8 +52,8 @@ func (s *Server) webRoutes() {
 		_, _ = w.Write(b)
 	})
 	s.mux.HandleFunc("GET /login", s.loginPage)
-	s.mux.HandleFunc("POST /login", s.login)
-	s.mux.HandleFunc("POST /logout", s.logout)
+	s.mux.HandleFunc("POST /login", s.sameOrigin(s.login))
+	s.mux.HandleFunc("POST /logout", s.sameOrigin(s.logout))
 	s.mux.HandleFunc("GET /schools", s.page(s.schoolsPage))
 	s.mux.HandleFunc("GET /schools/{school}", s.page(s.schoolPage))
 	s.mux.HandleFunc("POST /schools/{school}/consent", s.action(s.consentAction))
@@ -62,6 +62,27 @@ func (s *Server) webRoutes() {
 	s.mux.HandleFunc("POST /schools/{school}/sync", s.action(s.syncAction))
 	s.mux.HandleFunc("POST /schools/{school}/contact", s.action(s.contactAction))
 	s.mux.HandleFunc("POST /schools/{school}/recipients/{name}/remove", s.action(s.removeRecipientAction))
+}
+
+// crossOrigin refuses a form posted from another site: Sec-Fetch-Site must
+// be same-origin or none (typed, bookmarked), or, from a browser that does
+// not send it, Origin must be this server's host. A request with neither
+// is no browser's, so no cross-site forgery. The login form has no session
+// to bind a CSRF token to (login CSRF: a page elsewhere logging the victim
+// in as the attacker), so this check is its protection; the other forms
+// have it on top of their CSRF token.
+var crossOrigin = http.NewCrossOriginProtection()
+
+// sameOrigin answers a cross-site post with 403 before anything else.
+func (s *Server) sameOrigin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := crossOrigin.Check(r); err != nil {
+			s.log(r).Warn("cross-site form post refused", "route", r.Pattern)
+			s.render(w, r, http.StatusForbidden, "error.html", pageData{Error: texts[langOf(r)]["denied"] + " (cross-site)"})
+			return
+		}
+		h(w, r)
+	}
 }
 
 // securityHeaders: no framing, no inline script or style, no referrer.
@@ -114,17 +135,23 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	secret := strings.TrimSpace(r.PostFormValue("token"))
-	t, err := s.app.Authenticate(r.Context(), secret)
+	t, err := s.app.Authenticate(r.Context(), secret, remoteIP(r))
+	lang := langOf(r)
+	if s.throttled(err, "web") {
+		setRetryAfter(w, err)
+		s.render(w, r, http.StatusTooManyRequests, "login.html", pageData{Error: texts[lang]["too.many"]})
+		return
+	}
 	if err == nil && t.Role == gateway.RoleDashboard {
 		// It may read its results feed and nothing else: no page. It is
 		// told what a bad token is told.
 		s.recordLogin(r, t, false, "web", "a dashboard token may only read its results feed")
-		s.render(w, r, http.StatusUnauthorized, "login.html", pageData{Error: texts[langOf(r)]["bad.token"]})
+		s.render(w, r, http.StatusUnauthorized, "login.html", pageData{Error: texts[lang]["bad.token"]})
 		return
 	}
 	if refused(err) {
 		s.recordLogin(r, t, false, "web", err.Error())
-		s.render(w, r, http.StatusUnauthorized, "login.html", pageData{Error: texts[langOf(r)]["bad.token"]})
+		s.render(w, r, http.StatusUnauthorized, "login.html", pageData{Error: texts[lang]["bad.token"]})
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -161,14 +188,14 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, d pageData)
 			return
 		}
 		p := principal{token: t, via: "web"}
-		h(w, r.WithContext(caller(r.Context(), t, "web")), pageData{CSRF: s.csrfToken(sess), Token: t, CanWrite: p.canWrite(), Message: r.URL.Query().Get("msg")})
+		h(w, r.WithContext(caller(r.Context(), t, "web")), pageData{CSRF: s.csrfToken(sess), Token: t, CanWrite: p.canWrite(), Message: noticeText(r)})
 	}
 }
 
 // action handles a form post: session, CSRF token and role are checked,
 // then the user goes back to the school's page with a message.
-func (s *Server) action(h func(r *http.Request, sc gateway.School, p principal) (string, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) action(h func(r *http.Request, sc gateway.School, p principal) (notice, error)) http.HandlerFunc {
+	return s.sameOrigin(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		t, sess, ok := s.session(r)
 		if !ok {
@@ -195,7 +222,7 @@ func (s *Server) action(h func(r *http.Request, sc gateway.School, p principal) 
 			s.render(w, r, http.StatusForbidden, "error.html", pageData{Error: texts[lang]["viewer"], Data: sc.ID})
 			return
 		}
-		msg, err := h(r, sc, p)
+		n, err := h(r, sc, p)
 		if err != nil {
 			status, _, title := statusOf(err)
 			detail := err.Error()
@@ -203,11 +230,12 @@ func (s *Server) action(h func(r *http.Request, sc gateway.School, p principal) 
 				s.log(r).Error("page action failed", "error", err)
 				detail = "request id " + requestID(ctx)
 			}
+			setRetryAfter(w, err)
 			s.render(w, r, status, "error.html", pageData{Error: title + ": " + detail, Data: sc.ID})
 			return
 		}
-		http.Redirect(w, r, "/schools/"+url.PathEscape(string(sc.ID))+"?msg="+url.QueryEscape(msg), http.StatusSeeOther)
-	}
+		http.Redirect(w, r, "/schools/"+url.PathEscape(string(sc.ID))+"?"+n.query(), http.StatusSeeOther)
+	})
 }
 
 func (s *Server) schoolsPage(w http.ResponseWriter, r *http.Request, d pageData) {
@@ -285,44 +313,36 @@ func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, d pageData) 
 	s.render(w, r, http.StatusOK, "school.html", d)
 }
 
-func (s *Server) consentAction(r *http.Request, sc gateway.School, p principal) (string, error) {
+func (s *Server) consentAction(r *http.Request, sc gateway.School, p principal) (notice, error) {
 	proc := gateway.Processing(r.PostFormValue("processing"))
 	if !proc.Valid() {
-		return "", fmt.Errorf("%w: unknown processing", gateway.ErrInvalid)
+		return notice{}, fmt.Errorf("%w: unknown processing", gateway.ErrInvalid)
 	}
 	grant := r.PostFormValue("granted") == "true"
 	a, err := s.app.SetConsent(r.Context(), sc.ID, proc, grant, p.as())
 	if err != nil {
-		return "", err
+		return notice{}, err
 	}
-	lang := langOf(r)
-	msg := texts[lang]["msg.consent"]
-	if a.Held > 0 {
-		msg += fmt.Sprintf(" %d %s.", a.Held, texts[lang]["msg.held"])
-	}
-	if a.Released > 0 {
-		msg += fmt.Sprintf(" %d %s.", a.Released, texts[lang]["msg.released"])
-	}
-	return msg, nil
+	return notice{key: noticeConsent, held: a.Held, released: a.Released}, nil
 }
 
-func (s *Server) testAction(r *http.Request, sc gateway.School, _ principal) (string, error) {
+func (s *Server) testAction(r *http.Request, sc gateway.School, _ principal) (notice, error) {
 	if _, err := s.app.TestConnection(r.Context(), sc.ID); err != nil {
-		return "", err
+		return notice{}, err
 	}
-	return texts[langOf(r)]["msg.tested"], nil
+	return notice{key: noticeTested}, nil
 }
 
-func (s *Server) approveAction(r *http.Request, sc gateway.School, p principal) (string, error) {
+func (s *Server) approveAction(r *http.Request, sc gateway.School, p principal) (notice, error) {
 	if _, err := s.app.Approve(r.Context(), sc.ID, p.actor()); err != nil {
-		return "", err
+		return notice{}, err
 	}
-	return texts[langOf(r)]["msg.approved"], nil
+	return notice{key: noticeApproved}, nil
 }
 
-func (s *Server) syncAction(r *http.Request, sc gateway.School, p principal) (string, error) {
+func (s *Server) syncAction(r *http.Request, sc gateway.School, p principal) (notice, error) {
 	if err := s.app.SyncNow(r.Context(), sc.ID, p.actor()); err != nil {
-		return "", err
+		return notice{}, err
 	}
-	return texts[langOf(r)]["msg.sync"], nil
+	return notice{key: noticeSync}, nil
 }

@@ -49,9 +49,9 @@ func (s *Server) processingRows(r *http.Request, sc gateway.School, v SchoolView
 
 // removeRecipientAction is the page's Remove button: the same use case as
 // DELETE .../recipients/{name}.
-func (s *Server) removeRecipientAction(r *http.Request, sc gateway.School, p principal) (string, error) {
+func (s *Server) removeRecipientAction(r *http.Request, sc gateway.School, p principal) (notice, error) {
 	if err := s.app.RemoveRecipient(r.Context(), sc.ID, r.PathValue("name"), p.actor()); err != nil {
-		return "", err
+		return notice{}, err
 	}
-	return texts[langOf(r)]["msg.removed"], nil
+	return notice{key: noticeRemoved}, nil
 }

@@ -12,15 +12,26 @@
 // uniqueness, score typing of the receiver, duplicate fields, and characters
 // XML cannot carry.
 //
-// Read is all or nothing: it reports every bad record, by position
+// Read is all or nothing: it reports the bad records, by position
 // ("results[12].score") and reason, and returns no results at all when there
-// is any problem, so the caller stores nothing. It never fills in a missing
-// score and never normalises a score: the text as given is what is sent.
+// is any problem, so the caller stores nothing. Past Options.MaxProblems the
+// problems are counted, not listed: the last one says how many more there
+// are ("and N more", Count adds them up). It never fills in a missing score
+// and never normalises a score: the text as given is what is sent.
+//
+// Read takes the file as a stream (stream.go): a scanner that follows
+// encoding/json checks the syntax of every byte and places an error by line
+// and column (syntax.go); the decoder reads the top level token by token and
+// "tests" and "results" element by element, so memory does not grow with a
+// bad file. "school", "tests" and "results" may come in any order: checks
+// that need a test's definition wait for "tests" when it comes later
+// (pending.go).
 //
 // Limits: the package imports only the domain (package gateway) and the
 // standard library. It does no I/O besides reading the given reader, keeps no
 // state, and does not store anything; the clock and the pupils come in from
-// the caller. Problems never contain a pupil's name, birth date or ECK iD
+// the caller. A good file's batch is held in memory (the caller caps the
+// file's size). Problems never contain a pupil's name, birth date or ECK iD
 // (the format has none of them); they may echo a LAS key or pupil id that the
 // file itself gave, and field names, test codes and result keys.
 package intake

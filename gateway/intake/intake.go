@@ -2,11 +2,9 @@ package intake
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
-	"unicode/utf8"
 
 	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 )
@@ -42,6 +40,11 @@ type Options struct {
 	// code. A result may refer to one of them instead of a definition in the
 	// file; a definition in the file replaces a stored one.
 	StoredTests map[string]gateway.TestDefinition
+	// MaxProblems caps the problems listed; past it they are counted (the
+	// last problem says how many more). 0 lists every one: give a cap
+	// for files from outside, or a file of bad records costs memory in
+	// proportion.
+	MaxProblems int
 }
 
 // Batch is what a good file holds.
@@ -54,56 +57,44 @@ type Batch struct {
 	Results []gateway.Result `json:"results"`
 }
 
-// Read reads a results file. It checks every record and returns every
-// problem found, in document order; when there is any, the Batch is empty
-// and the caller must store nothing. The error is only for failing to read r
-// or for invalid Options (both wrap nothing of the file's content).
+// Read reads a results file as a stream. It checks every record and
+// returns the problems found, in document order; when there is any, the
+// Batch is empty and the caller must store nothing. Past o.MaxProblems the
+// problems are counted, not listed: the last one says how many more there
+// are (Count adds them up). A syntax error is the one problem of a file,
+// wherever it is. The error is only for failing to read r (it wraps the
+// reader's error, such as *http.MaxBytesError) or for invalid Options;
+// neither wraps anything of the file's content.
+//
+// Memory: the file is read record by record; what is kept is a good file's
+// batch (until the first problem), the keys of the good results (for
+// uniqueness), the file's test definitions, and at most MaxProblems
+// problems.
 func Read(r io.Reader, pupils Pupils, o Options) (Batch, []gateway.Problem, error) {
 	if err := o.check(pupils); err != nil {
 		return Batch{}, nil, err
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return Batch{}, nil, fmt.Errorf("intake: read results file for school %s: %w", o.School, err)
+	src := newSource(r)
+	rd := &reader{checker: &checker{max: o.MaxProblems}, o: o, pupils: pupils, defined: map[string]int{},
+		keys: map[string]keyUse{}, waiting: map[waitingRef]*waitingUses{}}
+	dec := json.NewDecoder(src)
+	dec.UseNumber() // a number token is skipped as text, never converted
+	d := &document{src: src, dec: dec, rd: rd, seen: map[string]bool{}}
+	err := d.read()
+	if src.readErr != nil {
+		return Batch{}, nil, fmt.Errorf("intake: read results file for school %s: %w", o.School, src.readErr)
 	}
-	if p, ok := syntax(data); !ok {
+	if p, bad := src.syntaxProblem(); bad {
 		return Batch{}, []gateway.Problem{p}, nil
 	}
-
-	c := &checker{}
-	var f file
-	testsReadable := true
-	if !c.decode(data, &f, "") {
-		// Problems at the top (unknown members, "results" not an array, ...)
-		// are reported; records are checked when the arrays are readable.
-		var ok bool
-		if testsReadable, ok = c.decodeArrays(data, &f); !ok {
-			return Batch{}, c.problems, nil
-		}
+	if err != nil { // the decoder saw what the scanner did not: cannot happen
+		return Batch{}, []gateway.Problem{{Position: filePosition, Reason: "JSON syntax: " + err.Error()}}, nil
 	}
-	if f.Results != nil && len(f.Results) == 0 {
-		c.add("results", "must hold at least one result")
+	d.finish()
+	if rd.total > 0 {
+		return Batch{}, rd.list(), nil
 	}
-	if f.School != nil && gateway.SchoolID(*f.School) != o.School {
-		c.add("school", "the file is for another school than %s", o.School)
-	}
-
-	rd := reader{checker: c, o: o, pupils: pupils, defined: map[string]int{}, keys: map[string]keyUse{}, testsUnreadable: !testsReadable}
-	var batch Batch
-	for i, raw := range f.Tests {
-		if def, ok := rd.test(raw, index("tests", i)); ok {
-			batch.Tests = append(batch.Tests, def)
-		}
-	}
-	for i, raw := range f.Results {
-		if res, ok := rd.result(raw, index("results", i)); ok {
-			batch.Results = append(batch.Results, res)
-		}
-	}
-	if len(c.problems) > 0 {
-		return Batch{}, c.problems, nil
-	}
-	return batch, nil, nil
+	return Batch{Tests: rd.tests, Results: rd.results}, nil, nil
 }
 
 func (o Options) check(pupils Pupils) error {
@@ -114,62 +105,10 @@ func (o Options) check(pupils Pupils) error {
 		return fmt.Errorf("%w: intake: school %s: no submission time", gateway.ErrInvalid, o.School)
 	case o.ScoreType != "" && o.ScoreType != gateway.ScoreInteger && o.ScoreType != gateway.ScoreDecimal:
 		return fmt.Errorf("%w: intake: school %s: unknown score type %q", gateway.ErrInvalid, o.School, o.ScoreType)
+	case o.MaxProblems < 0:
+		return fmt.Errorf("%w: intake: school %s: negative problem cap", gateway.ErrInvalid, o.School)
 	case pupils == nil:
 		return fmt.Errorf("%w: intake: school %s: no pupils to resolve against", gateway.ErrInvalid, o.School)
 	}
 	return nil
-}
-
-// decodeArrays reads "tests" and "results" of a document whose top level
-// has problems, when they are at least arrays, so that their records are
-// checked too. It reports whether "tests" (when present) and "results"
-// could be read.
-func (c *checker) decodeArrays(data []byte, f *file) (testsOK, resultsOK bool) {
-	var top map[string]json.RawMessage
-	if json.Unmarshal(data, &top) != nil {
-		return false, false
-	}
-	var tests, results []json.RawMessage
-	testsOK = true
-	if raw, ok := top["tests"]; ok && json.Unmarshal(raw, &tests) != nil {
-		tests, testsOK = nil, false
-	}
-	if raw, ok := top["results"]; !ok || json.Unmarshal(raw, &results) != nil {
-		return testsOK, false
-	}
-	var school *string
-	if raw, ok := top["school"]; ok {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			school = &s
-		}
-	}
-	*f = file{School: school, Tests: tests, Results: results}
-	return testsOK, true
-}
-
-// syntax reports a JSON syntax error with its line and column (counted in
-// characters, from 1).
-func syntax(data []byte) (gateway.Problem, bool) {
-	if json.Valid(data) {
-		return gateway.Problem{}, true
-	}
-	var v any
-	err := json.Unmarshal(data, &v)
-	var se *json.SyntaxError
-	if !errors.As(err, &se) {
-		return gateway.Problem{Position: filePosition, Reason: "not valid JSON"}, false
-	}
-	off := min(int(se.Offset), len(data))
-	line, start := 1, 0
-	for i := 0; i < off; i++ {
-		if data[i] == '\n' {
-			line, start = line+1, i+1
-		}
-	}
-	col := utf8.RuneCount(data[start:off])
-	if col == 0 {
-		col = 1
-	}
-	return gateway.Problem{Position: fmt.Sprintf("line %d column %d", line, col), Reason: "JSON syntax: " + se.Error()}, false
 }

@@ -10,7 +10,7 @@ import (
 
 // result checks one result record and builds the domain result.
 func (rd *reader) result(raw json.RawMessage, pos string) (gateway.Result, bool) {
-	before := len(rd.problems)
+	before := rd.total
 	var r resultRecord
 	if !rd.decode(raw, &r, pos) {
 		return gateway.Result{}, false
@@ -22,13 +22,15 @@ func (rd *reader) result(raw json.RawMessage, pos string) (gateway.Result, bool)
 	rd.length(field(pos, "test"), r.Test, 1, 256)
 	rd.optLength(field(pos, "part"), r.Part, 1, 256)
 	rd.optLength(field(pos, "processor"), r.Processor, 1, 256)
-	if def, ok := rd.definition(r.Test); ok {
-		out.Trial = def.Trial
-		if r.Part != nil && !hasPart(def, *r.Part) {
-			rd.add(field(pos, "part"), "%s is not a part of test %s", *r.Part, r.Test)
+	switch {
+	case rd.testsDone:
+		if at, reason := rd.testFault(r.Test, r.Part); at != "" {
+			rd.add(field(pos, at), "%s", reason)
 		}
-	} else if _, inFile := rd.defined[r.Test]; !inFile && r.Test != "" && !rd.testsUnreadable {
-		rd.add(field(pos, "test"), "test %s is not defined in this file nor stored for school %s", r.Test, rd.o.School)
+		def, _ := rd.definition(r.Test)
+		out.Trial = def.Trial
+	case r.Test != "":
+		rd.wait(pos, r.Test, r.Part, indexOf(pos)) // "tests" may still come
 	}
 	rd.date(field(pos, "date"), r.Date)
 
@@ -43,12 +45,12 @@ func (rd *reader) result(raw json.RawMessage, pos string) (gateway.Result, bool)
 		out.OSO = rd.oso(field(pos, "oso"), r.OSO)
 	}
 
-	if len(rd.problems) > before {
+	if rd.total > before {
 		return gateway.Result{}, false
 	}
 	out.Digest = Digest(out)
 	rd.key(pos, r.Key, &out)
-	if len(rd.problems) > before {
+	if rd.total > before {
 		return gateway.Result{}, false
 	}
 	return out, true

@@ -51,6 +51,15 @@ type reader struct {
 	// testsUnreadable: "tests" is there but not an array, so a test missing
 	// from the file is not worth a complaint of its own.
 	testsUnreadable bool
+	// testsDone: "tests" has been read (or was there but unreadable);
+	// until then the checks that need a definition wait (pending.go).
+	testsDone bool
+	waiting   map[waitingRef]*waitingUses
+	waited    bool // some good result waits for its trial flag and digest
+	// tests and results: the good file's batch, kept until the first
+	// problem.
+	tests   []gateway.TestDefinition
+	results []gateway.Result
 }
 
 type keyUse struct {
@@ -144,7 +153,7 @@ func deref[T any](p *T) T {
 
 // test checks one test definition and records its code.
 func (rd *reader) test(raw json.RawMessage, pos string) (gateway.TestDefinition, bool) {
-	before := len(rd.problems)
+	before := rd.total
 	var t testRecord
 	if !rd.decode(raw, &t, pos) {
 		// Still note the code, so that results on this test are not also
@@ -206,7 +215,7 @@ func (rd *reader) test(raw json.RawMessage, pos string) (gateway.TestDefinition,
 		}
 		def.Parts = append(def.Parts, part)
 	}
-	if len(rd.problems) > before {
+	if rd.total > before {
 		return gateway.TestDefinition{}, false
 	}
 	if rd.defs == nil {

@@ -14,10 +14,10 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/uwlr-gateway/uwlr-gateway/gateway"
+	"sync"
 )
 
 var (
@@ -25,24 +25,12 @@ var (
 	termType = reflect.TypeFor[term]()
 )
 
-// checker collects problems.
-type checker struct {
-	problems []gateway.Problem
-}
-
-func (c *checker) add(pos, format string, args ...any) {
-	if pos == "" {
-		pos = filePosition
-	}
-	c.problems = append(c.problems, gateway.Problem{Position: pos, Reason: fmt.Sprintf(format, args...)})
-}
-
 // decode checks raw against the type of v and decodes it into v when it
 // passes. It reports whether it did.
 func (c *checker) decode(raw []byte, v any, pos string) bool {
-	before := len(c.problems)
+	before := c.total
 	c.walk(raw, reflect.TypeOf(v).Elem(), pos)
-	if len(c.problems) > before {
+	if c.total > before {
 		return false
 	}
 	if err := json.Unmarshal(raw, v); err != nil { // cannot happen after the walk
@@ -86,8 +74,8 @@ func (c *checker) walk(raw []byte, t reflect.Type, pos string) {
 	case reflect.Pointer:
 		c.walk(raw, t.Elem(), pos)
 	case reflect.String:
-		var s string
-		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		s, ok := stringValue(raw)
+		if !ok {
 			c.add(pos, "must be a string")
 			return
 		}
@@ -115,14 +103,11 @@ func (c *checker) walk(raw []byte, t reflect.Type, pos string) {
 			c.add(pos, "must be an array")
 			return
 		}
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			c.add(pos, "must be an array")
-			return
-		}
-		for i, it := range items {
+		i := 0
+		eachElement(raw, func(it []byte) {
 			c.walk(it, t.Elem(), index(pos, i))
-		}
+			i++
+		})
 	case reflect.Struct:
 		c.walkObject(raw, t, pos)
 	default:
@@ -153,53 +138,55 @@ func (c *checker) walkObject(raw []byte, t reflect.Type, pos string) {
 		c.add(pos, "must be an object")
 		return
 	}
-	fields := map[string]reflect.Type{}
-	var required []string
+	info := fieldsOf(t)
+	var seen []string // a record has a handful of members
+	eachMember(raw, func(name string, v []byte) {
+		ft, known := info.fields[name]
+		switch {
+		case !known:
+			c.add(field(pos, name), "unknown field")
+		case slices.Contains(seen, name):
+			c.add(field(pos, name), "given twice")
+		default:
+			c.walk(v, ft, field(pos, name))
+		}
+		seen = append(seen, name)
+	})
+	for _, name := range info.required {
+		if !slices.Contains(seen, name) {
+			c.add(field(pos, name), "is required")
+		}
+	}
+}
+
+// structInfo is what walkObject needs of a struct type.
+type structInfo struct {
+	fields   map[string]reflect.Type // by JSON name
+	required []string
+}
+
+// structInfos caches structInfo by type (the types of format.go: a fixed,
+// small set).
+var structInfos sync.Map
+
+func fieldsOf(t reflect.Type) *structInfo {
+	if info, ok := structInfos.Load(t); ok {
+		return info.(*structInfo)
+	}
+	info := &structInfo{fields: map[string]reflect.Type{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if !f.IsExported() || name == "-" {
 			continue
 		}
-		fields[name] = f.Type
+		info.fields[name] = f.Type
 		if f.Tag.Get("intake") == "required" {
-			required = append(required, name)
+			info.required = append(info.required, name)
 		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil { // {
-		c.add(pos, "must be an object")
-		return
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			c.add(pos, "must be an object")
-			return
-		}
-		name, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			c.add(pos, "must be an object")
-			return
-		}
-		ft, known := fields[name]
-		switch {
-		case !known:
-			c.add(field(pos, name), "unknown field")
-		case seen[name]:
-			c.add(field(pos, name), "given twice")
-		default:
-			c.walk(v, ft, field(pos, name))
-		}
-		seen[name] = true
-	}
-	for _, name := range required {
-		if !seen[name] {
-			c.add(field(pos, name), "is required")
-		}
-	}
+	structInfos.Store(t, info)
+	return info
 }
 
 // xmlText reports whether every character of s may appear in XML 1.0 text.

@@ -12,8 +12,17 @@ import (
 // NewDecoder returns an XML decoder that reads what a LAS may send: besides
 // UTF-8, the single-byte encodings older LAS stacks declare (ISO-8859-1,
 // Windows-1252, US-ASCII). The reader and every rewrite of an answer use it.
-func NewDecoder(r io.Reader) *xml.Decoder { return newDecoder(r) }
+// It enforces the lexical limits of an answer (limits.go): a text run or
+// element tag over MaxTextBytes, or elements nested deeper than MaxDepth,
+// fail the read with an error that errors.Is ErrLimit, before encoding/xml
+// buffers them.
+func NewDecoder(r io.Reader) *xml.Decoder { return newAnswerDecoder(r) }
 
+// newAnswerDecoder is newDecoder behind the lexical limits of an answer.
+func newAnswerDecoder(r io.Reader) *xml.Decoder { return newDecoder(newLexGuard(r)) }
+
+// newDecoder reads the encodings a LAS may declare, without the limits of
+// an answer (the server side has its own caps, server_limits.go).
 func newDecoder(r io.Reader) *xml.Decoder {
 	d := xml.NewDecoder(r)
 	d.CharsetReader = charsetReader

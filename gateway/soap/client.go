@@ -2,7 +2,6 @@ package soap
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,11 +14,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/uwlr-gateway/uwlr-gateway/gateway"
 	"github.com/uwlr-gateway/uwlr-gateway/wsdl/uwlr"
 )
 
-// DefaultMaxResponseBytes caps a response body (after decompression).
-const DefaultMaxResponseBytes int64 = 512 << 20
+// DefaultMaxResponseBytes caps a response body (after decompression): ten
+// times the whole-school answer of a 50,000-pupil school (about 25 MiB).
+const DefaultMaxResponseBytes int64 = 256 << 20
 
 // Connection is everything needed to talk to one LAS for one school. It is
 // a value: every call builds its own request from it, so concurrent calls for
@@ -50,16 +51,29 @@ type Connection struct {
 	// receiver's key, vendor header values): the client scrubs them, and its
 	// own Autorisatiesleutel, from every LAS text that reaches an error.
 	Secrets []string
+
+	// InsecureHTTP accepts a plain http:// endpoint outside loopback (an
+	// operator's explicit choice, school add --insecure-http); without it
+	// the endpoint must be https, or http to a loopback host.
+	InsecureHTTP bool
+	// Reads, when set, bounds the calls running at once across every
+	// connection that shares it (gateway/app: one for the process).
+	Reads *ReadLimiter
 }
 
 // Validate checks the connection before any call, so a bad configuration
 // is reported as such and not as a LAS fault.
 func (c Connection) Validate() error {
 	var problems []string
-	if c.Endpoint == "" {
+	switch {
+	case c.Endpoint == "":
 		problems = append(problems, "endpoint is empty")
-	} else if !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
+	case !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://"):
 		problems = append(problems, "endpoint must start with http:// or https://")
+	default:
+		if err := c.checkEndpoint(); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if c.Autorisatiesleutel == "" {
 		problems = append(problems, "autorisatiesleutel is empty")
@@ -86,6 +100,20 @@ func (c Connection) Validate() error {
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("LAS connection: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkEndpoint applies gateway.CheckEgressURL to the endpoint: https, or
+// http to a loopback host, never with user info; InsecureHTTP accepts
+// plain http to any host.
+func (c Connection) checkEndpoint() error {
+	u := c.Endpoint
+	if rest, ok := strings.CutPrefix(u, "http://"); ok && c.InsecureHTTP {
+		u = "https://" + rest
+	}
+	if err := gateway.CheckEgressURL(u); err != nil {
+		return fmt.Errorf("endpoint: %w", err)
 	}
 	return nil
 }
@@ -117,13 +145,18 @@ type Client struct {
 	scrub *Scrubber
 }
 
-// NewClient returns a client for conn over hc (nil means http.DefaultClient).
+// NewClient returns a client for conn over hc (nil: NewHTTPClient's
+// defaults). It never follows a redirect, whoever built hc: it calls a copy
+// of hc whose CheckRedirect refuses them (see noRedirect).
 func NewClient(hc *http.Client, conn Connection) *Client {
 	if hc == nil {
 		// Not http.DefaultClient: its transport adds and strips gzip itself,
 		// which would defeat DisableGzip and the size cap on what we parse.
 		hc, _ = NewHTTPClient(TransportOptions{}) // cannot fail without files
 	}
+	own := *hc
+	own.CheckRedirect = noRedirect
+	hc = &own
 	if conn.Xsdversie == "" {
 		conn.Xsdversie = "2.2"
 	}
@@ -250,7 +283,7 @@ const MaxExchangeResponse = 1 << 20
 func (c *Client) SendResults(ctx context.Context, msg *uwlr.LeerresultatenVerzoek) (*Exchange, error) {
 	ex := &Exchange{}
 	err := c.exchange(ctx, uwlr.OpBrengLeerresultaten, msg, nil, ex, func(rd io.Reader) error {
-		d := newDecoder(rd)
+		d := newAnswerDecoder(rd)
 		se, err := firstElement(d)
 		if err != nil {
 			return err
@@ -262,9 +295,9 @@ func (c *Client) SendResults(ctx context.Context, msg *uwlr.LeerresultatenVerzoe
 		}
 		switch se.Name.Local {
 		case "Fault":
-			var f uwlr.Fault
-			if err := d.DecodeElement(&f, &se); err != nil {
-				return fmt.Errorf("decode SOAP fault: %w", err)
+			f, err := decodeFault(d, &se)
+			if err != nil {
+				return err
 			}
 			return faultError(f.Code, f.String)
 		case uwlr.OpBrengLeerresultaten.Response:
@@ -367,6 +400,12 @@ func (c *Client) roundTrip(ctx context.Context, op uwlr.Operation, body any, fau
 	if err != nil {
 		return err
 	}
+	if c.conn.Reads != nil {
+		if err := c.conn.Reads.acquire(ctx); err != nil {
+			return transportError(op.Name, err)
+		}
+		defer c.conn.Reads.release()
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -375,16 +414,12 @@ func (c *Client) roundTrip(ctx context.Context, op uwlr.Operation, body any, fau
 		return transportError(op.Name, err)
 	}
 	defer resp.Body.Close()
-
-	var rd io.Reader = resp.Body
-	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
-		gz, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return &Error{Op: op.Name, HTTPStatus: resp.StatusCode, Class: ClassTemporary, Err: err,
-				Message: "response claims gzip but is not", Hint: "The LAS sent a damaged response; the gateway retries automatically."}
-		}
-		defer gz.Close()
-		rd = gz
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return redirectError(op.Name, req.URL, resp) // its body is not read
+	}
+	rd, err := decompress(op.Name, resp)
+	if err != nil {
+		return err
 	}
 	limited := &capReader{r: rd, left: c.conn.MaxResponseBytes}
 	rd = limited
@@ -400,6 +435,9 @@ func (c *Client) roundTrip(ctx context.Context, op uwlr.Operation, body any, fau
 		return c.statusFailure(op, resp, rd, faultBody)
 	}
 	if err := read(rd); err != nil {
+		if le := limitFailure(op.Name, resp.StatusCode, err); le != nil {
+			return le
+		}
 		return c.readFailure(ctx, op, resp.StatusCode, limited, err)
 	}
 	return nil
@@ -432,37 +470,4 @@ func (k *keepWriter) Write(p []byte) (int, error) {
 	}
 	k.ex.Response = append(k.ex.Response, p...)
 	return len(p), nil
-}
-
-// capReader fails once more than left bytes were read.
-type capReader struct {
-	r        io.Reader
-	left     int64
-	exceeded bool
-}
-
-var errTooLarge = errors.New("response too large")
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.exceeded {
-		// Sticky: the probe consumed a byte, so the source would now say EOF
-		// (bufio.Reader.WriteTo in Fetch reads the source again after an error).
-		return 0, errTooLarge
-	}
-	if c.left <= 0 {
-		// Probe for one more byte: exactly-at-limit is fine.
-		var one [1]byte
-		n, err := c.r.Read(one[:])
-		if n > 0 {
-			c.exceeded = true
-			return 0, errTooLarge
-		}
-		return 0, err
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	return n, err
 }

@@ -1073,6 +1073,43 @@ func TestConnectionValidate(t *testing.T) {
 	}
 }
 
+// TestConnectionHTTPSRule: a LAS endpoint is https, or plain http to
+// loopback (a test, a local las-sim), unless the connection says plain http
+// was accepted on purpose (school add --insecure-http).
+func TestConnectionHTTPSRule(t *testing.T) {
+	tests := []struct {
+		endpoint string
+		insecure bool
+		want     string // fragment of the error; empty: valid
+	}{
+		{"https://las.example.nl/uwlr", false, ""},
+		{"http://127.0.0.1:8080/uwlr", false, ""},
+		{"http://localhost/uwlr", false, ""},
+		{"http://[::1]:8080/uwlr", false, ""},
+		{"http://las.example.nl/uwlr", false, "https is required outside loopback"},
+		{"http://10.0.0.7/uwlr", false, "https is required outside loopback"},
+		{"http://127.0.0.1.example.nl/uwlr", false, "https is required outside loopback"},
+		{"http://las.example.nl/uwlr", true, ""},
+		{"https://user:pw@las.example.nl/uwlr", false, "user info"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s insecure=%v", tt.endpoint, tt.insecure), func(t *testing.T) {
+			conn := testConn(tt.endpoint)
+			conn.InsecureHTTP = tt.insecure
+			err := conn.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("Validate() = %v, want valid", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate() = %v, want an error mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestValidFormats(t *testing.T) {
 	tests := []struct {
 		fn   func(string) bool

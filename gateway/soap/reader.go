@@ -111,9 +111,11 @@ var answers = map[string]bool{
 // ReadLeerlinggegevens streams a SOAP envelope (or a bare answer element)
 // holding any of the four leerlinggegevens answers. It is lenient: any
 // element order, any prefixes, unknown elements skipped, empty optional
-// fields accepted. A SOAP Fault in the body is returned as *Error.
+// fields accepted. A SOAP Fault in the body is returned as *Error. It reads
+// within the limits of limits.go (text runs, tags, nesting, record size):
+// an answer over one fails with an error that errors.Is ErrLimit.
 func ReadLeerlinggegevens(r io.Reader, h Handler) (*Summary, error) {
-	d := newDecoder(r)
+	d := newAnswerDecoder(r)
 	root, err := firstElement(d)
 	if err != nil {
 		return nil, err
@@ -128,9 +130,9 @@ func ReadLeerlinggegevens(r io.Reader, h Handler) (*Summary, error) {
 		}
 	}
 	if root.Name.Local == "Fault" {
-		var f uwlr.Fault
-		if err := d.DecodeElement(&f, &root); err != nil {
-			return nil, fmt.Errorf("decode SOAP fault: %w", err)
+		f, err := decodeFault(d, &root)
+		if err != nil {
+			return nil, err
 		}
 		return nil, faultError(f.Code, f.String)
 	}
@@ -250,7 +252,7 @@ func (r *reader) container(d *xml.Decoder) error {
 			var err error
 			switch t.Name.Local {
 			case "school":
-				err = r.school(d, &t)
+				err = r.school(d)
 			case "vestigingen", "groepen", "leerlingen", "leerkrachten":
 				err = r.list(d, t.Name.Local)
 			default:
@@ -263,9 +265,9 @@ func (r *reader) container(d *xml.Decoder) error {
 	}
 }
 
-func (r *reader) school(d *xml.Decoder, se *xml.StartElement) error {
-	var s uwlr.School
-	if err := d.DecodeElement(&s, se); err != nil {
+func (r *reader) school(d *xml.Decoder) error {
+	s, err := decodeSchool(d)
+	if err != nil {
 		return fmt.Errorf("read school: %w", err)
 	}
 	r.sum.School = s
@@ -308,8 +310,8 @@ func (r *reader) list(d *xml.Decoder, list string) error {
 }
 
 func (r *reader) vestiging(d *xml.Decoder, se *xml.StartElement) error {
-	var v uwlr.Vestiging
-	if err := d.DecodeElement(&v, se); err != nil {
+	v, err := decodeVestiging(d, se)
+	if err != nil {
 		return fmt.Errorf("read vestiging %d: %w", r.sum.Vestigingen+1, err)
 	}
 	r.sum.Vestigingen++
@@ -320,8 +322,8 @@ func (r *reader) vestiging(d *xml.Decoder, se *xml.StartElement) error {
 }
 
 func (r *reader) groep(d *xml.Decoder, se *xml.StartElement) error {
-	var g uwlr.Groep
-	if err := d.DecodeElement(&g, se); err != nil {
+	g, err := decodeGroep(d, se)
+	if err != nil {
 		return fmt.Errorf("read groep %d: %w", r.sum.Groepen+1, err)
 	}
 	r.sum.Groepen++
@@ -332,8 +334,8 @@ func (r *reader) groep(d *xml.Decoder, se *xml.StartElement) error {
 }
 
 func (r *reader) samengesteldeGroep(d *xml.Decoder, se *xml.StartElement) error {
-	var g uwlr.SamengesteldeGroep
-	if err := d.DecodeElement(&g, se); err != nil {
+	g, err := decodeSamengesteldeGroep(d, se)
+	if err != nil {
 		return fmt.Errorf("read samengestelde_groep %d: %w", r.sum.SamengesteldeGroepen+1, err)
 	}
 	r.sum.SamengesteldeGroepen++

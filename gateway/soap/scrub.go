@@ -226,15 +226,21 @@ func (s *Scrubber) Redact(text string) string {
 
 // Scrub is Redact for one-line LAS text that is stored or shown (a fault
 // string, a batch reason, an error): it also neutralises control
-// characters (OneLine).
-func (s *Scrubber) Scrub(text string) string { return OneLine(s.Redact(text)) }
+// characters (OneLine). It redacts again after escaping: an escape's hex
+// digits ("\u202e") can join the hex runs beside it into an ECK iD's shape,
+// as two halves of one split by an invisible character would be joined.
+func (s *Scrubber) Scrub(text string) string { return s.Redact(OneLine(s.Redact(text))) }
 
-// OneLine makes LAS text safe to print as one line of a terminal, a log or
-// a page: line breaks, tabs, ANSI escape sequences (their ESC), other C0
-// and C1 controls, DEL, bidirectional overrides and isolates and other
-// invisible format characters, and line and paragraph separators are shown
-// as escapes (\n, \t, \x1b, \u202e); invalid UTF-8 becomes U+FFFD.
-// Ordinary text, accents included, is unchanged.
+// OneLine makes outside text (a LAS's, a user's, a file's) safe to print
+// as one line of a terminal, a log or a page: line breaks (also NEL,
+// U+2028 and U+2029), tabs, ANSI escape sequences (their ESC), other C0
+// and C1 controls, DEL, bidirectional overrides, embeddings, isolates and
+// marks (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) and other
+// invisible format characters, private-use and unassigned code points are
+// shown as escapes (\n, \t, \x1b, \u202e, \U000f0000); invalid UTF-8
+// becomes U+FFFD. Ordinary text, accents, CJK and emoji included, is
+// unchanged. Use it for every such string in human output; JSON output
+// carries the exact value.
 func OneLine(s string) string {
 	clean := true
 	for _, r := range s {
@@ -255,17 +261,28 @@ func OneLine(s string) string {
 			b.WriteString(`\r`)
 		case r == '\t':
 			b.WriteString(`\t`)
-		case r < 0x100 && needsEscape(r):
+		case !needsEscape(r):
+			b.WriteRune(r)
+		case r < 0x100:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case needsEscape(r):
+		case r <= 0xFFFF:
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
-			b.WriteRune(r)
+			fmt.Fprintf(&b, `\U%08x`, r)
 		}
 	}
 	return b.String()
 }
 
+// needsEscape: controls (Cc), format characters (Cf: the bidi controls,
+// zero-width characters, the BOM, tags), line and paragraph separators,
+// private use (Co) and unassigned code points and noncharacters (Cn: what
+// a later Unicode or a font may turn into a control). U+FFFD stays: it is
+// what invalid UTF-8 becomes.
 func needsEscape(r rune) bool {
-	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+	if r == utf8.RuneError {
+		return false
+	}
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co) ||
+		!unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z)
 }

@@ -131,6 +131,14 @@ func TestOneLine(t *testing.T) {
 		{"zero width and BOM", "a\u200bb\ufeff", `a\u200bb\ufeff`},
 		{"line and paragraph separators", "a\u2028b\u2029", `a\u2028b\u2029`},
 		{"invalid UTF-8", "a\xffb", "a\uFFFDb"},
+		{"NEL (a C1 line break)", "a\u0085b", `a\x85b`},
+		{"ESC forging a line", "Jansen\x1b[1A\x1b[2KOK: 0 problems", `Jansen\x1b[1A\x1b[2KOK: 0 problems`},
+		{"all bidi controls", "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c",
+			`\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c`},
+		{"language tag", "a\U000e0001b", `a\U000e0001b`},
+		{"private use", "a\ue000b\U000f0000", `a\ue000b\U000f0000`},
+		{"unassigned and noncharacters", "a\u0378b\ufffe\U0010ffff", `a\u0378b\ufffe\U0010ffff`},
+		{"emoji and CJK stay", "Jan 😀 李", "Jan 😀 李"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,5 +203,22 @@ func TestClientScrubsItsErrors(t *testing.T) {
 				t.Errorf("message %q: want the ECK iD's marker", se.Message)
 			}
 		})
+	}
+}
+
+// TestScrubAfterEscaping: an escape's hex digits never complete an ECK
+// iD's shape in what Scrub returns: "\u202e" before 124 hex digits would
+// make a run of 128 (FuzzFaultDecoder found it). Scrub redacts again after
+// escaping.
+func TestScrubAfterEscaping(t *testing.T) {
+	for _, tt := range []struct {
+		sep string
+		n   int // hex digits after it: with the escape's, 128
+	}{{"\u202e", 124}, {"\u200b", 124}, {"\u0085", 126}, {"\x1b", 126}} {
+		run := strings.Repeat("a", tt.n)
+		got := soap.NewScrubber().Scrub("leerling onbekend: " + tt.sep + run)
+		if strings.Contains(got, run) || !strings.Contains(got, soap.Marker(soap.ScrubEckID)) {
+			t.Errorf("Scrub(%U + %d hex digits) = %q", []rune(tt.sep)[0], tt.n, got)
+		}
 	}
 }

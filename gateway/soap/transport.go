@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 )
@@ -63,5 +64,24 @@ func NewHTTPClient(o TransportOptions) (*http.Client, error) {
 		DisableCompression: true,
 		ForceAttemptHTTP2:  true,
 	}
-	return &http.Client{Transport: tr, Timeout: o.Timeout}, nil
+	return &http.Client{Transport: tr, Timeout: o.Timeout, CheckRedirect: noRedirect}, nil
+}
+
+// noRedirect is the CheckRedirect of every client that calls a LAS: a
+// redirect is never followed, so the request (with the school's key in
+// it) is sent to the configured endpoint only. The 3xx answer comes back
+// to the caller, who reports it (redirectError).
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// redirectError reports a 3xx answer: a request-class failure whose hint
+// names only the host of the Location (its path or query may carry a
+// session token), resolved against the endpoint.
+func redirectError(op string, endpoint *url.URL, resp *http.Response) *Error {
+	host := "an address it does not say"
+	if loc, err := endpoint.Parse(resp.Header.Get("Location")); err == nil && resp.Header.Get("Location") != "" {
+		host = loc.Host
+	}
+	return &Error{Op: op, HTTPStatus: resp.StatusCode, Class: ClassRequest,
+		Message: fmt.Sprintf("%s: the LAS redirects the call; the gateway never follows a redirect", http.StatusText(resp.StatusCode)),
+		Hint:    fmt.Sprintf("The LAS endpoint redirects to %s: if the vendor moved it there, enter the new endpoint (https) for this school; the request was not sent on.", host)}
 }

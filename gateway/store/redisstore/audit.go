@@ -65,12 +65,15 @@ func (s *Store) AppendAudit(ctx context.Context, e gateway.AuditEntry) error {
 			return wrap(op, "", err)
 		}
 	}
-	code, err := appendAuditScript.Run(ctx, s.rdb,
-		[]string{s.auditKey(e.Chain, "log"), s.auditKey(e.Chain, "head"), s.chainsKey(), s.auditKey(e.Chain, "personal")},
-		e.Chain, strconv.FormatUint(e.Seq-1, 10), e.Prev, strconv.FormatUint(e.Seq, 10), e.Hash, data, partData).Int64()
-	if err == nil && code == refusedNotHead {
-		err = fmt.Errorf("%w: the entry does not extend the chain's head", gateway.ErrConflict)
-	}
+	err = s.durable(ctx, func(rc redis.Scripter) error {
+		code, err := appendAuditScript.Run(ctx, rc,
+			[]string{s.auditKey(e.Chain, "log"), s.auditKey(e.Chain, "head"), s.chainsKey(), s.auditKey(e.Chain, "personal")},
+			e.Chain, strconv.FormatUint(e.Seq-1, 10), e.Prev, strconv.FormatUint(e.Seq, 10), e.Hash, data, partData).Int64()
+		if err == nil && code == refusedNotHead {
+			err = fmt.Errorf("%w: the entry does not extend the chain's head", gateway.ErrConflict)
+		}
+		return err
+	})
 	return wrap(op, "", err)
 }
 

@@ -103,9 +103,30 @@
 // reads it once; its Commit checks again in the script). A refused Commit
 // leaves the staging area and the handle as they were.
 //
+// # Sentinel and durable writes
+//
+// OpenWith with Options.SentinelAddrs asks those Sentinels for the primary
+// of Options.SentinelMaster (redis.NewFailoverClient) and follows a
+// failover; the URL then gives only the data nodes' credentials, database
+// and TLS. With Options.MinReplicas n > 0 every write that must not be lost
+// (Enqueue, EnqueueExport, Settle, Split, AppendAudit, SetConsent, a
+// stage's Commit) goes through one helper, durable (wait.go): it runs the
+// write's script on one connection and then WAIT n on that connection, and
+// fails with gateway.ErrTransient when fewer than n replicas acknowledge
+// within Options.WaitTimeout (2 s by default). The replication stream is
+// ordered, so the WAIT also covers what was written before on any
+// connection: a stage's records before its Commit, a delivery's evidence
+// before the batch is settled. Other writes (claims and leases, logins,
+// tokens, retention, locks) send no WAIT: losing one in a failover means a
+// batch sent again with the same keys, a lock taken over, a login record
+// missing, never an acknowledged result or audit entry lost. Replies that a
+// failover produces (READONLY, NOREPLICAS, LOADING, MASTERDOWN, UNBLOCKED,
+// no Sentinel reachable) are gateway.ErrTransient.
+//
 // # Limits
 //
-// Open connects to one Redis server (redis://, rediss:// or unix:// URLs);
+// Open connects to one Redis server (redis://, rediss:// or unix:// URLs),
+// OpenWith also to a primary under Sentinel;
 // the hash tags keep per-school work single-slot, but the school index,
 // DeleteSchool's SCAN, AppendAudit's script (which also updates
 // audit:chains) and PutToken's script (tokens and tokens:byhash) assume one

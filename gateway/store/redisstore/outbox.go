@@ -81,6 +81,10 @@ func (s *Store) Tests(ctx context.Context, id gateway.SchoolID) ([]gateway.TestD
 	return out, nil
 }
 
+// errDigestChanged: the enqueue script found a digest changed since it was
+// read (another submission came between); Enqueue reads again.
+var errDigestChanged = errors.New("a result digest changed meanwhile")
+
 // Enqueue stores results and one batch of the new and changed ones.
 func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.Result, b gateway.Batch, also ...gateway.Batch) (gateway.Enqueued, error) {
 	if err := gateway.CheckNewBatches(b, also); err != nil {
@@ -126,12 +130,18 @@ func (s *Store) Enqueue(ctx context.Context, id gateway.SchoolID, rs []gateway.R
 				out.Also = append(out.Also, x.ID)
 			}
 		}
-		code, err := enqueueScript.Run(ctx, s.rdb, redisKeys, argv...).Int64()
+		err = s.durable(ctx, func(rc redis.Scripter) error {
+			code, err := enqueueScript.Run(ctx, rc, redisKeys, argv...).Int64()
+			if err == nil && code == -3 {
+				err = errDigestChanged
+			}
+			return err
+		})
+		if errors.Is(err, errDigestChanged) {
+			continue // another submission changed one of these keys: read again
+		}
 		if err != nil {
 			return gateway.Enqueued{}, wrap("enqueue", id, err)
-		}
-		if code == -3 {
-			continue // another submission changed one of these keys: read again
 		}
 		return out, nil
 	}
@@ -157,7 +167,9 @@ func (s *Store) EnqueueExport(ctx context.Context, id gateway.SchoolID, b gatewa
 	}
 	keys := []string{s.key(id, "digests"), s.key(id, "results"), s.key(id, "batches"), s.key(id, "depth"), s.streamKey(), s.key(id, "held"),
 		s.batchKey(id, b.ID)}
-	err = enqueueScript.Run(ctx, s.rdb, keys, 0, string(id), 1, b.ID, string(b.State), data, ms(b.NextAttemptAt)).Err()
+	err = s.durable(ctx, func(rc redis.Scripter) error {
+		return enqueueScript.Run(ctx, rc, keys, 0, string(id), 1, b.ID, string(b.State), data, ms(b.NextAttemptAt)).Err()
+	})
 	return wrap("enqueue export", id, err)
 }
 
@@ -441,12 +453,15 @@ func (s *Store) Settle(ctx context.Context, c gateway.Claim, st gateway.Settleme
 	if err != nil {
 		return gateway.Batch{}, wrap("settle", id, err)
 	}
-	code, err := settleScript.Run(ctx, s.rdb,
-		[]string{s.batchKey(id, b.ID), s.key(id, "leased"), s.key(id, "depth"), s.key(id, "held"), s.streamKey(), s.delayedKey()},
-		c.Token, string(b.State), data, ms(st.At.Add(st.Lease)), group, c.Entry, b.ID, ms(b.NextAttemptAt), delayedMember(id, b.ID)).Int64()
-	if err == nil && code == -2 {
-		err = fmt.Errorf("batch %s: claim lapsed or was taken over: %w", b.ID, gateway.ErrConflict)
-	}
+	err = s.durable(ctx, func(rc redis.Scripter) error {
+		code, err := settleScript.Run(ctx, rc,
+			[]string{s.batchKey(id, b.ID), s.key(id, "leased"), s.key(id, "depth"), s.key(id, "held"), s.streamKey(), s.delayedKey()},
+			c.Token, string(b.State), data, ms(st.At.Add(st.Lease)), group, c.Entry, b.ID, ms(b.NextAttemptAt), delayedMember(id, b.ID)).Int64()
+		if err == nil && code == -2 {
+			err = fmt.Errorf("batch %s: claim lapsed or was taken over: %w", b.ID, gateway.ErrConflict)
+		}
+		return err
+	})
 	if err != nil {
 		return gateway.Batch{}, wrap("settle", id, err)
 	}
@@ -502,11 +517,14 @@ func (s *Store) Split(ctx context.Context, c gateway.Claim, parts []gateway.Batc
 		argv = append(argv, r.Key, data)
 	}
 	head := []any{c.Token, pdata, group, c.Entry, parent.ID, string(id), ms(at), len(parts)}
-	code, err := splitScript.Run(ctx, s.rdb, []string{s.batchKey(id, parent.ID), s.key(id, "leased"), s.key(id, "depth"),
-		s.streamKey(), s.key(id, "results"), s.key(id, "batches")}, append(head, argv...)...).Int64()
-	if err == nil && code == -2 {
-		err = fmt.Errorf("batch %s: claim lapsed or was taken over: %w", parent.ID, gateway.ErrConflict)
-	}
+	err = s.durable(ctx, func(rc redis.Scripter) error {
+		code, err := splitScript.Run(ctx, rc, []string{s.batchKey(id, parent.ID), s.key(id, "leased"), s.key(id, "depth"),
+			s.streamKey(), s.key(id, "results"), s.key(id, "batches")}, append(head, argv...)...).Int64()
+		if err == nil && code == -2 {
+			err = fmt.Errorf("batch %s: claim lapsed or was taken over: %w", parent.ID, gateway.ErrConflict)
+		}
+		return err
+	})
 	return wrap("split", id, err)
 }
 

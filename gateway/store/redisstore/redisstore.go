@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -33,6 +34,10 @@ type Store struct {
 	rdb    *redis.Client
 	prefix string
 
+	// minReplicas and waitTimeout: the WAIT after a durable write (wait.go).
+	minReplicas int
+	waitTimeout time.Duration
+
 	cmu    sync.Mutex
 	cursor string // where the next XAUTOCLAIM of the outbox stream starts
 }
@@ -42,24 +47,10 @@ var _ gateway.Store = (*Store)(nil)
 // Open connects to the Redis server at url (redis://, rediss:// or unix://,
 // as redis.ParseURL reads them) and checks it with PING. Every key the store
 // touches starts with prefix, which must not be empty. Errors never contain
-// the password of url.
+// the password of url. Writes wait for no replica; OpenWith opens through
+// Sentinel and with WAIT.
 func Open(ctx context.Context, url string, prefix string) (*Store, error) {
-	if prefix == "" {
-		return nil, fmt.Errorf("redisstore: open: %w: key prefix is empty", gateway.ErrInvalid)
-	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("redisstore: open: %w: bad Redis URL: %s", gateway.ErrInvalid, scrub(parseErrText(err), url))
-	}
-	rdb := redis.NewClient(opts)
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		_ = rdb.Close()
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("redisstore: open: ping %s db %d: %w", opts.Addr, opts.DB, ctxErr)
-		}
-		return nil, openErr(opts, err, url)
-	}
-	return &Store{rdb: rdb, prefix: prefix}, nil
+	return OpenWith(ctx, Options{URL: url, Prefix: prefix})
 }
 
 // openErr classifies a failed PING (ErrForbidden for refused credentials,
@@ -145,7 +136,7 @@ func wrap(op string, id gateway.SchoolID, err error) error {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) {
+		errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) || inFailover(err) {
 		return fmt.Errorf("%s: %w: %w", where, gateway.ErrTransient, err)
 	}
 	return fmt.Errorf("%s: %w", where, err)
@@ -370,12 +361,15 @@ func (s *Store) SetConsent(ctx context.Context, c gateway.ConsentChange) error {
 	if c.New {
 		val = "1"
 	}
-	code, err := setConsentScript.Run(ctx, s.rdb,
-		[]string{s.key(c.School, "school"), s.key(c.School, "consent"), s.key(c.School, "consent:log")},
-		string(c.Processing), val, data).Int64()
-	if err == nil {
-		err = refused(code, c.School)
-	}
+	err = s.durable(ctx, func(rc redis.Scripter) error {
+		code, err := setConsentScript.Run(ctx, rc,
+			[]string{s.key(c.School, "school"), s.key(c.School, "consent"), s.key(c.School, "consent:log")},
+			string(c.Processing), val, data).Int64()
+		if err == nil {
+			err = refused(code, c.School)
+		}
+		return err
+	})
 	return wrap("set consent", c.School, err)
 }
 

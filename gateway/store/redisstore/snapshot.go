@@ -438,15 +438,25 @@ func (st *stage) Commit(ctx context.Context) error {
 	if err := st.live(); err != nil {
 		return wrap(st.op("commit"), st.school, err)
 	}
-	code, err := commitScript.Run(ctx, st.s.rdb,
-		[]string{st.s.key(st.school, "school"), st.stageKey(), st.s.key(st.school, "gen"), st.s.key(st.school, "lock")},
-		st.s.base(st.school), st.token, st.fence).Int64()
-	if err == nil {
-		err = refusal(code, st.school)
-	}
+	var code int64
+	committed := false
+	err := st.s.durable(ctx, func(rc redis.Scripter) error {
+		var err error
+		code, err = commitScript.Run(ctx, rc,
+			[]string{st.s.key(st.school, "school"), st.stageKey(), st.s.key(st.school, "gen"), st.s.key(st.school, "lock")},
+			st.s.base(st.school), st.token, st.fence).Int64()
+		if err == nil {
+			err = refusal(code, st.school)
+		}
+		committed = err == nil
+		return err
+	})
 	// A fence refusal leaves the staging area as it was (the handle may
-	// still Discard it); the other refusals leave nothing to commit.
-	if err == nil || (code != refusedFence && (errors.Is(err, gateway.ErrConflict) || errors.Is(err, gateway.ErrNotFound))) {
+	// still Discard it); the other refusals leave nothing to commit, and
+	// so does a commit whose replicas did not acknowledge it in time (it
+	// stands on the primary: the ErrTransient says it may not survive a
+	// failover).
+	if committed || (code != refusedFence && (errors.Is(err, gateway.ErrConflict) || errors.Is(err, gateway.ErrNotFound))) {
 		st.end() // committed, or nothing left to commit
 	}
 	return wrap(st.op("commit"), st.school, err)
