@@ -55,7 +55,7 @@ func (c *edge) resultsSubmitCommand() *cobra.Command {
 			sub, problems, err := a.SubmitResultsFrom(ctx, gateway.SchoolID(id), in, operator(by).String(), progress)
 			switch {
 			case errors.Is(err, errResultsTooLarge):
-				return usageErr("results file %s holds more than the %d bytes a submission may hold: split it", file, app.DefaultMaxResultsBytes)
+				return usageErr("results file %s holds more than the %d bytes a submission may hold: split it", file, c.maxResultsBytes())
 			case err != nil && !errors.Is(err, gateway.ErrNotFound) && !errors.Is(err, app.ErrNoSchool):
 				return failed(err)
 			case err != nil:
@@ -103,6 +103,15 @@ func (c *edge) printProblems(file, id string, problems []gateway.Problem, asJSON
 	return usageErr("results file %s has %d problem(s); nothing was stored", file, n)
 }
 
+// maxResultsBytes is intake.max_body_bytes (app.DefaultMaxResultsBytes
+// when unset).
+func (c *edge) maxResultsBytes() int64 {
+	if n := c.cfg.Intake.MaxBodyBytes; n > 0 {
+		return n
+	}
+	return app.DefaultMaxResultsBytes
+}
+
 // errResultsTooLarge: a results file read from stdin passed the cap.
 var errResultsTooLarge = errors.New("results file larger than a submission may hold")
 
@@ -111,7 +120,7 @@ var errResultsTooLarge = errors.New("results file larger than a submission may h
 // it is refused by its size before it is read, stdin when it passes it
 // (errResultsTooLarge). Without *id it finds the file's "school" first.
 func (c *edge) resultsInput(file string, id *string) (io.Reader, func(), error) {
-	const limit = app.DefaultMaxResultsBytes
+	limit := c.maxResultsBytes()
 	noSchool := usageErr("give --school ID, or name the school in the file (\"school\": \"12AB00\")")
 	switch {
 	case file == "":

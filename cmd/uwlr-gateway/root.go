@@ -212,7 +212,8 @@ func (c *edge) options(kr *vault.Keyring, log *slog.Logger) app.Options {
 			CaptureTTL: l.CaptureTTL},
 		Delivery: app.Delivery{BatchSize: d.BatchSize, Concurrency: d.Concurrency, Lease: d.Lease, MaxAttempts: d.MaxAttempts,
 			RetryBase: d.RetryBase, RetryMax: d.RetryMax},
-		LockTTL: s.LockTTL, SyncTimeout: s.SyncTimeout, TokenTTL: c.cfg.Auth.TokenTTL, LegalBases: legalBases(c.cfg.Legal)}
+		LockTTL: s.LockTTL, SyncTimeout: s.SyncTimeout, TokenTTL: c.cfg.Auth.TokenTTL, LegalBases: legalBases(c.cfg.Legal),
+		MaxResultProblems: c.cfg.Intake.MaxProblems}
 }
 
 // legalBases are the configured legal bases as the application layer takes them.

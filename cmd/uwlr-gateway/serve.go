@@ -120,7 +120,8 @@ func (c *edge) httpServer(ctx context.Context, a *app.App, log *slog.Logger, m *
 	// The server's limits are httpapi's defaults (Default*: header, body
 	// and upload read deadlines, idle and write timeouts, header bytes,
 	// open connections) until the configuration names them.
-	srv := httpapi.New(httpapi.Options{App: a, Log: log, Now: a.Now, Metrics: m, SessionKey: key, SecureCookies: c.cfg.Server.SecureCookies})
+	srv := httpapi.New(httpapi.Options{App: a, Log: log, Now: a.Now, Metrics: m, SessionKey: key, SecureCookies: c.cfg.Server.SecureCookies,
+		MaxResultsBytes: c.maxResultsBytes()})
 	return srv, srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn)), nil
 }
 

@@ -105,6 +105,9 @@ type Options struct {
 	InFlightWait time.Duration
 	// LegalBases are the legal bases of disclosures under legal (legal.bases).
 	LegalBases []gateway.LegalBase
+	// MaxResultProblems caps the problems a refused results file lists
+	// (intake.max_problems; 0: DefaultMaxResultProblems).
+	MaxResultProblems int
 }
 
 // ErrNoKeys: the act needs the vault keys and the App was built without.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 
@@ -99,5 +100,5 @@ func (a *App) readResults(ctx context.Context, s gateway.School, r io.Reader) (i
 		stored[t.Code.Value] = t
 	}
 	return intake.Read(r, idx, intake.Options{School: s.ID, ScoreType: s.ScoreTypeOf(), Now: a.now(), StoredTests: stored,
-		MaxProblems: DefaultMaxResultProblems})
+		MaxProblems: cmp.Or(a.o.MaxResultProblems, DefaultMaxResultProblems)})
 }

@@ -30,6 +30,17 @@ type Config struct {
 	Retention RetentionConfig `mapstructure:"retention" yaml:"retention" json:"retention"`
 	// Legal configures disclosures under the legal processing.
 	Legal LegalConfig `mapstructure:"legal" yaml:"legal" json:"legal"`
+	// Intake bounds what one results submission may cost.
+	Intake IntakeConfig `mapstructure:"intake" yaml:"intake" json:"intake"`
+}
+
+// IntakeConfig bounds the results intake.
+type IntakeConfig struct {
+	// MaxProblems is how many bad records a refused file lists; the rest
+	// are counted.
+	MaxProblems int `mapstructure:"max_problems" yaml:"max_problems" json:"max_problems"`
+	// MaxBodyBytes is the largest results file (CLI) or request body (API).
+	MaxBodyBytes int64 `mapstructure:"max_body_bytes" yaml:"max_body_bytes" json:"max_body_bytes"`
 }
 
 // LegalConfig lists the legal bases disclosures may rest on.
@@ -308,6 +319,7 @@ func Default() Config {
 		Retention: RetentionConfig{
 			StaleAfter: 365 * 24 * time.Hour, // a school year
 		},
-		Legal: LegalConfig{Bases: []LegalBase{}},
+		Legal:  LegalConfig{Bases: []LegalBase{}},
+		Intake: IntakeConfig{MaxProblems: 1000, MaxBodyBytes: 64 << 20},
 	}
 }

@@ -249,7 +249,7 @@ func (s *Server) submitResults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	body := uploadBody{http.MaxBytesReader(w, r.Body, maxResultsBody)}
+	body := uploadBody{http.MaxBytesReader(w, r.Body, s.maxResults)}
 	sub, problems, err := s.app.SubmitResultsFrom(r.Context(), sc.ID, body, pr.actor(), nil)
 	var tooLarge *http.MaxBytesError
 	var cut bodyError

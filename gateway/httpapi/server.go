@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -115,6 +116,9 @@ type Options struct {
 	SecureCookies bool
 	// Limits bound what one client may hold of the server.
 	Limits Limits
+	// MaxResultsBytes caps a results submission's body (intake.max_body_bytes;
+	// 0: 64 MiB).
+	MaxResultsBytes int64
 }
 
 // Server is the admin HTTP server: the REST API under /api/v1, the
@@ -130,12 +134,13 @@ type Server struct {
 	draining   atomic.Bool
 	mux        *http.ServeMux
 	submits    submitSlots // results submissions under way, per token
+	maxResults int64       // the cap on a results submission's body
 }
 
 // New returns a server; call Handler for its http.Handler.
 func New(o Options) *Server {
 	s := &Server{app: o.App, logger: o.Log, now: o.Now, metrics: o.Metrics, sessionKey: o.SessionKey, secure: o.SecureCookies,
-		limits: o.Limits.withDefaults(), mux: http.NewServeMux()}
+		limits: o.Limits.withDefaults(), mux: http.NewServeMux(), maxResults: cmp.Or(o.MaxResultsBytes, maxResultsBody)}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
