@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 PKGS     := ./...
 
-.PHONY: all build test run generate check-generate bench lint deps clean
+.PHONY: all build test run generate check-generate bench lint deps clean fuzz
 
 all: build
 
@@ -37,6 +37,10 @@ check-generate: generate
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./gateway/soap/
 	@scripts/bench.sh
+
+# Every go test -fuzz target for FUZZTIME each (default 15s), one after the other; fails on a crash.
+fuzz:
+	@GO=$(GO) scripts/fuzz.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
