@@ -42,6 +42,15 @@ type attempt struct {
 	to *gateway.Recipient
 }
 
+// unknownPupils says why a batch's pupils cannot be named to its receiver.
+func (a *attempt) unknownPupils() string {
+	if !a.withEckIDs() {
+		return "the pupils of these results have no LAS key, or are no longer in the school's data; only the school's LAS may be sent ECK iDs, so " +
+			a.to.Name + " cannot be told who they are"
+	}
+	return "the pupils of these results are no longer in the school's data (removed after the retention period, or known by neither LAS key nor ECK iD)"
+}
+
 // withEckIDs reports whether the batch's receiver gets ECK iDs: only the
 // school's LAS does.
 func (a *attempt) withEckIDs() bool { return a.to == nil || a.to.LAS }
@@ -139,9 +148,9 @@ func (a *attempt) load(ctx context.Context) (Outcome, bool) {
 	}
 	if len(missing) > 0 {
 		if len(sendable) == 0 {
-			return a.reject(ctx, "the pupils of these results are no longer in the school's data (removed after the retention period, or known by neither LAS key nor ECK iD)"), true
+			return a.reject(ctx, a.unknownPupils()), true
 		}
-		return w.split(ctx, a.c, [][]string{keysOf(sendable), keysOf(missing)}, "results for pupils the gateway no longer knows were set apart"), true
+		return w.split(ctx, a.c, [][]string{keysOf(sendable), keysOf(missing)}, "results for pupils the gateway cannot name to this receiver were set apart"), true
 	}
 	a.pupils, a.rs = pupils, sendable
 	if a.tests, err = w.Store.Tests(ctx, id); err != nil {
