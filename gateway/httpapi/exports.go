@@ -128,18 +128,8 @@ func (s *Server) researchExport(w http.ResponseWriter, r *http.Request) {
 	}
 	pr, _ := principalOf(r.Context())
 	ex, err := s.app.ExportResearch(r.Context(), sc.ID, name, toFiles, pr.actor())
-	if errors.Is(err, gateway.ErrConsentRequired) {
-		s.notGranted(w, r, err, sc.ID, gateway.ProcessingResearch, "no research export is made until the school turns research on")
-		return
-	} else if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if ex.Queued != "" {
-		writeJSON(w, http.StatusAccepted, ExportQueued{School: sc.ID, Export: name, Queued: ex.Queued, Held: ex.Held})
-		return
-	}
-	writeJSON(w, http.StatusOK, ex)
+	s.answerExport(w, r, sc.ID, gateway.ProcessingResearch, "no research export is made until the school turns research on",
+		ExportQueued{School: sc.ID, Export: name, Queued: ex.Queued, Held: ex.Held}, ex, err)
 }
 
 func (s *Server) legalExport(w http.ResponseWriter, r *http.Request) {
@@ -159,18 +149,24 @@ func (s *Server) legalExport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ex, err := s.app.ExportLegal(r.Context(), sc.ID, basis, toFile, pr.actor())
-	if errors.Is(err, gateway.ErrConsentRequired) {
-		s.notGranted(w, r, err, sc.ID, gateway.ProcessingLegal, "no legal disclosure is made until the school turns legal on")
-		return
-	} else if err != nil {
+	s.answerExport(w, r, sc.ID, gateway.ProcessingLegal, "no legal disclosure is made until the school turns legal on",
+		ExportQueued{School: sc.ID, Export: basis, Queued: ex.Queued, Held: ex.Held}, ex, err)
+}
+
+// answerExport answers an export: 403 without its processing, 202 when it
+// was queued for a webhook recipient, 200 with the export otherwise.
+func (s *Server) answerExport(w http.ResponseWriter, r *http.Request, id gateway.SchoolID, p gateway.Processing, refusal string,
+	queued ExportQueued, ex any, err error) {
+	switch {
+	case errors.Is(err, gateway.ErrConsentRequired):
+		s.notGranted(w, r, err, id, p, refusal)
+	case err != nil:
 		s.fail(w, r, err)
-		return
+	case queued.Queued != "":
+		writeJSON(w, http.StatusAccepted, queued)
+	default:
+		writeJSON(w, http.StatusOK, ex)
 	}
-	if ex.Queued != "" {
-		writeJSON(w, http.StatusAccepted, ExportQueued{School: sc.ID, Export: basis, Queued: ex.Queued, Held: ex.Held})
-		return
-	}
-	writeJSON(w, http.StatusOK, ex)
 }
 
 // indexPosition is a list position of a field ("fields[2]").
